@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what Holdout needs on Debian 12 (apt + npm), builds it, and trains the example model.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+/usr/bin/python3 -c 'import numpy, pandas, sklearn' >/dev/null 2>&1 || missing+=(python3 python3-numpy python3-pandas python3-sklearn)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} with apt-get"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build
+
+if [ ! -f examples/digits-submission/model.pkl ]; then
+  echo "setup: training the example model"
+  (cd examples/digits-submission && /usr/bin/python3 train.py >/dev/null)
+fi
+echo "setup: done"

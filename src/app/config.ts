@@ -1,0 +1,57 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Holdout's configuration: one schema, read once from the environment (HOLDOUT_*), with a default
+ * and a description per key. Adapters receive the frozen result and never read process.env.
+ */
+const schema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port (0: any free port)'),
+  host: z.string().default('127.0.0.1').describe('interface to listen on'),
+  dataDir: z.string().default('var').describe('folder for the database, blobs and caches'),
+  databaseUrl: z.string().optional().describe('database URL; default sqlite:<dataDir>/holdout.db'),
+  blobStore: z.enum(['fs']).default('fs').describe('where submissions, logs and bundles are stored'),
+  blobDir: z.string().optional().describe('root of the fs blob store; default <dataDir>/blobs'),
+  executor: z.enum(['sandbox']).default('sandbox').describe('how submissions run'),
+  sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),
+  workers: z.coerce.number().int().min(0).max(64).default(1).describe('runs at once in the server process (0: none)'),
+  maxUploadBytes: z.coerce.number().int().positive().default(500 * MiB).describe('largest submission.zip accepted'),
+  maxUnpackedBytes: z.coerce.number().int().positive().default(2048 * MiB).describe('largest unpacked submission'),
+  maxFiles: z.coerce.number().int().positive().default(10_000).describe('most files in a submission'),
+  leaseMs: z.coerce.number().int().positive().default(60_000).describe('how long a claimed submission stays with a silent worker'),
+  maxAttempts: z.coerce.number().int().positive().default(3).describe('attempts before an infrastructure failure is final'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = Readonly<z.infer<typeof schema> & { databaseUrl: string; blobDir: string }>;
+
+/** Reads HOLDOUT_<UPPER_SNAKE> variables; `overrides` win (tests and CLI flags). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof z.infer<typeof schema>, unknown>> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const name = `HOLDOUT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    if (env[name] !== undefined && env[name] !== '') raw[key] = env[name];
+  }
+  const parsed = schema.safeParse({ ...raw, ...overrides });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  HOLDOUT_${String(i.path[0] ?? '').replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const dataDir = path.resolve(c.dataDir);
+  return Object.freeze({
+    ...c,
+    dataDir,
+    databaseUrl: c.databaseUrl ?? `sqlite:${path.join(dataDir, 'holdout.db')}`,
+    blobDir: path.resolve(c.blobDir ?? path.join(dataDir, 'blobs')),
+  });
+}
+
+/** One line per key, for `--help`. */
+export function describeConfig(): string {
+  return Object.entries(schema.shape)
+    .map(([key, s]) => `HOLDOUT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}: ${s.description ?? ''}`)
+    .join('\n');
+}

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { bundleDigest } from '../bundle/bundle-digest.js';
+import { loadBundle } from '../bundle/load-bundle.js';
+import type { CompetitionsRepo, StoredCompetition } from '../db/competitions-repo.js';
+import type { BlobStore } from '../storage/blob-store.js';
+
+/** Blob prefix of one bundle version; the digest makes it immutable and shareable. */
+export function bundlePrefix(slug: string, digest: string): string {
+  return `bundles/${slug}/${digest.replace(':', '-')}`;
+}
+
+/**
+ * Validates a bundle folder, copies its files to the blob store (once per content digest) and
+ * creates or updates the competition. Submissions of an updated competition are kept.
+ * @throws BundleError listing every problem, before anything is written.
+ */
+export async function installCompetition(dir: string, deps: { blobs: BlobStore; competitions: CompetitionsRepo }): Promise<StoredCompetition> {
+  const bundle = await loadBundle(dir);
+  const digest = await bundleDigest(bundle.root, bundle.files);
+  const prefix = bundlePrefix(bundle.config.slug, digest);
+  const marker = `${prefix}/.complete`;
+  if (!(await deps.blobs.stat(marker))) {
+    for (const rel of bundle.files) {
+      await deps.blobs.put(`${prefix}/files/${rel}`, createReadStream(path.join(bundle.root, rel)));
+    }
+    // Written last: a reader that sees the marker sees every file.
+    await deps.blobs.put(marker, createReadStream('/dev/null'));
+  }
+  const existing = await deps.competitions.bySlug(bundle.config.slug);
+  return deps.competitions.upsert({ id: existing?.id ?? randomUUID(), config: bundle.config, bundleKey: prefix, bundleDigest: digest });
+}

@@ -1,0 +1,40 @@
+/**
+ * Metric names a bundle may use, with whether a higher value is better. The scorer implements
+ * each of them; a bundle naming another is rejected when it is loaded, not when the first
+ * submission is scored.
+ */
+export const metricDirections = {
+  accuracy: true,
+  balanced_accuracy: true,
+  f1_macro: true,
+  f1_micro: true,
+  f1_weighted: true,
+  f1_binary: true,
+  precision_macro: true,
+  recall_macro: true,
+  roc_auc: true,
+  average_precision: true,
+  r2: true,
+  jaccard: true,
+  log_loss: false,
+  rmse: false,
+  mae: false,
+  mape: false,
+} as const satisfies Record<string, boolean>;
+
+/** A metric name the platform knows. */
+export type KnownMetric = keyof typeof metricDirections;
+
+/** Every metric name a bundle may use, sorted. */
+export const knownMetrics: readonly KnownMetric[] = Object.freeze(
+  (Object.keys(metricDirections) as KnownMetric[]).sort(),
+);
+
+export function isKnownMetric(name: string): name is KnownMetric {
+  return Object.hasOwn(metricDirections, name);
+}
+
+/** Whether a higher value of a known metric is better (accuracy) or worse (rmse). */
+export function higherIsBetterByDefault(metric: KnownMetric): boolean {
+  return metricDirections[metric];
+}

@@ -1,0 +1,401 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { defaultLayout, type Limits } from '../domain/limits.js';
+import type { Executor, RunResult } from './executor.js';
+
+/** Options of `runExecutorSuite`. */
+export interface ExecutorSuiteOptions {
+  /** Skips the whole suite, with the reason (e.g. "no Docker engine on this host"). */
+  skip?: string;
+}
+
+/** Limits of a suite run unless a test says otherwise: generous, so only the tested one bites. */
+const baseLimits: Limits = {
+  wallTimeMs: 20_000,
+  memoryBytes: 512 << 20,
+  cpus: 1,
+  pids: 64,
+  outputBytes: 16 << 20,
+  logBytes: 1 << 20,
+  gpus: 0,
+};
+
+interface SuiteRun {
+  result: RunResult;
+  log: string;
+  /** Chunks handed to onLog, joined. */
+  live: string;
+  elapsedMs: number;
+}
+
+interface RunOptions {
+  limits?: Partial<Limits>;
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+  data?: Record<string, string>;
+  runtime?: string;
+}
+
+/** Host processes whose command line contains `token`. */
+async function processesWith(token: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(token)) found.push(Number(entry));
+  }
+  return found;
+}
+
+/**
+ * The behaviour every executor must have, as node:test tests running real Python programs
+ * (`python main.py`, Debian's /usr/bin/python3 semantics) in the default layout.
+ * @param makeExecutor - called once, before the tests
+ */
+export function runExecutorSuite(
+  name: string,
+  makeExecutor: () => Promise<Executor>,
+  opts: ExecutorSuiteOptions = {},
+): void {
+  describe(`executor conformance: ${name}`, { skip: opts.skip ?? false }, () => {
+    let executor: Executor;
+    const scratch = path.join(os.tmpdir(), `holdout-suite-${randomUUID()}`);
+
+    before(async () => {
+      executor = await makeExecutor();
+      await mkdir(scratch, { recursive: true });
+    });
+    after(async () => {
+      await rm(scratch, { recursive: true, force: true });
+    });
+
+    /** Runs `source` as main.py; the caller disposes the result. */
+    async function runPython(source: string, o: RunOptions = {}): Promise<SuiteRun> {
+      const dir = path.join(scratch, randomUUID());
+      const codeDir = path.join(dir, 'code');
+      const dataDir = path.join(dir, 'data');
+      await mkdir(codeDir, { recursive: true });
+      await mkdir(dataDir);
+      await writeFile(path.join(codeDir, 'main.py'), source);
+      for (const [file, content] of Object.entries(o.data ?? {})) await writeFile(path.join(dataDir, file), content);
+      const logPath = path.join(dir, 'log.txt');
+      let live = '';
+      const started = performance.now();
+      const result = await executor.run({
+        runId: `suite-${randomUUID()}`,
+        runtime: o.runtime ?? 'host',
+        command: ['python', 'main.py'],
+        codeDir,
+        dataDir,
+        layout: defaultLayout,
+        limits: { ...baseLimits, ...o.limits },
+        logPath,
+        onLog: (chunk) => {
+          live += chunk.toString('utf8');
+        },
+        ...(o.env === undefined ? {} : { env: o.env }),
+        ...(o.signal === undefined ? {} : { signal: o.signal }),
+      });
+      const elapsedMs = performance.now() - started;
+      return { result, log: await readFile(logPath, 'utf8'), live, elapsedMs };
+    }
+
+    /** Runs, hands the run to `check`, and always disposes it. */
+    async function withRun(source: string, o: RunOptions, check: (run: SuiteRun) => Promise<void> | void): Promise<void> {
+      const run = await runPython(source, o);
+      try {
+        await check(run);
+      } finally {
+        await run.result.dispose();
+      }
+    }
+
+    it('runs python main.py, logs its output and keeps its predictions', async () => {
+      const source = [
+        'import sys',
+        'print("hello from the run", flush=True)',
+        'print("to stderr", file=sys.stderr, flush=True)',
+        `open("${defaultLayout.output}/submission.csv", "w").write("id,y\\n1,0.5\\n")`,
+      ].join('\n');
+      await withRun(source, {}, async ({ result, log, live }) => {
+        assert.equal(result.outcome, 'exited');
+        assert.equal(result.exitCode, 0);
+        assert.equal(result.signal, null);
+        assert.match(log, /hello from the run/);
+        assert.match(log, /to stderr/);
+        assert.equal(live, log);
+        assert.equal(result.logBytes, Buffer.byteLength(log));
+        assert.equal(result.logTruncated, false);
+        const predictions = path.join(result.outputDir, 'submission.csv');
+        assert.equal(await readFile(predictions, 'utf8'), 'id,y\n1,0.5\n');
+        assert.notEqual((await lstat(predictions)).uid, 0, 'files the run writes are not owned by root');
+      });
+    });
+
+    it('reports a nonzero exit code', async () => {
+      await withRun('import sys\nsys.exit(3)', {}, ({ result }) => {
+        assert.equal(result.outcome, 'exited');
+        assert.equal(result.exitCode, 3);
+        assert.equal(result.signal, null);
+      });
+    });
+
+    it('reports the signal that ended the entry point', async () => {
+      await withRun('import os, signal\nos.kill(os.getpid(), signal.SIGTERM)', {}, ({ result }) => {
+        assert.equal(result.outcome, 'exited');
+        assert.equal(result.exitCode, null);
+        assert.equal(result.signal, 'SIGTERM');
+      });
+    });
+
+    it('stops an endless loop at the wall time limit', async () => {
+      await withRun('while True:\n    pass', { limits: { wallTimeMs: 2000 } }, ({ result, elapsedMs }) => {
+        assert.equal(result.outcome, 'timeout');
+        assert.ok(result.wallMs >= 1900, `wallMs ${result.wallMs}`);
+        assert.ok(elapsedMs < 2000 + 1500, `returned after ${elapsedMs} ms`);
+      });
+    });
+
+    it('kills a memory bomb at the memory limit', async () => {
+      const source = 'blocks = []\nwhile True:\n    blocks.append(b"\\x01" * (8 << 20))';
+      await withRun(source, { limits: { memoryBytes: 128 << 20 } }, ({ result }) => {
+        assert.equal(result.outcome, 'out_of_memory');
+      });
+    });
+
+    it('reports out_of_memory when a child was killed even if the entry point exits 0', async () => {
+      const source = [
+        'import subprocess, sys',
+        'child = "blocks = []\\nwhile True:\\n    blocks.append(bytes([1]) * (8 << 20))"',
+        'print("child status", subprocess.run([sys.executable, "-c", child]).returncode, flush=True)',
+      ].join('\n');
+      await withRun(source, { limits: { memoryBytes: 128 << 20 } }, ({ result, log }) => {
+        assert.match(log, /child status -9/);
+        assert.equal(result.outcome, 'out_of_memory');
+      });
+    });
+
+    it('holds a fork bomb at the pids limit and ends the run', async () => {
+      const source = [
+        'import os, time',
+        'end = time.time() + 1.5',
+        'most = 0',
+        'while time.time() < end:',
+        '    try:',
+        '        pid = os.fork()',
+        '    except OSError:',
+        '        most = max(most, sum(1 for p in os.listdir("/proc") if p.isdigit()))',
+        '        continue',
+        '    if pid == 0:',
+        '        while True:',
+        '            try:',
+        '                os.fork()',
+        '            except OSError:',
+        '                time.sleep(0.01)',
+        'print("most processes seen", most, flush=True)',
+      ].join('\n');
+      await withRun(source, { limits: { pids: 16, wallTimeMs: 10_000 } }, async ({ result, log, elapsedMs }) => {
+        assert.equal(result.outcome, 'exited');
+        const most = Number(/most processes seen (\d+)/.exec(log)?.[1]);
+        assert.ok(most > 1 && most <= 16, `saw ${most} processes`);
+        assert.ok(elapsedMs < 8000, `returned after ${elapsedMs} ms`);
+      });
+    });
+
+    it('leaves no process behind (double-forked, setsid, ignoring SIGTERM)', async () => {
+      const token = `orphan-${randomUUID()}`;
+      const source = [
+        'import os, signal, sys, time',
+        'if os.fork() == 0:',
+        '    os.setsid()',
+        '    if os.fork() == 0:',
+        '        signal.signal(signal.SIGTERM, signal.SIG_IGN)',
+        `        os.execvp(sys.executable, [sys.executable, "-c", "import time\\nwhile True: time.sleep(1)", "${token}"])`,
+        '    os._exit(0)',
+        'time.sleep(0.5)',
+        'alive = [p for p in os.listdir("/proc") if p.isdigit() and TOKEN in open(f"/proc/{p}/cmdline", "rb").read()]',
+        'print("orphans alive", len(alive), flush=True)',
+      ].join('\n').replace('TOKEN', `b"${token}"`);
+      await withRun(source, {}, async ({ result, log }) => {
+        assert.equal(result.outcome, 'exited');
+        assert.match(log, /orphans alive 1/);
+        // The token is in the orphan's command line, however the executor maps users and pids.
+        assert.deepEqual(await processesWith(token), []);
+      });
+    });
+
+    it('caps the log, keeps the run going and marks the truncation', async () => {
+      const source = 'import sys\nline = b"x" * 1023 + b"\\n"\nfor _ in range(50 * 1024):\n    sys.stdout.buffer.write(line)';
+      const cap = 1 << 20;
+      await withRun(source, { limits: { logBytes: cap } }, async ({ result, log, live }) => {
+        assert.equal(result.outcome, 'exited');
+        assert.equal(result.exitCode, 0);
+        assert.equal(result.logTruncated, true);
+        assert.equal(result.logBytes, cap);
+        assert.equal(Buffer.byteLength(live), cap);
+        assert.ok(Buffer.byteLength(log) <= cap + 200, `log is ${Buffer.byteLength(log)} bytes`);
+        assert.match(log.slice(-200), /truncated/);
+      });
+    });
+
+    it('fails writes past the output quota and still judges the run', async () => {
+      const source = [
+        'import os',
+        `out = "${defaultLayout.output}"`,
+        'try:',
+        '    with open(out + "/big.bin", "wb") as f:',
+        '        for _ in range(64):',
+        '            f.write(b"\\0" * (64 << 10))',
+        '            f.flush()',
+        '    print("quota not enforced", flush=True)',
+        'except OSError as e:',
+        '    print("write failed", e.errno, flush=True)',
+        'os.remove(out + "/big.bin")',
+        'open(out + "/submission.csv", "w").write("id,y\\n")',
+      ].join('\n');
+      await withRun(source, { limits: { outputBytes: 1 << 20 } }, async ({ result, log }) => {
+        assert.equal(result.outcome, 'exited');
+        assert.equal(result.exitCode, 0, log);
+        assert.match(log, /write failed/);
+        assert.equal(await readFile(path.join(result.outputDir, 'submission.csv'), 'utf8'), 'id,y\n');
+      });
+    });
+
+    it('has no network: only lo, and a host server sees no connection', async () => {
+      let connections = 0;
+      const server = createServer((socket) => {
+        connections++;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      const source = [
+        'import socket',
+        'print("interfaces", [name for _, name in socket.if_nameindex()], flush=True)',
+        'try:',
+        `    socket.create_connection(("127.0.0.1", ${port}), timeout=3)`,
+        '    print("connected", flush=True)',
+        'except OSError as e:',
+        '    print("no connection", e, flush=True)',
+      ].join('\n');
+      try {
+        await withRun(source, {}, ({ result, log }) => {
+          assert.equal(result.outcome, 'exited');
+          assert.match(log, /interfaces \['lo'\]/);
+          assert.match(log, /no connection/);
+          assert.equal(connections, 0);
+        });
+      } finally {
+        server.close();
+      }
+    });
+
+    it('mounts the data read-only and readable', async () => {
+      const source = [
+        `data = "${defaultLayout.data}"`,
+        'print("read", open(data + "/features.csv").read().strip(), flush=True)',
+        'for target in ("/features.csv", "/new.txt"):',
+        '    try:',
+        '        open(data + target, "a").write("x")',
+        '        print("wrote", target, flush=True)',
+        '    except OSError as e:',
+        '        print("refused", target, e.errno, flush=True)',
+      ].join('\n');
+      await withRun(source, { data: { 'features.csv': 'id,f\n1,2\n' } }, ({ result, log }) => {
+        assert.equal(result.outcome, 'exited');
+        assert.match(log, /read id,f\n1,2/);
+        assert.doesNotMatch(log, /wrote/);
+        assert.match(log, /refused \/features.csv/);
+        assert.match(log, /refused \/new.txt/);
+      });
+    });
+
+    it('hides host files: a labels file, the host working folder', async () => {
+      const hidden = path.join(scratch, `labels-${randomUUID()}`);
+      await mkdir(hidden);
+      await writeFile(path.join(hidden, 'labels.csv'), 'id,y\n1,1\n');
+      const paths = [path.join(hidden, 'labels.csv'), hidden, scratch, process.cwd()];
+      const source = `import os\nfor p in ${JSON.stringify(paths)}:\n    print("exists" if os.path.exists(p) else "absent", p, flush=True)`;
+      await withRun(source, {}, ({ result, log }) => {
+        assert.equal(result.outcome, 'exited');
+        assert.doesNotMatch(log, /^exists/m);
+        assert.equal(log.match(/^absent/gm)?.length, paths.length);
+      });
+    });
+
+    it('passes no host environment variables, only its own and the spec env', async () => {
+      const canary = `canary-${randomUUID()}`;
+      process.env.HOLDOUT_SUITE_CANARY = canary;
+      const source = [
+        'import os',
+        'print(dict(os.environ), flush=True)',
+        'for pid in [p for p in os.listdir("/proc") if p.isdigit()]:',
+        '    try:',
+        '        print(pid, open(f"/proc/{pid}/environ", "rb").read(), flush=True)',
+        '    except OSError:',
+        '        pass',
+      ].join('\n');
+      try {
+        await withRun(source, { env: { HOLDOUT_RUN_VAR: 'visible' } }, ({ result, log }) => {
+          assert.equal(result.outcome, 'exited');
+          assert.match(log, /HOLDOUT_RUN_VAR/);
+          assert.doesNotMatch(log, new RegExp(canary));
+          assert.doesNotMatch(log, /HOLDOUT_SUITE_CANARY/);
+        });
+      } finally {
+        delete process.env.HOLDOUT_SUITE_CANARY;
+      }
+    });
+
+    it('runs as an unprivileged user without capabilities, with writable /tmp and /dev/shm', async () => {
+      const source = [
+        'import getpass, multiprocessing, os',
+        'print("uid", os.getuid(), os.geteuid(), "user", getpass.getuser(), flush=True)',
+        'caps = dict(l.split(":\\t") for l in open("/proc/self/status").read().splitlines() if l.startswith("Cap"))',
+        'print("CapEff", caps["CapEff"], "CapPrm", caps["CapPrm"], flush=True)',
+        'open("/tmp/x", "w").write("x")',
+        'multiprocessing.Lock()',
+        'print("scratch ok", flush=True)',
+      ].join('\n');
+      await withRun(source, {}, ({ result, log }) => {
+        assert.equal(result.exitCode, 0, log);
+        const [, uid, euid] = /uid (\d+) (\d+)/.exec(log) ?? [];
+        assert.notEqual(Number(uid), 0);
+        assert.notEqual(Number(euid), 0);
+        assert.match(log, /CapEff 0000000000000000 CapPrm 0000000000000000/);
+        assert.match(log, /scratch ok/);
+      });
+    });
+
+    it('is cancelled through its AbortSignal', async () => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 500);
+      await withRun('import time\ntime.sleep(30)', { signal: controller.signal }, ({ result, elapsedMs }) => {
+        assert.equal(result.outcome, 'cancelled');
+        assert.ok(elapsedMs < 5000, `returned after ${elapsedMs} ms`);
+      });
+      await withRun('print("never")', { signal: AbortSignal.abort() }, ({ result }) => {
+        assert.equal(result.outcome, 'cancelled');
+      });
+    });
+
+    it('removes the workspace on dispose, idempotently', async () => {
+      const run = await runPython(`open("${defaultLayout.output}/p.csv", "w").write("x")`);
+      assert.equal(run.result.outcome, 'exited');
+      assert.ok((await stat(run.result.outputDir)).isDirectory());
+      await run.result.dispose();
+      await assert.rejects(stat(run.result.outputDir), { code: 'ENOENT' });
+      await run.result.dispose();
+    });
+
+    it('rejects an unknown runtime', async () => {
+      await assert.rejects(runPython('print(1)', { runtime: `no-such-runtime-${randomUUID()}` }), /runtime/);
+    });
+  });
+}

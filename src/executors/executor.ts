@@ -1,0 +1,64 @@
+import type { Limits, RunLayout } from '../domain/limits.js';
+
+/** Everything an executor needs to run one submission. Paths outside the run are host paths. */
+export interface RunSpec {
+  /** Unique per run; names cgroups, scratch folders and containers. */
+  runId: string;
+  /** Runtime name ("host": the machine's own /usr, read-only). */
+  runtime: string;
+  /** argv, run in `layout.code`, e.g. ["python", "main.py"]. */
+  command: string[];
+  /** The unpacked submission. The executor copies it into the run's writable space; it is not modified. */
+  codeDir: string;
+  /** Test features; mounted read-only at `layout.data`. */
+  dataDir: string;
+  layout: RunLayout;
+  limits: Limits;
+  /** Extra environment variables for the run (nothing else of the host's environment is passed). */
+  env?: Record<string, string>;
+  /** stdout and stderr, interleaved, capped at `limits.logBytes`, are written to this host file. */
+  logPath: string;
+  /** Live log chunks, capped like the file. */
+  onLog?: (chunk: Buffer) => void;
+  /** Aborting kills the run; the result's outcome is then "cancelled". */
+  signal?: AbortSignal;
+}
+
+/**
+ * How the run ended, as far as the executor can tell. Judging the predictions is not its job.
+ * `exited`: the entry point ended by itself (see exitCode); the others say why it was stopped.
+ */
+export const runOutcomes = ['exited', 'timeout', 'out_of_memory', 'cancelled'] as const;
+export type RunOutcome = (typeof runOutcomes)[number];
+
+export interface RunResult {
+  outcome: RunOutcome;
+  /** Exit code of the entry point; null when it was killed by a signal. */
+  exitCode: number | null;
+  /** Signal name that ended the entry point, if any. */
+  signal: string | null;
+  wallMs: number;
+  logBytes: number;
+  /** True when output past `limits.logBytes` was dropped. */
+  logTruncated: boolean;
+  /**
+   * Host folder holding what the run left in `layout.output`. It may contain anything a hostile
+   * program can create (symlinks, fifos, huge files): read it with lstat/O_NOFOLLOW only.
+   * Valid until `dispose()`.
+   */
+  outputDir: string;
+  /** Frees the run's resources (scratch, mounts, cgroups). Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Runs untrusted code with no network, read-only data, a writable scratch and output, and hard
+ * limits. An exception means the platform failed (the worker retries); everything the submission
+ * caused is a value in RunResult.
+ */
+export interface Executor {
+  readonly name: string;
+  /** Checks that the host can run sandboxes (tools present, privileges); throws a clear error if not. */
+  check(): Promise<void>;
+  run(spec: RunSpec): Promise<RunResult>;
+}

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultLayout } from '../../domain/limits.js';
+import type { Executor, RunResult, RunSpec } from '../executor.js';
+import { type CgroupLayout, detectCgroups } from './cgroups.js';
+import { missingHostRequirements } from './host-check.js';
+import { LogSink } from './log-sink.js';
+import { prepareCgroupParent, RunCgroup } from './run-cgroup.js';
+import { decideOutcome } from './run-outcome.js';
+import { builtinRuntimes, resolveSandboxRuntime, type SandboxRuntime } from './sandbox-runtime.js';
+import { superviseSandbox } from './supervise-sandbox.js';
+import { UidPool } from './uid-pool.js';
+import { Workspace } from './workspace.js';
+
+/** How a `SandboxExecutor` is set up. Every field is optional. */
+export interface SandboxExecutorOptions {
+  /**
+   * Host folder under which each run gets its workspace (a tmpfs mounted per run).
+   * @defaultValue `${os.tmpdir()}/holdout-sandbox`
+   */
+  workspaceRoot?: string;
+  /**
+   * Reserved host uids, one per concurrent run; no other user or daemon may use them.
+   * Workers sharing a host need disjoint ranges.
+   * @defaultValue [61000, 61999]
+   */
+  uidRange?: readonly [first: number, last: number];
+  /**
+   * Host folder of the per-uid lock files that keep workers of one host from sharing a uid.
+   * @defaultValue "/run/holdout/uids"
+   */
+  uidLockDir?: string;
+  /**
+   * Name of the cgroup, in each hierarchy, under which run cgroups are created.
+   * @defaultValue "holdout"
+   */
+  cgroupParent?: string;
+  /** Runtimes besides the built-in "host" one, by name. */
+  runtimes?: Readonly<Record<string, SandboxRuntime>>;
+}
+
+const safeRunId = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+
+/**
+ * The default executor: bubblewrap namespaces (no network, own pids, only the bound folders
+ * visible), a real unprivileged uid per run, cgroup limits (memory without swap, pids, CPU quota),
+ * and a size-limited tmpfs workspace.
+ * @remarks Needs root on Linux, bubblewrap, util-linux's setpriv and a cgroup v1 or v2 hierarchy
+ * with the memory, pids and cpu controllers; `check()` says what is missing.
+ */
+export class SandboxExecutor implements Executor {
+  readonly name = 'sandbox';
+  readonly #workspaceRoot: string;
+  readonly #uids: UidPool;
+  readonly #cgroupParent: string;
+  readonly #runtimes: Readonly<Record<string, SandboxRuntime>>;
+  #cgroups: CgroupLayout | null = null;
+
+  constructor(options: SandboxExecutorOptions = {}) {
+    this.#workspaceRoot = options.workspaceRoot ?? path.join(os.tmpdir(), 'holdout-sandbox');
+    const [first, last] = options.uidRange ?? [61000, 61999];
+    this.#uids = new UidPool(first, last, options.uidLockDir ?? '/run/holdout/uids');
+    this.#cgroupParent = options.cgroupParent ?? 'holdout';
+    if (!safeRunId.test(this.#cgroupParent)) throw new Error(`invalid cgroupParent "${this.#cgroupParent}"`);
+    this.#runtimes = { ...builtinRuntimes, ...options.runtimes };
+  }
+
+  /** The cgroup layout, detected (and the parent cgroups created) on first use. */
+  #cgroupLayout(): CgroupLayout {
+    if (this.#cgroups === null) {
+      const layout = detectCgroups();
+      prepareCgroupParent(layout, this.#cgroupParent);
+      this.#cgroups = layout;
+    }
+    return this.#cgroups;
+  }
+
+  async check(): Promise<void> {
+    const missing = missingHostRequirements();
+    if (missing.length > 0) throw new Error(`the sandbox executor cannot run here; missing: ${missing.join('; ')}`);
+    this.#cgroupLayout();
+    await this.#trialRun();
+  }
+
+  /** Runs `/usr/bin/true` through the whole chain, so a kernel that refuses a namespace shows up now. */
+  async #trialRun(): Promise<void> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'holdout-check-'));
+    try {
+      const code = path.join(dir, 'code');
+      const data = path.join(dir, 'data');
+      await Promise.all([mkdir(code), mkdir(data)]);
+      const result = await this.run({
+        runId: `check-${randomBytes(4).toString('hex')}`,
+        runtime: 'host',
+        command: ['/usr/bin/true'],
+        codeDir: code,
+        dataDir: data,
+        layout: defaultLayout,
+        limits: { wallTimeMs: 10_000, memoryBytes: 64 << 20, cpus: 1, pids: 16, outputBytes: 1 << 20, logBytes: 4096, gpus: 0 },
+        logPath: path.join(dir, 'log.txt'),
+      });
+      await result.dispose();
+      if (result.outcome !== 'exited' || result.exitCode !== 0) {
+        throw new Error(`a trial sandbox run of /usr/bin/true ended with ${result.outcome} (exit ${result.exitCode})`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async run(spec: RunSpec): Promise<RunResult> {
+    const runtime = resolveSandboxRuntime(spec.runtime, this.#runtimes);
+    if (!safeRunId.test(spec.runId)) throw new Error(`runId "${spec.runId}" cannot name a folder`);
+    if (spec.limits.gpus > 0) throw new Error('the sandbox executor does not provide GPUs');
+    const cgroups = this.#cgroupLayout();
+    // A suffix keeps a retried runId clear of whatever a crashed worker left behind.
+    const name = `${spec.runId}-${randomBytes(4).toString('hex')}`;
+    const uid = this.#uids.acquire();
+    let log: LogSink | undefined;
+    let workspace: Workspace | undefined;
+    let cgroup: RunCgroup | undefined;
+    try {
+      log = await LogSink.open(spec.logPath, spec.limits.logBytes, spec.onLog);
+      workspace = await Workspace.create({
+        root: this.#workspaceRoot,
+        name,
+        codeDir: spec.codeDir,
+        outputBytes: spec.limits.outputBytes,
+        uid,
+      });
+      cgroup = RunCgroup.create(cgroups, this.#cgroupParent, name, spec.limits);
+
+      const seen = await superviseSandbox({ spec, runtime, uid, workspace, cgroup, log });
+      // Whatever the entry point left behind (double-forked, setsid, SIGTERM-proof) dies here.
+      await cgroup.killAndWait();
+      const oomKills = cgroup.oomKills();
+      await cgroup.remove();
+      const logged = await log.close();
+
+      const stopped = seen.cancelled || seen.timedOut;
+      if (!seen.started && !stopped) {
+        throw new Error(`the sandbox did not start (launcher ${seen.exitStatus ?? seen.exitSignal}): ${seen.setupErrors}`);
+      }
+      if (seen.started && seen.status === null && !stopped && oomKills === 0) {
+        throw new Error(`bubblewrap died (${seen.exitSignal ?? 'unknown'}) without reporting the run's exit status`);
+      }
+      const decided = decideOutcome({ cancelled: seen.cancelled, timedOut: seen.timedOut, oomKills, status: seen.status });
+      const done = workspace;
+      let disposed: Promise<void> | null = null;
+      return {
+        ...decided,
+        wallMs: seen.wallMs,
+        logBytes: logged.bytes,
+        logTruncated: logged.truncated,
+        outputDir: done.output,
+        dispose: () =>
+          (disposed ??= done.dispose().then(() => this.#uids.release(uid))),
+      };
+    } catch (error) {
+      // Best effort: the original error says what went wrong.
+      await cgroup?.killAndWait().then(() => cgroup?.remove()).catch(() => undefined);
+      await log?.close().catch(() => undefined);
+      await workspace?.dispose().catch(() => undefined);
+      this.#uids.release(uid);
+      throw error;
+    }
+  }
+}

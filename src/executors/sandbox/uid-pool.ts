@@ -1,0 +1,105 @@
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Uids taken by any pool in this process, so that two executors with overlapping ranges never
+ * give the same uid to two live runs.
+ */
+const taken = new Set<number>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Hands out one host uid per live run from a reserved range, so runs cannot signal, ptrace or
+ * read each other's files.
+ *
+ * Within a process a set coordinates; across processes (several workers on one host) a lock
+ * file per uid holding the owner's pid does, created exclusively; the lock of a dead process is
+ * taken over.
+ * @remarks Two processes taking over the same stale lock at the same instant could both win; the
+ * runs would then share a uid, but not a pid namespace nor a writable folder.
+ */
+export class UidPool {
+  #next: number;
+
+  /**
+   * @param first - first uid of the range (inclusive)
+   * @param last - last uid of the range (inclusive)
+   * @param lockDir - host folder for the cross-process locks; none when null
+   */
+  constructor(
+    readonly first: number,
+    readonly last: number,
+    private readonly lockDir: string | null = null,
+  ) {
+    if (!Number.isInteger(first) || !Number.isInteger(last) || first < 1000 || last < first || last >= 2 ** 31) {
+      throw new Error(`invalid uid range ${first}-${last}: expected integers with 1000 <= first <= last`);
+    }
+    this.#next = first;
+  }
+
+  /**
+   * Takes a free uid. Round robin, so a uid just released is the last to be reused.
+   * @throws Error when every uid of the range is in use.
+   */
+  acquire(): number {
+    if (this.lockDir !== null) mkdirSync(this.lockDir, { recursive: true, mode: 0o700 });
+    const size = this.last - this.first + 1;
+    for (let i = 0; i < size; i++) {
+      const uid = this.#next;
+      this.#next = uid === this.last ? this.first : uid + 1;
+      if (taken.has(uid) || !this.#lock(uid)) continue;
+      taken.add(uid);
+      return uid;
+    }
+    throw new Error(`all ${size} sandbox uids (${this.first}-${this.last}) are in use`);
+  }
+
+  /** Gives a uid back. Releasing a uid that is not taken does nothing. */
+  release(uid: number): void {
+    if (!taken.delete(uid) || this.lockDir === null) return;
+    try {
+      unlinkSync(this.#lockFile(uid));
+    } catch {
+      // Already gone: nothing to give back.
+    }
+  }
+
+  #lockFile(uid: number): string {
+    return path.join(this.lockDir ?? '', `${uid}.lock`);
+  }
+
+  #lock(uid: number): boolean {
+    if (this.lockDir === null) return true;
+    const file = this.#lockFile(uid);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      let owner: number;
+      try {
+        owner = Number(readFileSync(file, 'utf8').trim());
+      } catch {
+        continue; // Released meanwhile: try the exclusive create again.
+      }
+      // Our own pid in a lock we do not hold is a leftover of an earlier process with this pid.
+      if (owner > 0 && owner !== process.pid && isAlive(owner)) return false;
+      try {
+        unlinkSync(file);
+      } catch {
+        // Someone else took it over first; the exclusive create decides.
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,38 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyRequest } from 'fastify';
+import { HttpError } from './http-error.js';
+
+function formatMiB(bytes: number): string {
+  return `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB`;
+}
+
+/**
+ * Streams the one file of a multipart request to a temp file (never into memory) and returns its
+ * path; the caller removes it. Refuses a missing file or one over `maxBytes` with nothing left behind.
+ */
+export async function receiveUpload(req: FastifyRequest, dir: string, maxBytes: number, what: string): Promise<{ file: string; bytes: number }> {
+  if (!req.isMultipart()) throw new HttpError(415, `send ${what} as multipart/form-data with one file field`, 'unsupported_media_type');
+  const part = await req.file({ limits: { fileSize: maxBytes, files: 1 } });
+  if (!part) throw new HttpError(400, `no file in the request: attach ${what} as a file field`);
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${randomUUID()}.upload`);
+  let bytes = 0;
+  part.file.on('data', (chunk: Buffer) => (bytes += chunk.length));
+  try {
+    await pipeline(part.file, createWriteStream(file, { flags: 'wx' }));
+    if (part.file.truncated) {
+      throw new HttpError(413, `${what} is larger than the limit of ${formatMiB(maxBytes)}; remove files you do not need`, 'payload_too_large');
+    }
+  } catch (err) {
+    await rm(file, { force: true });
+    if (err instanceof HttpError) throw err;
+    if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
+      throw new HttpError(413, `${what} is larger than the limit of ${formatMiB(maxBytes)}; remove files you do not need`, 'payload_too_large');
+    throw new HttpError(400, `the upload was interrupted (${(err as Error).message}); try again`);
+  }
+  return { file, bytes };
+}

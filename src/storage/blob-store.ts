@@ -1,0 +1,29 @@
+import type { Readable } from 'node:stream';
+
+/** Raised by `get` and `stat` callers that need the blob to exist. */
+export class BlobNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`blob not found: ${key}`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+/**
+ * Where submissions, logs, outputs and competition bundles live. Keys are "/"-separated paths
+ * without leading slash or "..". Bodies are streams: an adapter never holds a whole blob in memory.
+ */
+export interface BlobStore {
+  readonly name: string;
+  /** Writes the whole stream, then makes the blob visible at once (no half-written blob is readable). */
+  put(key: string, body: Readable): Promise<{ bytes: number }>;
+  /** @throws BlobNotFoundError */
+  get(key: string): Promise<Readable>;
+  /** Size of the blob, or undefined when there is none. */
+  stat(key: string): Promise<{ bytes: number } | undefined>;
+  /** Removes the blob; a missing blob is not an error. */
+  delete(key: string): Promise<void>;
+  /** Keys under a prefix, in no particular order. */
+  list(prefix: string): AsyncIterable<string>;
+  /** A time-limited URL a browser can fetch directly, where the adapter supports it. */
+  signedUrl?(key: string, ttlSeconds: number): Promise<string>;
+}

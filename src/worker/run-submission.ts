@@ -1,0 +1,104 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { extractZip } from '../archive/safe-unzip.js';
+import type { StoredCompetition } from '../db/competitions-repo.js';
+import type { SubmissionRow } from '../db/schema.js';
+import type { SubmissionResult } from '../db/submissions-repo.js';
+import type { Executor, RunResult } from '../executors/executor.js';
+import { scorePredictions } from '../scoring/score-predictions.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { describeRunFailure } from './describe-run-failure.js';
+
+export interface RunContext {
+  blobs: BlobStore;
+  executor: Executor;
+  /** Local folder of the competition's bundle files. */
+  bundleDir: string;
+  /** Empty folder for this attempt; removed by the caller. */
+  workDir: string;
+  limits: { maxUnpackedBytes: number; maxFiles: number };
+  signal: AbortSignal;
+  /** Called once the run has ended and scoring begins. */
+  onScoring: () => Promise<void>;
+  onLog?: (chunk: Buffer) => void;
+}
+
+/**
+ * One attempt at a submission: fetch → unpack → run → keep the log → validate and score.
+ * Returns what to record; throws only when the platform failed (the caller retries).
+ */
+export async function runSubmission(sub: SubmissionRow, competition: StoredCompetition, ctx: RunContext): Promise<SubmissionResult | 'cancelled'> {
+  const config = competition.config;
+  const smoke = sub.kind === 'smoke' && config.data.smoke;
+  const data = smoke
+    ? { features: smoke.features, labels: smoke.labels, format: smoke.submissionFormat }
+    : { features: config.data.testFeatures, labels: config.data.labels, format: config.data.submissionFormat };
+
+  const zipFile = path.join(ctx.workDir, 'submission.zip');
+  const codeDir = path.join(ctx.workDir, 'code');
+  const logPath = path.join(ctx.workDir, 'log.txt');
+  await pipeline(await ctx.blobs.get(sub.zip_key), createWriteStream(zipFile));
+  await mkdir(codeDir);
+  await extractZip(zipFile, codeDir, { maxBytes: ctx.limits.maxUnpackedBytes, maxFiles: ctx.limits.maxFiles });
+
+  const run: RunResult = await ctx.executor.run({
+    runId: `${sub.id}-${sub.attempts}`,
+    runtime: config.runtime,
+    command: config.entrypoint,
+    codeDir,
+    dataDir: path.join(ctx.bundleDir, data.features),
+    layout: config.layout,
+    limits: config.limits,
+    env: { HOLDOUT_DATA: config.layout.data, HOLDOUT_OUTPUT: config.layout.output, HOLDOUT_SMOKE: smoke ? '1' : '0' },
+    logPath,
+    signal: ctx.signal,
+    ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
+  });
+  try {
+    if (run.outcome === 'cancelled') return 'cancelled';
+    const logKey = `logs/${sub.id}.txt`;
+    await ctx.blobs.put(logKey, createReadStream(logPath));
+    const base = { runMs: run.wallMs, exitCode: run.exitCode, logKey, logBytes: run.logBytes, logTruncated: run.logTruncated };
+
+    const failure = describeRunFailure(run, config, await lastLogLine(logPath));
+    if (failure) return { ...base, status: 'failed', ...failure };
+
+    await ctx.onScoring();
+    const outcome = await scorePredictions({
+      predictionsPath: path.join(run.outputDir, config.predictionsFile),
+      submissionFormatPath: path.join(ctx.bundleDir, data.format),
+      labelsPath: path.join(ctx.bundleDir, data.labels),
+      idColumn: config.idColumn,
+      scoring: config.scoring,
+    });
+    if (!outcome.ok) return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message };
+    const primary = config.scoring.primary.metric;
+    return {
+      ...base,
+      status: 'scored',
+      publicScores: outcome.public,
+      privateScores: outcome.private,
+      publicPrimary: outcome.public[primary] ?? null,
+      privatePrimary: outcome.private[primary] ?? null,
+    };
+  } finally {
+    await run.dispose();
+  }
+}
+
+/** The last non-empty line of a log (read from its tail only): usually the error a run died of. */
+async function lastLogLine(file: string): Promise<string | undefined> {
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const length = Math.min(size, 4096);
+    const buf = Buffer.alloc(length);
+    await fh.read(buf, 0, length, size - length);
+    const lines = buf.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('[holdout]'));
+    return lines.at(-1)?.slice(0, 300);
+  } finally {
+    await fh.close();
+  }
+}

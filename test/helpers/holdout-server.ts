@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { pino } from 'pino';
+import { createUser } from '../../src/app/accounts.js';
+import { loadConfig, type Config } from '../../src/app/config.js';
+import { createContext, type AppContext } from '../../src/app/context.js';
+import { installCompetition } from '../../src/app/install-competition.js';
+import { zipFolder } from '../../src/archive/zip-folder.js';
+import { buildServer } from '../../src/server/build-server.js';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+export const demoBundle = path.join(repoRoot, 'examples', 'digits', 'bundle');
+export const exampleSubmission = path.join(repoRoot, 'examples', 'digits-submission');
+
+/** A real Holdout (server + in-process worker + SQLite + fs blobs + sandbox) on a loopback port. */
+export interface TestHoldout {
+  url: string;
+  ctx: AppContext;
+  dataDir: string;
+  /** Registers a participant and returns their bearer token. */
+  participant(name?: string): Promise<string>;
+  /** An admin's bearer token. */
+  admin(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config?: Partial<Record<keyof Config, unknown>>;
+  /** Edits the demo bundle's competition.yaml before it is installed (e.g. a shorter time limit). */
+  editYaml?: (yaml: string) => string;
+}
+
+export async function startHoldout(opts: StartOptions = {}): Promise<TestHoldout> {
+  const overrides = opts.config ?? {};
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'holdout-test-'));
+  let bundle = demoBundle;
+  if (opts.editYaml) {
+    bundle = path.join(dataDir, 'bundle');
+    await cp(demoBundle, bundle, { recursive: true });
+    const yamlFile = path.join(bundle, 'competition.yaml');
+    await writeFile(yamlFile, opts.editYaml(await readFile(yamlFile, 'utf8')));
+  }
+  const config = loadConfig({}, { dataDir, port: 0, workers: 1, ...overrides });
+  const ctx = await createContext(config, pino({ level: process.env.HOLDOUT_TEST_LOG ?? 'silent' }));
+  await installCompetition(bundle, ctx);
+  const app = await buildServer(ctx);
+  ctx.worker?.start();
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const register = async (username: string) => {
+    const res = await fetch(`${url}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: 'correct horse battery' }),
+    });
+    if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { token: string }).token;
+  };
+  return {
+    url,
+    ctx,
+    dataDir,
+    participant: (name = `p-${randomUUID().slice(0, 8)}`) => register(name),
+    async admin() {
+      const name = `admin-${randomUUID().slice(0, 6)}`;
+      await createUser(ctx.users, name, 'correct horse battery', 'admin');
+      const res = await fetch(`${url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: name, password: 'correct horse battery' }),
+      });
+      return ((await res.json()) as { token: string }).token;
+    },
+    async close() {
+      await app.close();
+      await ctx.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Trains the example model once (it is not committed) so the example submission can be zipped. */
+export function ensureExampleModel(): void {
+  if (existsSync(path.join(exampleSubmission, 'model.pkl'))) return;
+  execFileSync('/usr/bin/python3', ['train.py'], { cwd: exampleSubmission, stdio: 'ignore' });
+}
+
+/** Zips a folder's files (skipping training-only files) into a temp submission.zip. */
+export async function zipSubmission(dir: string, skip: readonly string[] = ['train.py', 'README.md']): Promise<string> {
+  const out = path.join(await mkdtemp(path.join(tmpdir(), 'holdout-zip-')), 'submission.zip');
+  const { listFiles } = await import('../../src/archive/zip-folder.js');
+  const files = (await listFiles(dir)).filter((f) => !skip.includes(f) && !f.includes('__pycache__'));
+  await zipFolder(dir, out, files);
+  return out;
+}
+
+/** Uploads a zip (as a multipart file) and returns the status and JSON body. */
+export async function upload(url: string, token: string, slug: string, zip: string | Buffer, query = ''): Promise<{ status: number; body: Record<string, unknown> }> {
+  const data = typeof zip === 'string' ? await readFile(zip) : zip;
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(data)]), 'submission.zip');
+  const res = await fetch(`${url}/api/competitions/${slug}/submissions${query}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Polls a submission until its status is final (scored, failed, cancelled). */
+export async function waitForFinal(url: string, token: string, id: string, timeoutMs = 120_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${url}/api/submissions/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await res.json()) as Record<string, unknown>;
+    if (['scored', 'failed', 'cancelled'].includes(String(body.status))) return body;
+    if (Date.now() > deadline) throw new Error(`submission ${id} still ${String(body.status)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function getJson(url: string, token?: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return { status: res.status, body: await res.json() };
+}
