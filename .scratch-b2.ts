@@ -1,0 +1,18 @@
+import { createReadStream } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parse } from 'csv-parse';
+import { forEachCsvRecord } from './src/scoring/csv-records.js';
+const file = '/tmp/bench/predictions.csv';
+let t = performance.now(); let n = 0;
+await forEachCsvRecord(createReadStream(file, { highWaterMark: 1 << 20 }), () => { n++; });
+console.log('forEachCsvRecord noop', n, ((performance.now() - t) / 1000).toFixed(1));
+t = performance.now(); n = 0;
+const p = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(parse({ bom: true, relax_column_count: true, max_record_size: 1 << 20 }));
+p.on('data', () => { n++; });
+await new Promise((r) => p.on('end', r));
+console.log('parse on data', n, ((performance.now() - t) / 1000).toFixed(1));
+t = performance.now(); n = 0;
+const p2 = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(parse({}));
+p2.on('data', () => { n++; });
+await new Promise((r) => p2.on('end', r));
+console.log('parse default', n, ((performance.now() - t) / 1000).toFixed(1));
