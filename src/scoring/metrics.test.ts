@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { metricDirections } from '../bundle/metrics.js';
 import { MetricError } from './metrics/metric.js';
 import { metrics } from './metrics/registry.js';
 import { parseNumber } from './parse-number.js';
@@ -63,6 +64,11 @@ describe('metric registry', () => {
       'jaccard', 'log_loss', 'mae', 'mape', 'precision_macro', 'r2', 'recall_macro', 'rmse', 'roc_auc',
     ]);
     assert.equal(metrics.rmse?.higherIsBetter, false);
+    // The bundle loader accepts exactly these names, with these directions.
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(metrics).map(([name, metric]) => [name, metric.higherIsBetter])),
+      { ...metricDirections },
+    );
     assert.equal(metrics.log_loss?.needsProbabilities, true);
     assert.equal(metrics.accuracy?.needsProbabilities, false);
   });
@@ -79,6 +85,18 @@ describe('metric registry', () => {
 });
 
 describe('parseNumber', () => {
+  it('equals Number() on plain decimals, bit for bit', () => {
+    let seed = 1;
+    const random = () => ((seed = (Math.imul(seed, 48271) >>> 0) % 0x7fffffff) / 0x7fffffff);
+    for (let i = 0; i < 20_000; i++) {
+      const digits = String(Math.floor(random() * 10 ** (1 + Math.floor(random() * 15))));
+      const dot = Math.floor(random() * (digits.length + 1));
+      const text = `${random() < 0.3 ? '-' : ''}${digits.slice(0, dot)}.${digits.slice(dot)}`;
+      assert.ok(Object.is(parseNumber(text), Number(text)), text);
+    }
+    assert.ok(Object.is(parseNumber('-0.0'), -0));
+  });
+
   it('accepts what pandas reads as a number and nothing else', () => {
     for (const [text, value] of [['1', 1], ['-2.5e-3', -2.5e-3], [' 3 ', 3], ['.5', 0.5], ['+4', 4], ['-0', -0]] as const) {
       assert.equal(parseNumber(text), value, text);

@@ -48,7 +48,6 @@ export async function openPredictions(path: string, maxBytes: number, outputFold
 function describeUnfit(name: string, stats: Stats, maxBytes: number): string | undefined {
   if (stats.isDirectory()) return `${name} is a directory; write a regular file`;
   if (stats.isFIFO()) return `${name} is a named pipe (fifo); write a regular file`;
-  if (stats.isSymbolicLink()) return `${name} is a symbolic link; write a regular file`;
   if (!stats.isFile()) return `${name} is a device or socket, not a regular file; write a regular file`;
   if (stats.size === 0) return `${name} is empty; write a header line and one row per id`;
   if (stats.size > maxBytes) {

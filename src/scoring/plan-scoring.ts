@@ -43,7 +43,8 @@ export function planScoring(format: SubmissionFormat, scoring: ScoringConfig): S
     const column = spec.column ?? defaultColumn;
     if (column === undefined) throw new ScoringError('the submission format has no column besides the id');
     if (!format.header.includes(column) || column === format.header[format.idColumn]) {
-      throw new ScoringError(`metric ${spec.metric} reads column ${JSON.stringify(column)}, not a value column of the submission format`);
+      const what = `metric ${spec.metric} reads column ${JSON.stringify(column)}`;
+      throw new ScoringError(`${what}, which is not a value column of the submission format`);
     }
     return { name: spec.metric, metric, column };
   });

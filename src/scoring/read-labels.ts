@@ -7,7 +7,7 @@ import type { MetricValues } from './metrics/metric.js';
 import { clip } from './parse-number.js';
 import { ScoringError } from './scoring-error.js';
 import { seededPublic } from './split-hash.js';
-import { isFileError, type SubmissionFormat } from './submission-format.js';
+import { countMissing, isFileError, type SubmissionFormat } from './submission-format.js';
 
 /** Row parts, by position in the submission format. */
 export const PUBLIC = 1;
@@ -43,6 +43,7 @@ export async function readLabels(
   let idAt = -1;
   let splitAt = -1;
   let valueAt: number[] = [];
+  let dataRows = 0; // a file in the format's order finds each id at this position
   try {
     await forEachCsvRecord(createReadStream(path, { highWaterMark: 1 << 20 }), (record, line) => {
       if (width < 0) {
@@ -58,8 +59,8 @@ export async function readLabels(
       }
       if (record.length !== width) fail(`line ${line} has ${record.length} fields, expected ${width}`);
       const id = record[idAt] as string;
-      const row = format.index.get(id);
-      if (row === undefined) return fail(`line ${line}: id ${JSON.stringify(clip(id))} is not in the submission format`);
+      const row = format.index.find(id, dataRows++);
+      if (row < 0) return fail(`line ${line}: id ${JSON.stringify(clip(id))} is not in the submission format`);
       if (parts[row] !== 0) fail(`line ${line} repeats id ${JSON.stringify(clip(id))}`);
       for (let c = 0; c < builders.length; c++) {
         (builders[c] as ColumnBuilder).set(row, record[valueAt[c] as number] as string);
@@ -91,19 +92,4 @@ export async function readLabels(
     for (let row = 0; row < n; row++) if (isPublic(format.ids[row] as string)) parts[row] = PUBLIC;
   }
   return { columns: new Map(columns.map((name, c) => [name, (builders[c] as ColumnBuilder).values()])), parts };
-}
-
-/** How many rows were never seen (a zero flag), with the first few ids, in format order. */
-export function countMissing(
-  seen: ArrayLike<number>,
-  ids: readonly string[],
-): { count: number; examples: string } | undefined {
-  let count = 0;
-  const examples: string[] = [];
-  for (let row = 0; row < seen.length; row++) {
-    if (seen[row] !== 0) continue;
-    count++;
-    if (examples.length < 3) examples.push(JSON.stringify(clip(ids[row] as string, 40)));
-  }
-  return count === 0 ? undefined : { count, examples: examples.join(', ') };
 }

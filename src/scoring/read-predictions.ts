@@ -6,10 +6,9 @@ import { forEachCsvRecord, maxRecordBytes } from './csv-records.js';
 import type { MetricValues } from './metrics/metric.js';
 import { formatBytes } from './open-predictions.js';
 import { clip, describeNotANumber, parseNumber } from './parse-number.js';
-import type { ScoringPlan } from './plan-scoring.js';
-import { countMissing } from './read-labels.js';
+import type { ColumnRule, ScoringPlan } from './plan-scoring.js';
 import { InvalidOutputError } from './scoring-error.js';
-import type { SubmissionFormat } from './submission-format.js';
+import { countMissing, type SubmissionFormat } from './submission-format.js';
 import { NotTextError, Utf8Guard } from './utf8-guard.js';
 
 export type PredictionsResult =
@@ -33,8 +32,12 @@ export async function readPredictions(
   const width = format.header.length;
   const { rules } = plan;
   const firstLine = new Uint32Array(n);
-  const kept = rules.map((rule) => (rule.keep ? (rule.numeric ? new Float64Array(n) : new ColumnBuilder(n)) : undefined));
+  const kept = rules.map((rule) => {
+    if (!rule.keep) return undefined;
+    return rule.numeric ? new Float64Array(n) : new ColumnBuilder(n);
+  });
   let headerSeen = false;
+  let dataRows = 0;
   const reject = (message: string): never => {
     throw new InvalidOutputError(message);
   };
@@ -47,13 +50,16 @@ export async function readPredictions(
       return;
     }
     if (record.length !== width) {
-      reject(`line ${line} has ${record.length} field(s); expected ${width}, as in the header (${clip(format.header.join(','))})`);
+      const header = clip(format.header.join(','));
+      reject(`line ${line} has ${record.length} field(s); expected ${width}, as in the header (${header})`);
     }
     const id = record[format.idColumn] as string;
-    const row = format.index.get(id);
-    if (row === undefined) return reject(`line ${line}: id ${JSON.stringify(clip(id))} is not in the submission format`);
+    const row = format.index.find(id, dataRows++);
+    if (row < 0) return reject(`line ${line}: id ${JSON.stringify(clip(id))} is not in the submission format`);
     const first = firstLine[row] as number;
-    if (first !== 0) reject(`line ${line}: id ${JSON.stringify(clip(id))} appears again (first on line ${first}); each id must appear once`);
+    if (first !== 0) {
+      reject(`line ${line}: id ${JSON.stringify(clip(id))} appears again (first on line ${first}); each id must appear once`);
+    }
     firstLine[row] = line;
     for (let column = 0; column < width; column++) {
       const rule = rules[column];
@@ -64,19 +70,16 @@ export async function readPredictions(
         continue;
       }
       const value = parseNumber(text);
-      if (value !== value || (rule.wholeNumbers && !Number.isInteger(value)) || (rule.probabilityFor !== undefined && !(value >= 0 && value <= 1))) {
-        const where = `line ${line}, column ${JSON.stringify(format.header[column])}`;
-        if (value !== value) reject(`${where}: ${describeNotANumber(text)}; expected a number`);
-        if (rule.probabilityFor === undefined) reject(`${where}: ${text} is not a class label; expected a whole number`);
-        reject(`${where}: ${text} is outside [0, 1]; ${rule.probabilityFor} needs probabilities`);
-      }
+      const problem = describeBadNumber(rule, value, text);
+      if (problem !== undefined) reject(`line ${line}, column ${JSON.stringify(format.header[column])}: ${problem}`);
       const numbers = kept[column];
       if (numbers instanceof Float64Array) numbers[row] = value;
     }
   };
 
   try {
-    await forEachCsvRecord(Readable.from(readChunks(handle, size), { objectMode: false }), onRecord, new Utf8Guard());
+    const bytes = Readable.from(readChunks(handle, size), { objectMode: false });
+    await forEachCsvRecord(bytes, onRecord, new Utf8Guard());
   } catch (error) {
     if (error instanceof InvalidOutputError) return { ok: false, message: error.message };
     if (error instanceof NotTextError) {
@@ -85,14 +88,17 @@ export async function readPredictions(
       return { ok: false, message: `${name} is not UTF-8 text: ${what} on line ${line} (binary data?); write a UTF-8 CSV` };
     }
     if (error instanceof CsvError) {
-      const message = error.code === 'CSV_MAX_RECORD_SIZE'
-        ? `line ${String((error as CsvError & { lines?: number }).lines)} is longer than ${formatBytes(maxRecordBytes)}`
-        : error.message;
+      const message =
+        error.code === 'CSV_MAX_RECORD_SIZE'
+          ? `line ${String(error['lines'])} is longer than ${formatBytes(maxRecordBytes)}`
+          : error.message;
       return { ok: false, message: `${name} is not a valid CSV file: ${message}` };
     }
     throw error;
   }
-  if (!headerSeen) return { ok: false, message: `${name} has no header line; the first line must be ${clip(format.header.join(','))}` };
+  if (!headerSeen) {
+    return { ok: false, message: `${name} has no header line; the first line must be ${clip(format.header.join(','))}` };
+  }
   const missing = countMissing(firstLine, format.ids);
   if (missing !== undefined) {
     return {
@@ -109,17 +115,30 @@ export async function readPredictions(
   return { ok: true, columns };
 }
 
+/** What is wrong with a value in a numeric column, or undefined when nothing is. */
+function describeBadNumber(rule: ColumnRule, value: number, text: string): string | undefined {
+  if (value !== value) return `${describeNotANumber(text)}; expected a number`;
+  if (rule.wholeNumbers && !Number.isInteger(value)) return `${clip(text)} is not a class label; expected a whole number`;
+  if (rule.probabilityFor !== undefined && !(value >= 0 && value <= 1)) {
+    return `${clip(text)} is outside [0, 1]; ${rule.probabilityFor} needs probabilities`;
+  }
+  return undefined;
+}
+
 /** Says how a header differs from the format's, or undefined when it is the same. */
 function describeHeaderMismatch(expected: readonly string[], got: readonly string[]): string | undefined {
   if (got.length === expected.length && got.every((name, at) => name === expected[at])) return undefined;
   const missing = expected.filter((name) => !got.includes(name));
   const extra = got.filter((name) => !expected.includes(name));
-  const hint = missing.length > 0
-    ? `missing ${missing.slice(0, 3).map((c) => JSON.stringify(clip(c, 30))).join(', ')}`
-    : extra.length > 0
-      ? `unexpected ${extra.slice(0, 3).map((c) => JSON.stringify(clip(c, 30))).join(', ')}`
-      : 'same columns in another order, or repeated';
-  return `the header must be the submission format's: expected ${JSON.stringify(clip(expected.join(','), 200))}, got ${JSON.stringify(clip(got.join(','), 200))} (${hint})`;
+  const list = (names: string[]) => names.slice(0, 3).map((c) => JSON.stringify(clip(c, 30))).join(', ');
+  const hint =
+    missing.length > 0
+      ? `missing ${list(missing)}`
+      : extra.length > 0
+        ? `unexpected ${list(extra)}`
+        : 'same columns in another order, or repeated';
+  const show = (names: readonly string[]) => JSON.stringify(clip(names.join(','), 200));
+  return `the header must be the submission format's: expected ${show(expected)}, got ${show(got)} (${hint})`;
 }
 
 /**

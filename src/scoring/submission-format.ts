@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { CsvError } from 'csv-parse';
 import { forEachCsvRecord } from './csv-records.js';
+import { IdIndex } from './id-index.js';
 import { clip, parseNumber } from './parse-number.js';
 import { ScoringError } from './scoring-error.js';
 
@@ -12,7 +13,7 @@ export interface SubmissionFormat {
   /** Ids in the format's order. */
   ids: readonly string[];
   /** id → position in `ids`. */
-  index: ReadonlyMap<string, number>;
+  index: IdIndex;
   /** Per column of `header`: every format value parses as a finite number (false for the id column). */
   numeric: readonly boolean[];
 }
@@ -26,8 +27,7 @@ export async function readSubmissionFormat(path: string, idColumnName: string): 
   let header: string[] | undefined;
   let idColumn = -1;
   let numeric: boolean[] = [];
-  const ids: string[] = [];
-  const index = new Map<string, number>();
+  const index = new IdIndex();
   const fail = (message: string): never => {
     throw new ScoringError(`submission format ${path}: ${message}`);
   };
@@ -43,9 +43,7 @@ export async function readSubmissionFormat(path: string, idColumnName: string): 
       }
       if (record.length !== header.length) fail(`line ${line} has ${record.length} fields, expected ${header.length}`);
       const id = record[idColumn] as string;
-      if (index.has(id)) fail(`line ${line} repeats id ${JSON.stringify(clip(id))}`);
-      index.set(id, ids.length);
-      ids.push(id);
+      if (index.add(id) !== -1) fail(`line ${line} repeats id ${JSON.stringify(clip(id))}`);
       for (let column = 0; column < record.length; column++) {
         if (numeric[column] && Number.isNaN(parseNumber(record[column] as string))) {
           numeric[column] = false;
@@ -58,11 +56,26 @@ export async function readSubmissionFormat(path: string, idColumnName: string): 
     throw error;
   }
   if (header === undefined) return fail('the file is empty');
-  if (ids.length === 0) fail('no rows after the header');
-  return { header, idColumn, ids, index, numeric };
+  if (index.size === 0) fail('no rows after the header');
+  return { header, idColumn, ids: index.ids, index, numeric };
 }
 
 /** An error from opening or reading a file (missing, permissions...), as opposed to a bug. */
 export function isFileError(error: unknown): boolean {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && 'syscall' in error;
+}
+
+/** How many format rows were never seen (a zero flag), with the first few ids, in format order. */
+export function countMissing(
+  seen: ArrayLike<number>,
+  ids: readonly string[],
+): { count: number; examples: string } | undefined {
+  let count = 0;
+  const examples: string[] = [];
+  for (let row = 0; row < seen.length; row++) {
+    if (seen[row] !== 0) continue;
+    count++;
+    if (examples.length < 3) examples.push(JSON.stringify(clip(ids[row] as string, 40)));
+  }
+  return count === 0 ? undefined : { count, examples: examples.join(', ') };
 }

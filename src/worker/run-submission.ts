@@ -72,6 +72,8 @@ export async function runSubmission(sub: SubmissionRow, competition: StoredCompe
       labelsPath: path.join(ctx.bundleDir, data.labels),
       idColumn: config.idColumn,
       scoring: config.scoring,
+      outputFolder: config.layout.output,
+      maxBytes: config.limits.outputBytes,
     });
     if (!outcome.ok) return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message };
     const primary = config.scoring.primary.metric;

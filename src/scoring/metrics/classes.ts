@@ -100,18 +100,35 @@ function sortCodes(codes: Map<ClassKey, number>, numeric: boolean, arrays: Int32
   return classes;
 }
 
+// Class keys below this are coded through an array instead of the Map: the common 0/1 or 0..K case.
+const DIRECT_KEYS = 1024;
+
 function encodeInto(keys: ArrayLike<ClassKey>, codes: Map<ClassKey, number>): Int32Array {
   const out = new Int32Array(keys.length);
+  const direct = keys instanceof Float64Array ? new Int32Array(DIRECT_KEYS).fill(-1) : undefined;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as ClassKey;
-    let code = codes.get(key);
-    if (code === undefined) {
-      code = codes.size;
-      codes.set(key, code);
+    if (direct !== undefined && (key as number) >= 0 && (key as number) < DIRECT_KEYS) {
+      const known = direct[key as number] as number;
+      if (known >= 0) {
+        out[i] = known;
+        continue;
+      }
+      direct[key as number] = out[i] = codeOf(key, codes);
+      continue;
     }
-    out[i] = code;
+    out[i] = codeOf(key, codes);
   }
   return out;
+}
+
+function codeOf(key: ClassKey, codes: Map<ClassKey, number>): number {
+  let code = codes.get(key);
+  if (code === undefined) {
+    code = codes.size;
+    codes.set(key, code);
+  }
+  return code;
 }
 
 export function countClasses(encoded: EncodedClasses): ClassCounts {
