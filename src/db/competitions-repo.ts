@@ -57,6 +57,15 @@ export class CompetitionsRepo {
     return rows.map(fromRow);
   }
 
+  /** Shows (or hides again) the private leaderboard and private scores to participants. */
+  async setPrivateRevealed(id: string, revealed: boolean): Promise<void> {
+    await this.db
+      .updateTable('competitions')
+      .set({ private_revealed: revealed ? 1 : 0, updated_at: new Date().toISOString() })
+      .where('id', '=', id)
+      .execute();
+  }
+
   /** Creates the competition, or replaces its configuration and bundle when the slug exists. */
   async upsert(c: { id: string; config: CompetitionConfig; bundleKey: string; bundleDigest: string }): Promise<StoredCompetition> {
     const now = new Date().toISOString();

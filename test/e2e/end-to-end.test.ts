@@ -46,8 +46,19 @@ describe('upload → sandboxed run → score → leaderboard', () => {
 
     const priv = await getJson(`${h.url}/api/competitions/digits/leaderboard?part=private`);
     assert.equal(priv.status, 403);
-    const adminView = await getJson(`${h.url}/api/competitions/digits/leaderboard?part=private`, await h.admin());
+    const admin = await h.admin();
+    const adminView = await getJson(`${h.url}/api/competitions/digits/leaderboard?part=private`, admin);
     assert.equal(adminView.status, 200);
+
+    // Once the host reveals it, everyone sees the private part.
+    const reveal = await fetch(`${h.url}/api/competitions/digits/reveal`, {
+      method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{}',
+    });
+    assert.equal(reveal.status, 200);
+    const revealed = (await getJson(`${h.url}/api/competitions/digits/leaderboard?part=private`)).body as { rows: { score: number }[] };
+    assert.ok(Number(revealed.rows[0]?.score) > 0.9);
+    const mine = (await getJson(`${h.url}/api/submissions/${String(done.id)}`, token)).body as { privateScore: number };
+    assert.equal(mine.privateScore, revealed.rows[0]?.score);
   });
 
   const broken: [folder: string, reason: string, message: RegExp][] = [

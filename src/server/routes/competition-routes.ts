@@ -88,6 +88,14 @@ export const competitionRoutes = (ctx: AppContext): FastifyPluginAsync => async 
     return { part, metric: primary.metric, higherIsBetter: primary.higherIsBetter, rows: rankLeaderboard(entries, primary.higherIsBetter) };
   });
 
+  app.post<{ Params: { slug: string } }>('/competitions/:slug/reveal', async (req) => {
+    requireAdmin(req);
+    const c = await competitionOr404(ctx, req.params.slug);
+    const { revealed } = parse(z.object({ revealed: z.boolean().default(true) }), req.body);
+    await ctx.competitions.setPrivateRevealed(c.id, revealed);
+    return { slug: c.slug, privateRevealed: revealed };
+  });
+
   app.post('/competitions', async (req, reply) => {
     requireAdmin(req);
     const uploads = path.join(ctx.config.dataDir, 'uploads');
