@@ -1,55 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultLayout, type Limits } from '../domain/limits.js';
-import type { Executor, RunResult } from './executor.js';
+import { defaultLayout } from '../domain/limits.js';
+import type { Executor } from './executor.js';
+import { processesWith, SuiteHarness } from './executor-suite-harness.case.js';
 
 /** Options of `runExecutorSuite`. */
 export interface ExecutorSuiteOptions {
   /** Skips the whole suite, with the reason (e.g. "no Docker engine on this host"). */
   skip?: string;
-}
-
-/** Limits of a suite run unless a test says otherwise: generous, so only the tested one bites. */
-const baseLimits: Limits = {
-  wallTimeMs: 20_000,
-  memoryBytes: 512 << 20,
-  cpus: 1,
-  pids: 64,
-  outputBytes: 16 << 20,
-  logBytes: 1 << 20,
-  gpus: 0,
-};
-
-interface SuiteRun {
-  result: RunResult;
-  log: string;
-  /** Chunks handed to onLog, joined. */
-  live: string;
-  elapsedMs: number;
-}
-
-interface RunOptions {
-  limits?: Partial<Limits>;
-  env?: Record<string, string>;
-  signal?: AbortSignal;
-  data?: Record<string, string>;
-  runtime?: string;
-}
-
-/** Host processes whose command line contains `token`. */
-async function processesWith(token: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(token)) found.push(Number(entry));
-  }
-  return found;
 }
 
 /**
@@ -74,46 +37,9 @@ export function runExecutorSuite(
       await rm(scratch, { recursive: true, force: true });
     });
 
-    /** Runs `source` as main.py; the caller disposes the result. */
-    async function runPython(source: string, o: RunOptions = {}): Promise<SuiteRun> {
-      const dir = path.join(scratch, randomUUID());
-      const codeDir = path.join(dir, 'code');
-      const dataDir = path.join(dir, 'data');
-      await mkdir(codeDir, { recursive: true });
-      await mkdir(dataDir);
-      await writeFile(path.join(codeDir, 'main.py'), source);
-      for (const [file, content] of Object.entries(o.data ?? {})) await writeFile(path.join(dataDir, file), content);
-      const logPath = path.join(dir, 'log.txt');
-      let live = '';
-      const started = performance.now();
-      const result = await executor.run({
-        runId: `suite-${randomUUID()}`,
-        runtime: o.runtime ?? 'host',
-        command: ['python', 'main.py'],
-        codeDir,
-        dataDir,
-        layout: defaultLayout,
-        limits: { ...baseLimits, ...o.limits },
-        logPath,
-        onLog: (chunk) => {
-          live += chunk.toString('utf8');
-        },
-        ...(o.env === undefined ? {} : { env: o.env }),
-        ...(o.signal === undefined ? {} : { signal: o.signal }),
-      });
-      const elapsedMs = performance.now() - started;
-      return { result, log: await readFile(logPath, 'utf8'), live, elapsedMs };
-    }
-
-    /** Runs, hands the run to `check`, and always disposes it. */
-    async function withRun(source: string, o: RunOptions, check: (run: SuiteRun) => Promise<void> | void): Promise<void> {
-      const run = await runPython(source, o);
-      try {
-        await check(run);
-      } finally {
-        await run.result.dispose();
-      }
-    }
+    const harness = new SuiteHarness(() => executor, scratch);
+    const runPython = harness.runPython.bind(harness);
+    const withRun = harness.withRun.bind(harness);
 
     it('runs python main.py, logs its output and keeps its predictions', async () => {
       const source = [
@@ -183,13 +109,21 @@ export function runExecutorSuite(
     it('holds a fork bomb at the pids limit and ends the run', async () => {
       const source = [
         'import os, time',
+        // Processes of the run's own user: an executor's init or monitor does not count.
+        'def owner(p):',
+        '    try:',
+        '        return os.stat(f"/proc/{p}").st_uid',
+        '    except OSError:',
+        '        return None',
+        'def mine():',
+        '    return [p for p in os.listdir("/proc") if p.isdigit() and owner(p) == os.getuid()]',
         'end = time.time() + 1.5',
         'most = 0',
         'while time.time() < end:',
         '    try:',
         '        pid = os.fork()',
         '    except OSError:',
-        '        most = max(most, sum(1 for p in os.listdir("/proc") if p.isdigit()))',
+        '        most = max(most, len(mine()))',
         '        continue',
         '    if pid == 0:',
         '        while True:',
@@ -277,7 +211,9 @@ export function runExecutorSuite(
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       const source = [
         'import socket',
-        'print("interfaces", [name for _, name in socket.if_nameindex()], flush=True)',
+        // /proc/net/dev rather than if_nameindex(), which needs netlink (a seccomp filter may deny it).
+        'names = [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]]',
+        'print("interfaces", names, flush=True)',
         'try:',
         `    socket.create_connection(("127.0.0.1", ${port}), timeout=3)`,
         '    print("connected", flush=True)',
@@ -370,6 +306,27 @@ export function runExecutorSuite(
         assert.notEqual(Number(euid), 0);
         assert.match(log, /CapEff 0000000000000000 CapPrm 0000000000000000/);
         assert.match(log, /scratch ok/);
+      });
+    });
+
+    it('inherits no descriptor but stdin, stdout and stderr', async () => {
+      // Without a leak, the listing's own descriptor (3) is the highest.
+      const source = 'import os\nfds = sorted(int(f) for f in os.listdir("/proc/self/fd"))\nprint("fds", fds[:-1], flush=True)';
+      await withRun(source, {}, ({ result, log }) => {
+        assert.equal(result.exitCode, 0, log);
+        assert.match(log, /fds \[0, 1, 2\]/);
+      });
+    });
+
+    it('cannot create a user namespace of its own', async () => {
+      const source = [
+        'import subprocess',
+        'r = subprocess.run(["unshare", "--user", "--map-root-user", "id", "-u"], capture_output=True, text=True)',
+        'print("unshare exit", r.returncode, r.stdout.strip(), flush=True)',
+      ].join('\n');
+      await withRun(source, {}, ({ result, log }) => {
+        assert.equal(result.exitCode, 0, log);
+        assert.doesNotMatch(log, /unshare exit 0/);
       });
     });
 

@@ -110,8 +110,9 @@ export function buildBwrapArgs(input: BwrapArgsInput): string[] {
   for (const [name, value] of Object.entries(sandboxEnvironment(input.env))) args.push('--setenv', name, value);
   args.push(
     '--',
+    // no_new_privs: the host's setuid programs in /usr (su, mount) cannot raise privileges.
     '/usr/bin/setpriv', '--reuid', String(uid), '--regid', String(uid), '--clear-groups',
-    '--inh-caps=-all', '--bounding-set=-all',
+    '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs',
     '--',
     ...input.command,
   );

@@ -46,7 +46,9 @@ function parentDirs(layout: CgroupLayout, parent: string): string[] {
 export function prepareCgroupParent(layout: CgroupLayout, parent: string): void {
   for (const dir of parentDirs(layout, parent)) mkdirSync(dir, { recursive: true });
   if (layout.kind !== 'v2') return;
-  for (const dir of [layout.root, path.join(layout.root, parent)]) {
+  // Each level from the root down to the parent must hand the controllers to its children.
+  const levels = parent.split('/').map((_, i, parts) => path.join(layout.root, ...parts.slice(0, i)));
+  for (const dir of [...levels, path.join(layout.root, parent)]) {
     const file = path.join(dir, 'cgroup.subtree_control');
     const enabled = readOrEmpty(file).trim().split(/\s+/);
     const wanted = controllersV2.filter((c) => !enabled.includes(c));
@@ -183,17 +185,23 @@ export class RunCgroup {
    * @throws Error if processes are still there after `timeoutMs` (the host is in trouble).
    */
   async killAndWait(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const started = Date.now();
     let delay = 1;
     for (let attempt = 0; ; attempt++) {
       if (this.pids().length === 0) return;
       // Re-kill from time to time: the pid-list fallback can race with a fork.
       if (attempt % 8 === 0) this.kill();
-      if (Date.now() > deadline) {
+      const waited = Date.now() - started;
+      if (waited > timeoutMs) {
         throw new Error(`processes ${this.pids().join(', ')} of cgroup ${this.dirs[0]} survive SIGKILL`);
       }
-      await sleep(delay);
-      delay = Math.min(delay * 2, 20);
+      // Killed processes usually leave within a millisecond: poll finely first, then back off.
+      if (waited < 5) {
+        await new Promise((resolve) => setImmediate(resolve));
+      } else {
+        await sleep(delay);
+        delay = Math.min(delay * 2, 20);
+      }
     }
   }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { defaultLayout } from '../../domain/limits.js';
 import { runExecutorSuite } from '../executor-suite.case.js';
 import { buildBwrapArgs, type BwrapArgsInput, sandboxEnvironment } from './bwrap-args.js';
@@ -16,12 +16,12 @@ import { hostRuntime, resolveSandboxRuntime } from './sandbox-runtime.js';
 import { UidPool } from './uid-pool.js';
 
 const unsupported = missingHostRequirements();
+const workspaceRoot = path.join(os.tmpdir(), `holdout-sandbox-test-${randomUUID()}`);
+after(() => rmSync(workspaceRoot, { recursive: true, force: true }));
 runExecutorSuite(
   'sandbox',
   async () => {
-    const executor = new SandboxExecutor({
-      workspaceRoot: path.join(os.tmpdir(), `holdout-sandbox-test-${randomUUID()}`),
-    });
+    const executor = new SandboxExecutor({ workspaceRoot });
     await executor.check();
     return executor;
   },
@@ -78,7 +78,9 @@ describe('buildBwrapArgs', () => {
 
   it('binds the synthetic /etc files and nothing else of the host /etc but the runtime ones', () => {
     const etc = [...pairs(args, '--ro-bind'), ...pairs(args, '--ro-bind-try')].filter(([, dest]) => dest.startsWith('/etc'));
-    assert.deepEqual(etc.map(([, dest]) => dest).sort(), ['/etc/alternatives', '/etc/group', '/etc/hosts', '/etc/ld.so.cache', '/etc/passwd']);
+    assert.deepEqual(etc.map(([, dest]) => dest).sort(), [
+      '/etc/alternatives', '/etc/fonts', '/etc/group', '/etc/hosts', '/etc/ld.so.cache', '/etc/matplotlibrc', '/etc/passwd',
+    ]);
     assert.deepEqual(pairs(args, '--ro-bind').find(([, d]) => d === '/etc/passwd'), ['/run/passwd', '/etc/passwd']);
   });
 
@@ -102,7 +104,7 @@ describe('buildBwrapArgs', () => {
   it('drops to the run uid with setpriv, with no capabilities, then runs the command', () => {
     assert.deepEqual(args.slice(separator + 1), [
       '/usr/bin/setpriv', '--reuid', '61005', '--regid', '61005', '--clear-groups',
-      '--inh-caps=-all', '--bounding-set=-all', '--', 'python', 'main.py',
+      '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', 'python', 'main.py',
     ]);
   });
 

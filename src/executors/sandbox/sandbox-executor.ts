@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultLayout } from '../../domain/limits.js';
+import { defaultLayout, type Limits } from '../../domain/limits.js';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
 import { type CgroupLayout, detectCgroups } from './cgroups.js';
 import { missingHostRequirements } from './host-check.js';
@@ -10,6 +10,7 @@ import { LogSink } from './log-sink.js';
 import { prepareCgroupParent, RunCgroup } from './run-cgroup.js';
 import { decideOutcome } from './run-outcome.js';
 import { builtinRuntimes, resolveSandboxRuntime, type SandboxRuntime } from './sandbox-runtime.js';
+import { buildSeccompFilter, seccompArchitectures } from './seccomp-filter.js';
 import { superviseSandbox } from './supervise-sandbox.js';
 import { UidPool } from './uid-pool.js';
 import { Workspace } from './workspace.js';
@@ -33,12 +34,18 @@ export interface SandboxExecutorOptions {
    */
   uidLockDir?: string;
   /**
-   * Name of the cgroup, in each hierarchy, under which run cgroups are created.
+   * Path of the cgroup, relative to each hierarchy's root, under which run cgroups are created
+   * (e.g. a delegated "system.slice/holdout-runs.slice" on a systemd host).
    * @defaultValue "holdout"
    */
   cgroupParent?: string;
   /** Runtimes besides the built-in "host" one, by name. */
   runtimes?: Readonly<Record<string, SandboxRuntime>>;
+  /**
+   * Load the seccomp filter of `buildSeccompFilter` into every run (x86_64 and aarch64 only).
+   * @defaultValue true on x64 and arm64
+   */
+  seccomp?: boolean;
 }
 
 const safeRunId = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -56,6 +63,7 @@ export class SandboxExecutor implements Executor {
   readonly #uids: UidPool;
   readonly #cgroupParent: string;
   readonly #runtimes: Readonly<Record<string, SandboxRuntime>>;
+  readonly #seccomp: Buffer | undefined;
   #cgroups: CgroupLayout | null = null;
 
   constructor(options: SandboxExecutorOptions = {}) {
@@ -63,8 +71,15 @@ export class SandboxExecutor implements Executor {
     const [first, last] = options.uidRange ?? [61000, 61999];
     this.#uids = new UidPool(first, last, options.uidLockDir ?? '/run/holdout/uids');
     this.#cgroupParent = options.cgroupParent ?? 'holdout';
-    if (!safeRunId.test(this.#cgroupParent)) throw new Error(`invalid cgroupParent "${this.#cgroupParent}"`);
+    if (!this.#cgroupParent.split('/').every((part) => safeRunId.test(part))) {
+      throw new Error(`invalid cgroupParent "${this.#cgroupParent}": expected names separated by "/"`);
+    }
     this.#runtimes = { ...builtinRuntimes, ...options.runtimes };
+    const archSupported = seccompArchitectures.includes(process.arch);
+    if (options.seccomp === true && !archSupported) {
+      throw new Error(`the sandbox seccomp filter does not cover ${process.arch}; set seccomp: false`);
+    }
+    this.#seccomp = (options.seccomp ?? archSupported) ? buildSeccompFilter() : undefined;
   }
 
   /** The cgroup layout, detected (and the parent cgroups created) on first use. */
@@ -113,26 +128,15 @@ export class SandboxExecutor implements Executor {
   async run(spec: RunSpec): Promise<RunResult> {
     const runtime = resolveSandboxRuntime(spec.runtime, this.#runtimes);
     if (!safeRunId.test(spec.runId)) throw new Error(`runId "${spec.runId}" cannot name a folder`);
-    if (spec.limits.gpus > 0) throw new Error('the sandbox executor does not provide GPUs');
+    checkLimits(spec.limits);
     const cgroups = this.#cgroupLayout();
     // A suffix keeps a retried runId clear of whatever a crashed worker left behind.
     const name = `${spec.runId}-${randomBytes(4).toString('hex')}`;
     const uid = this.#uids.acquire();
-    let log: LogSink | undefined;
-    let workspace: Workspace | undefined;
-    let cgroup: RunCgroup | undefined;
+    const parts: Partial<RunParts> = {};
     try {
-      log = await LogSink.open(spec.logPath, spec.limits.logBytes, spec.onLog);
-      workspace = await Workspace.create({
-        root: this.#workspaceRoot,
-        name,
-        codeDir: spec.codeDir,
-        outputBytes: spec.limits.outputBytes,
-        uid,
-      });
-      cgroup = RunCgroup.create(cgroups, this.#cgroupParent, name, spec.limits);
-
-      const seen = await superviseSandbox({ spec, runtime, uid, workspace, cgroup, log });
+      const { log, workspace, cgroup } = await this.#prepare(spec, cgroups, name, uid, parts);
+      const seen = await superviseSandbox({ spec, runtime, uid, workspace, cgroup, log, seccomp: this.#seccomp });
       // Whatever the entry point left behind (double-forked, setsid, SIGTERM-proof) dies here.
       await cgroup.killAndWait();
       const oomKills = cgroup.oomKills();
@@ -146,25 +150,66 @@ export class SandboxExecutor implements Executor {
       if (seen.started && seen.status === null && !stopped && oomKills === 0) {
         throw new Error(`bubblewrap died (${seen.exitSignal ?? 'unknown'}) without reporting the run's exit status`);
       }
-      const decided = decideOutcome({ cancelled: seen.cancelled, timedOut: seen.timedOut, oomKills, status: seen.status });
-      const done = workspace;
       let disposed: Promise<void> | null = null;
       return {
-        ...decided,
+        ...decideOutcome({ cancelled: seen.cancelled, timedOut: seen.timedOut, oomKills, status: seen.status }),
         wallMs: seen.wallMs,
         logBytes: logged.bytes,
         logTruncated: logged.truncated,
-        outputDir: done.output,
-        dispose: () =>
-          (disposed ??= done.dispose().then(() => this.#uids.release(uid))),
+        outputDir: workspace.output,
+        // The uid goes back only once no file of the run is left.
+        dispose: () => (disposed ??= workspace.dispose().then(() => this.#uids.release(uid))),
       };
     } catch (error) {
       // Best effort: the original error says what went wrong.
-      await cgroup?.killAndWait().then(() => cgroup?.remove()).catch(() => undefined);
-      await log?.close().catch(() => undefined);
-      await workspace?.dispose().catch(() => undefined);
+      await parts.cgroup?.killAndWait().then(() => parts.cgroup?.remove()).catch(() => undefined);
+      await parts.log?.close().catch(() => undefined);
+      await parts.workspace?.dispose().catch(() => undefined);
       this.#uids.release(uid);
       throw error;
     }
   }
+
+  /** Opens the log, mounts the workspace and creates the cgroup; records each part as it exists. */
+  async #prepare(spec: RunSpec, cgroups: CgroupLayout, name: string, uid: number, parts: Partial<RunParts>): Promise<RunParts> {
+    // The mount in Workspace.create is a child process: create the rest while it runs.
+    const pending = Promise.allSettled([
+      LogSink.open(spec.logPath, spec.limits.logBytes, spec.onLog),
+      Workspace.create({ root: this.#workspaceRoot, name, codeDir: spec.codeDir, outputBytes: spec.limits.outputBytes, uid }),
+    ]);
+    let cgroupError: unknown = null;
+    try {
+      // The bwrap monitor and the sandbox's init are not the run's: they get pids of their own.
+      parts.cgroup = RunCgroup.create(cgroups, this.#cgroupParent, name, { ...spec.limits, pids: spec.limits.pids + 2 });
+    } catch (error) {
+      cgroupError = error;
+    }
+    const [opened, created] = await pending;
+    if (opened.status === 'fulfilled') parts.log = opened.value;
+    if (created.status === 'fulfilled') parts.workspace = created.value;
+    if (opened.status === 'rejected') throw opened.reason;
+    if (created.status === 'rejected') throw created.reason;
+    if (parts.cgroup === undefined) throw cgroupError;
+    return { log: opened.value, workspace: created.value, cgroup: parts.cgroup };
+  }
+}
+
+/** The resources of one run, released by `dispose()` or on failure. */
+interface RunParts {
+  log: LogSink;
+  workspace: Workspace;
+  cgroup: RunCgroup;
+}
+
+/** Limits come from validated configuration; a nonsensical one is our bug, not the run's. */
+function checkLimits(limits: Limits): void {
+  const positive = ['wallTimeMs', 'memoryBytes', 'pids'] as const;
+  for (const key of positive) {
+    if (!Number.isFinite(limits[key]) || limits[key] <= 0) throw new Error(`limits.${key} must be positive, got ${limits[key]}`);
+  }
+  if (!Number.isInteger(limits.pids)) throw new Error(`limits.pids must be an integer, got ${limits.pids}`);
+  for (const key of ['outputBytes', 'logBytes', 'cpus'] as const) {
+    if (!Number.isFinite(limits[key]) || limits[key] < 0) throw new Error(`limits.${key} must be zero or more, got ${limits[key]}`);
+  }
+  if (limits.gpus > 0) throw new Error('the sandbox executor does not provide GPUs');
 }

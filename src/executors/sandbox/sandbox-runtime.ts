@@ -24,9 +24,13 @@ export const hostRuntime: SandboxRuntime = Object.freeze({
     '--symlink', 'usr/lib64', '/lib64',
     '--symlink', 'usr/sbin', '/sbin',
     '--perms', '0755', '--dir', '/etc',
-    '--ro-bind', '/etc/ld.so.cache', '/etc/ld.so.cache',
+    '--ro-bind-try', '/etc/ld.so.cache', '/etc/ld.so.cache',
     // numpy finds its BLAS through the alternatives links.
     '--ro-bind-try', '/etc/alternatives', '/etc/alternatives',
+    // Debian's matplotlib keeps its default settings there and refuses to start without them;
+    // fontconfig (text in plots) complains on every run without its configuration.
+    '--ro-bind-try', '/etc/matplotlibrc', '/etc/matplotlibrc',
+    '--ro-bind-try', '/etc/fonts', '/etc/fonts',
     '--perms', '0755', '--tmpfs', '/usr/local',
     '--perms', '0755', '--dir', '/usr/local/bin',
     '--symlink', '/usr/bin/python3', '/usr/local/bin/python',
