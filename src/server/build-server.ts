@@ -6,6 +6,7 @@ import { hashToken } from '../app/passwords.js';
 import { HttpError } from './http-error.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { competitionRoutes } from './routes/competition-routes.js';
+import { submissionEvents } from './routes/submission-events.js';
 import { submissionRoutes } from './routes/submission-routes.js';
 
 declare module 'fastify' {
@@ -64,5 +65,6 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(accountRoutes(ctx), { prefix: '/api' });
   await app.register(competitionRoutes(ctx), { prefix: '/api' });
   await app.register(submissionRoutes(ctx), { prefix: '/api' });
+  await app.register(submissionEvents(ctx), { prefix: '/api' });
   return app;
 }
