@@ -16,16 +16,29 @@ const schema = z.object({
   blobDir: z.string().optional().describe('root of the fs blob store; default <dataDir>/blobs'),
   executor: z.enum(['sandbox']).default('sandbox').describe('how submissions run'),
   sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),
+  runtimesDir: z.string().optional().describe('folder of built runtimes ("holdout runtime build"); default <dataDir>/runtimes'),
   workers: z.coerce.number().int().min(0).max(64).default(1).describe('runs at once in the server process (0: none)'),
   maxUploadBytes: z.coerce.number().int().positive().default(500 * MiB).describe('largest submission.zip accepted'),
   maxUnpackedBytes: z.coerce.number().int().positive().default(2048 * MiB).describe('largest unpacked submission'),
   maxFiles: z.coerce.number().int().positive().default(10_000).describe('most files in a submission'),
   leaseMs: z.coerce.number().int().positive().default(60_000).describe('how long a claimed submission stays with a silent worker'),
   maxAttempts: z.coerce.number().int().positive().default(3).describe('attempts before an infrastructure failure is final'),
+  pollMs: z.coerce.number().int().positive().default(1000).describe('how often an idle worker looks for queued submissions'),
+  deadlineGraceMs: z.coerce.number().int().positive().default(600_000).describe("time an attempt may take past its competition's wall time (fetch, unpack, score) before the worker ends it as an infrastructure failure"),
+  queuedDeadlineMs: z.coerce.number().int().positive().default(86_400_000).describe('time a submission may stay queued before it is ended as an infrastructure failure (no worker could take it)'),
+  drainMs: z.coerce.number().int().min(0).default(30_000).describe('on SIGTERM, how long a worker lets its runs finish before it hands them back'),
+  workerCpus: z.coerce.number().positive().optional().describe("CPUs a worker offers; default: this host's"),
+  workerMemoryBytes: z.coerce.number().int().positive().optional().describe("memory a worker offers, in bytes; default: this host's"),
+  workerGpus: z.coerce.number().int().min(0).default(0).describe('GPUs a worker offers'),
+  workerRuntimes: z
+    .string()
+    .optional()
+    .transform((s) => s?.split(',').map((r) => r.trim()).filter(Boolean))
+    .describe('comma-separated runtimes a worker runs; default: any its executor knows'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = Readonly<z.infer<typeof schema> & { databaseUrl: string; blobDir: string }>;
+export type Config = Readonly<z.infer<typeof schema> & { databaseUrl: string; blobDir: string; runtimesDir: string }>;
 
 /** Reads HOLDOUT_<UPPER_SNAKE> variables; `overrides` win (tests and CLI flags). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof z.infer<typeof schema>, unknown>> = {}): Config {
@@ -46,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir,
     databaseUrl: c.databaseUrl ?? `sqlite:${path.join(dataDir, 'holdout.db')}`,
     blobDir: path.resolve(c.blobDir ?? path.join(dataDir, 'blobs')),
+    runtimesDir: path.resolve(c.runtimesDir ?? path.join(dataDir, 'runtimes')),
   });
 }
 

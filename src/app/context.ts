@@ -7,12 +7,14 @@ import { createDatabase } from '../db/create-database.js';
 import type { Database } from '../db/schema.js';
 import { SubmissionsRepo } from '../db/submissions-repo.js';
 import { UsersRepo } from '../db/users-repo.js';
+import { WorkersRepo } from '../db/workers-repo.js';
 import { createExecutor } from '../executors/create-executor.js';
 import type { Executor } from '../executors/executor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { BundleCache } from '../worker/bundle-cache.js';
 import { Worker } from '../worker/worker.js';
+import { hostOffer } from '../worker/worker-resources.js';
 import type { Config } from './config.js';
 
 /** Everything a Holdout process uses, built once from the configuration. */
@@ -24,6 +26,8 @@ export interface AppContext {
   users: UsersRepo;
   competitions: CompetitionsRepo;
   submissions: SubmissionsRepo;
+  /** Registered worker processes (the queue page lists them). */
+  workers: WorkersRepo;
   executor: Executor;
   /** The in-process worker, when config.workers > 0. */
   worker?: Worker;
@@ -32,16 +36,17 @@ export interface AppContext {
 
 export async function createContext(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<AppContext> {
   await mkdir(config.dataDir, { recursive: true });
-  const db = await createDatabase(config.databaseUrl);
+  const { db, dialect } = await createDatabase(config.databaseUrl);
   const blobs = createBlobStore({ kind: config.blobStore, root: config.blobDir });
-  const executor = createExecutor({ kind: config.executor, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) });
-  const submissions = new SubmissionsRepo(db);
+  const executor = createExecutor({ kind: config.executor, runtimesDir: config.runtimesDir, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) });
+  const submissions = new SubmissionsRepo(db, dialect);
   const competitions = new CompetitionsRepo(db);
+  const workers = new WorkersRepo(db);
   let worker: Worker | undefined;
   if (config.workers > 0) {
     await executor.check();
     worker = new Worker(
-      { submissions, competitions, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger },
+      { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger },
       {
         concurrency: config.workers,
         leaseMs: config.leaseMs,
@@ -49,6 +54,15 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
         maxUnpackedBytes: config.maxUnpackedBytes,
         maxFiles: config.maxFiles,
         scratchDir: path.join(config.dataDir, 'scratch'),
+        pollMs: config.pollMs,
+        deadlines: { graceMs: config.deadlineGraceMs, queuedMs: config.queuedDeadlineMs },
+        offer: {
+          ...hostOffer([executor.name]),
+          ...(config.workerCpus ? { cpus: config.workerCpus } : {}),
+          ...(config.workerMemoryBytes ? { memoryBytes: config.workerMemoryBytes } : {}),
+          gpus: config.workerGpus,
+          ...(config.workerRuntimes ? { runtimes: config.workerRuntimes } : {}),
+        },
       },
     );
   }
@@ -60,10 +74,11 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     users: new UsersRepo(db),
     competitions,
     submissions,
+    workers,
     executor,
     ...(worker ? { worker } : {}),
     async close() {
-      await worker?.stop();
+      await worker?.stop(config.drainMs);
       await db.destroy();
     },
   };

@@ -90,6 +90,10 @@ export async function extractZip(file: string, dest: string, limits: ZipLimits):
     await pipeline(source, counter, createWriteStream(target, { flags: 'wx', mode: 0o644 })).catch((err: unknown) => {
       if (err instanceof ArchiveError) throw err;
       const message = err instanceof Error ? err.message : String(err);
+      // validateEntrySizes: the data inflates past the size the headers declare (a zip-bomb trick).
+      if (/too many bytes in the stream/.test(message)) {
+        throw new ArchiveError(`entry "${info.name}" unpacks to more than the ${info.bytes} bytes its header declares; the zip is damaged or forged`);
+      }
       throw new ArchiveError(`entry "${info.name}" could not be unpacked (${message}); the zip may be damaged`);
     });
   });
@@ -111,6 +115,9 @@ function translate(err: Error): ArchiveError {
   if (m) return new ArchiveError(`entry "${m[1]}" points outside the archive ("..")`);
   const a = /absolute path: (.*)$/.exec(err.message);
   if (a) return new ArchiveError(`entry "${a[1]}" has an absolute path; zip relative paths only`);
+  // strictFileNames: yauzl refuses backslashes before the entry reaches checkEntry.
+  const b = /invalid characters in fileName: (.*)$/.exec(err.message);
+  if (b) return new ArchiveError(`entry "${b[1]}" contains a backslash; use "/" as separator`);
   return new ArchiveError(`the zip is damaged (${err.message}); create it again with "holdout pack" or "zip -r"`);
 }
 

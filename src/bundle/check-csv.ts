@@ -33,12 +33,14 @@ interface LabelsCheck {
   split?: ColumnSplit;
   /** Whether both leaderboards need rows (the real labels, not a smoke sample). */
   bothParts: boolean;
+  /** The labels must hold the format's target columns: built-in metrics compare them (a scoring program reads what it likes). */
+  needsTargets: boolean;
 }
 
 function labelIssues(csv: CsvSummary, c: LabelsCheck): BundleIssue[] {
   const issues = idIssues(csv, c.file, c.field, c.idColumn);
   const add = (field: string, message: string) => issues.push({ file: c.file, field, message });
-  for (const target of c.format?.targets ?? []) {
+  for (const target of c.needsTargets ? (c.format?.targets ?? []) : []) {
     if (!csv.header.includes(target)) add(c.field, `lacks the column "${target}" of the submission format (header: ${csv.header.join(',')})`);
   }
   if (c.format) {
@@ -96,6 +98,7 @@ export async function checkCsvFiles(input: CsvCheckInput): Promise<BundleIssue[]
     }
   };
   const split = scoring?.split.kind === 'column' ? scoring.split : undefined;
+  const needsTargets = scoring?.program === undefined;
 
   const format = await read(data.submissionFormat, 'data.submission_format');
   let formatInfo: LabelsCheck['format'];
@@ -116,7 +119,7 @@ export async function checkCsvFiles(input: CsvCheckInput): Promise<BundleIssue[]
   }
   const labels = await read(data.labels, 'data.labels', split?.column);
   if (labels) {
-    issues.push(...labelIssues(labels, { file: data.labels, field: 'data.labels', idColumn, ...(formatInfo ? { format: formatInfo } : {}), ...(split ? { split } : {}), bothParts: true }));
+    issues.push(...labelIssues(labels, { file: data.labels, field: 'data.labels', idColumn, ...(formatInfo ? { format: formatInfo } : {}), ...(split ? { split } : {}), bothParts: true, needsTargets }));
   }
 
   if (data.smoke) {
@@ -132,7 +135,7 @@ export async function checkCsvFiles(input: CsvCheckInput): Promise<BundleIssue[]
     const smokeLabels = await read(data.smoke.labels, 'data.smoke.labels', split?.column);
     if (smokeLabels) {
       // Smoke runs are scored like full runs, so their labels need the split column too.
-      issues.push(...labelIssues(smokeLabels, { file: data.smoke.labels, field: 'data.smoke.labels', idColumn, ...(smokeInfo ? { format: smokeInfo } : {}), ...(split ? { split } : {}), bothParts: false }));
+      issues.push(...labelIssues(smokeLabels, { file: data.smoke.labels, field: 'data.smoke.labels', idColumn, ...(smokeInfo ? { format: smokeInfo } : {}), ...(split ? { split } : {}), bothParts: false, needsTargets }));
     }
   }
   return issues;

@@ -35,6 +35,7 @@ describe('loadBundle: the demo bundle', () => {
         split: { kind: 'column', column: 'usage', publicValue: 'Public', privateValue: 'Private' },
       },
       phases: [{ name: 'development', start: new Date('2026-01-01T00:00:00Z'), end: new Date('2030-01-01T00:00:00Z'), dailyQuota: 10 }],
+      logs: { fullRuns: 'reason-only', smokeRuns: 'full' },
     };
     assert.deepEqual(config, expected);
     assert.match(description, /^# Handwritten digits\n/);

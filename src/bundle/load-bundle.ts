@@ -5,6 +5,7 @@ import type { CompetitionConfig, DataConfig, ScoringConfig } from '../domain/com
 import { BundleError, type BundleIssue } from './bundle-error.js';
 import { checkCsvFiles } from './check-csv.js';
 import { checkDataPaths, pathIssue } from './check-data.js';
+import { checkScoringProgram } from './check-scoring-program.js';
 import { relativePath } from './fields.js';
 import { competitionSchema, sectionSchemas } from './schema.js';
 import { type BundleTree, walkBundle } from './walk-bundle.js';
@@ -117,9 +118,18 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
     }
   }
 
+  let programCommand: string[] | undefined;
+  if (scoring?.program) {
+    const checked = await checkScoringProgram(root, tree, scoring.program);
+    issues.push(...checked.issues);
+    programCommand = checked.command;
+  }
+
   const rawDescription = record['description'];
   const description = typeof rawDescription === 'string' ? await readDescription(root, rawDescription, tree, issues) : '';
 
   if (issues.length > 0 || !parsed.success) throw new BundleError(issues);
-  return { root, config: { ...parsed.data, description }, files: tree.files };
+  const config: CompetitionConfig = { ...parsed.data, description };
+  if (config.scoring.program && programCommand) config.scoring = { ...config.scoring, program: { ...config.scoring.program, command: programCommand } };
+  return { root, config, files: tree.files };
 }

@@ -1,22 +1,12 @@
 import { z } from 'zod';
-import type { CompetitionConfig, DataConfig, MetricSpec, Phase, SplitSpec } from '../domain/competition.js';
-import { defaultLayout, type Limits, type RunLayout } from '../domain/limits.js';
-import { command, describeValue, duration, isoDate, relativePath, runPath, size } from './fields.js';
-import { higherIsBetterByDefault, isKnownMetric, knownMetrics } from './metrics.js';
-import { didYouMean } from './suggest.js';
+import type { CompetitionConfig, DataConfig, Phase } from '../domain/competition.js';
+import { defaultLayout, type RunLayout } from '../domain/limits.js';
+import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
+import { command, describeValue, isoDate, relativePath, runPath } from './fields.js';
+import { limitsSchema } from './limits-schema.js';
+import { scoringSchema } from './scoring-schema.js';
 
-const MiB = 1024 ** 2;
-
-/** Limits of a bundle that sets none. */
-export const defaultLimits: Readonly<Limits> = Object.freeze({
-  wallTimeMs: 10 * 60_000,
-  memoryBytes: 2 * 1024 * MiB,
-  cpus: 1,
-  pids: 256,
-  outputBytes: 100 * MiB,
-  logBytes: 1 * MiB,
-  gpus: 0,
-});
+export { defaultLimits } from './limits-schema.js';
 
 const bundlePath = relativePath('the bundle');
 
@@ -29,28 +19,7 @@ const slug = z.string().superRefine((value, ctx) => {
   }
 });
 
-const limits = z
-  .strictObject({
-    wall_time: duration.default(defaultLimits.wallTimeMs),
-    memory: size.default(defaultLimits.memoryBytes),
-    cpus: z.number().positive().max(1024).default(defaultLimits.cpus),
-    pids: z.int().min(1).default(defaultLimits.pids),
-    output: size.default(defaultLimits.outputBytes),
-    log: size.default(defaultLimits.logBytes),
-    gpus: z.int().min(0).default(defaultLimits.gpus),
-  })
-  .transform(
-    (l): Limits => ({
-      wallTimeMs: l.wall_time,
-      memoryBytes: l.memory,
-      cpus: l.cpus,
-      pids: l.pids,
-      outputBytes: l.output,
-      logBytes: l.log,
-      gpus: l.gpus,
-    }),
-  )
-  .prefault({});
+const limits = limitsSchema;
 
 const layout = z
   .strictObject({
@@ -94,65 +63,6 @@ const data = z
     }),
   );
 
-const metricName = z.string().superRefine((name, ctx) => {
-  if (!isKnownMetric(name)) {
-    ctx.addIssue({ code: 'custom', message: `unknown metric "${name}"${didYouMean(name, knownMetrics)}; known metrics: ${knownMetrics.join(', ')}` });
-  }
-});
-
-const metric = z.preprocess(
-  // `primary: accuracy` is short for `primary: { metric: accuracy }`.
-  (v) => (typeof v === 'string' ? { metric: v } : v),
-  z
-    .strictObject({ metric: metricName, higher_is_better: z.boolean().optional(), column: z.string().min(1).optional() })
-    .transform((m): MetricSpec => ({
-      metric: m.metric,
-      higherIsBetter: m.higher_is_better ?? (isKnownMetric(m.metric) ? higherIsBetterByDefault(m.metric) : true),
-      ...(m.column === undefined ? {} : { column: m.column }),
-    })),
-);
-
-const split = z
-  .strictObject({
-    column: z.string().min(1).optional(),
-    public: z.string().min(1).optional(),
-    private: z.string().min(1).optional(),
-    seed: z.int().min(0).optional(),
-    public_fraction: z.number().gt(0).lt(1).optional(),
-  })
-  .superRefine((s, ctx) => {
-    const byColumn = s.column !== undefined || s.public !== undefined || s.private !== undefined;
-    const seeded = s.seed !== undefined || s.public_fraction !== undefined;
-    if (byColumn && seeded) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'use either column/public/private (a split column in the labels) or seed/public_fraction (a seeded random split), not both',
-      });
-    } else if (seeded) {
-      if (s.seed === undefined) ctx.addIssue({ code: 'custom', path: ['seed'], message: 'required for a seeded split (a whole number)' });
-      if (s.public_fraction === undefined) ctx.addIssue({ code: 'custom', path: ['public_fraction'], message: 'required for a seeded split (between 0 and 1)' });
-    } else if ((s.public ?? 'Public') === (s.private ?? 'Private')) {
-      ctx.addIssue({ code: 'custom', path: ['private'], message: `must differ from the public value "${s.public ?? 'Public'}"` });
-    }
-  })
-  .transform((s): SplitSpec =>
-    s.seed !== undefined && s.public_fraction !== undefined
-      ? { kind: 'seeded', seed: s.seed, publicFraction: s.public_fraction }
-      : { kind: 'column', column: s.column ?? 'usage', publicValue: s.public ?? 'Public', privateValue: s.private ?? 'Private' },
-  )
-  .prefault({});
-
-const scoring = z
-  .strictObject({ primary: metric, extra: z.array(metric).default([]), split })
-  .superRefine((s, ctx) => {
-    const seen = new Set([`${s.primary.metric}\0${s.primary.column ?? ''}`]);
-    s.extra.forEach((m, i) => {
-      const key = `${m.metric}\0${m.column ?? ''}`;
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['extra', i, 'metric'], message: `repeats metric "${m.metric}"` });
-      seen.add(key);
-    });
-  });
-
 const iso = (d: Date) => d.toISOString();
 
 const phase = z
@@ -190,10 +100,27 @@ const phases = z
     }
   });
 
-/** What `competition.yaml` parses to: the config, except that `description` is still as written. */
+/**
+ * What `competition.yaml` parses to: the config, except that `description` is still as written
+ * and a scoring program's `command` is empty when the program's metadata file is to give it
+ * (`loadBundle` reads it).
+ */
 export type ParsedCompetition = CompetitionConfig;
 
 const idColumn = z.string().min(1).default('id');
+
+const logVisibility = z.enum(logVisibilities, {
+  error: (issue) => `expected one of ${logVisibilities.map((v) => `"${v}"`).join(', ')}, got ${describeValue(issue.input)}`,
+});
+
+/** What participants may read of their logs; full runs' logs can leak test data. */
+const logs = z
+  .strictObject({
+    full_runs: logVisibility.default(defaultLogPolicy.fullRuns),
+    smoke_runs: logVisibility.default(defaultLogPolicy.smokeRuns),
+  })
+  .transform((l): LogPolicy => ({ fullRuns: l.full_runs, smokeRuns: l.smoke_runs }))
+  .prefault({});
 
 /**
  * The schema of `competition.yaml`. Unknown keys are errors at every level, so that a typo
@@ -211,8 +138,9 @@ export const competitionSchema = z
     predictions_file: relativePath('the output folder').default('submission.csv'),
     id_column: idColumn,
     data,
-    scoring,
+    scoring: scoringSchema,
     phases,
+    logs,
   })
   .transform(
     (c): ParsedCompetition => ({
@@ -228,8 +156,9 @@ export const competitionSchema = z
       data: c.data,
       scoring: c.scoring,
       phases: c.phases,
+      logs: c.logs,
     }),
   );
 
 /** Parts of the schema, for checks that need one section even when another is invalid. */
-export const sectionSchemas = { data, scoring, idColumn } as const;
+export const sectionSchemas = { data, scoring: scoringSchema, idColumn } as const;

@@ -1,102 +1,71 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { bootstrapAdmin } from '../app/bootstrap-admin.js';
-import { describeConfig, loadConfig } from '../app/config.js';
-import { createContext } from '../app/context.js';
-import { installCompetition } from '../app/install-competition.js';
-import { BundleError } from '../bundle/bundle-error.js';
-import { buildServer } from '../server/build-server.js';
-
-/** The repository root, from src/cli or dist/cli alike. */
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const demoBundle = path.join(packageRoot, 'examples', 'digits', 'bundle');
-
-/** Exit codes a script can rely on. */
-const EXIT = { ok: 0, failure: 1, usage: 2, invalidInput: 3 } as const;
+import { describeConfig } from '../app/config.js';
+import { competitionCommand } from './commands/competition-command.js';
+import { downloadCommand } from './commands/download-command.js';
+import { initCommand } from './commands/init-command.js';
+import { leaderboardCommand } from './commands/leaderboard-command.js';
+import { loginCommands } from './commands/login-command.js';
+import { packCommand } from './commands/pack-command.js';
+import { rulesCommand } from './commands/rules-command.js';
+import { runtimeCommand } from './commands/runtime-command.js';
+import { serveCommand } from './commands/serve-command.js';
+import { statusCommands } from './commands/status-command.js';
+import { submitCommand } from './commands/submit-command.js';
+import { testSubmissionCommand } from './commands/test-submission-command.js';
+import { workerCommand } from './commands/worker-command.js';
+import { CliError, describeExitCodes, exitCodes } from './exit-codes.js';
 
 const program = new Command()
   .name('holdout')
   .description('Holdout: code execution competitions you host yourself')
-  .addHelpText('after', `\nConfiguration (environment variables):\n${describeConfig()}`)
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage));
+  .option('--json', 'print results as JSON on stdout (notes and progress stay on stderr)')
+  .option('--server <url>', 'the Holdout server (default: HOLDOUT_SERVER, else the one of "holdout login")')
+  .addHelpText(
+    'after',
+    `\nParticipants: login, init, pack, test-submission, submit, status, logs, leaderboard, download, rules.` +
+      `\nHosts: serve, worker, competition, runtime.` +
+      `\n\nExit codes:\n${describeExitCodes()}` +
+      `\n\nConfiguration of serve, worker, competition and runtime (environment variables):\n${describeConfig()}`,
+  );
 
-program
-  .command('serve')
-  .description('run the web server and an in-process worker')
-  .option('--port <port>', 'HTTP port (overrides HOLDOUT_PORT)')
-  .option('--host <host>', 'interface to listen on (overrides HOLDOUT_HOST)')
-  .option('--demo', 'load the demo competition (handwritten digits) if it is not loaded yet')
-  .action(async (opts: { port?: string; host?: string; demo?: boolean }) => {
-    const config = loadConfig(process.env, { ...(opts.port ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) });
-    const ctx = await createContext(config);
-    const admin = await bootstrapAdmin(ctx);
-    if (opts.demo && !(await ctx.competitions.bySlug('digits'))) await installCompetition(demoBundle, ctx);
-    const app = await buildServer(ctx);
-    ctx.worker?.start();
-    const url = await app.listen({ port: config.port, host: config.host });
-    const shown = url.replace('127.0.0.1', 'localhost');
-    const lines = [
-      `Holdout is running on ${shown}`,
-      admin.password
-        ? `Admin account created: username "admin", password "${admin.password}" (also in ${admin.file})`
-        : `Admin account: "admin" (password in ${admin.file})`,
-      ...(opts.demo ? [`Demo competition: ${shown}/api/competitions/digits`] : []),
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    const shutdown = async () => {
-      await app.close();
-      await ctx.close();
-      process.exit(EXIT.ok);
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
-
-program
-  .command('worker')
-  .description('run a standalone worker that claims queued submissions from the database')
-  .option('--concurrency <n>', 'runs at once', '1')
-  .action(async (opts: { concurrency: string }) => {
-    const ctx = await createContext(loadConfig(process.env, { workers: opts.concurrency }));
-    ctx.worker?.start();
-    ctx.logger.info({ worker: ctx.worker?.id }, 'worker started');
-    const shutdown = async () => {
-      await ctx.close();
-      process.exit(EXIT.ok);
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-  });
-
-const competition = program.command('competition').description('manage competitions (host)');
-for (const verb of ['create', 'update'] as const) {
-  competition
-    .command(`${verb} <bundle-dir>`)
-    .description(`${verb} a competition from a bundle folder (competition.yaml + data)`)
-    .action(async (dir: string) => {
-      if (!existsSync(path.join(dir, 'competition.yaml'))) {
-        process.stderr.write(`${dir}: no competition.yaml here; point at the bundle folder\n`);
-        process.exit(EXIT.invalidInput);
-      }
-      const ctx = await createContext(loadConfig(process.env, { workers: 0, logLevel: 'warn' }));
-      try {
-        const c = await installCompetition(dir, ctx);
-        const action = c.createdAt === c.updatedAt ? 'created' : 'updated';
-        process.stdout.write(`${action} competition "${c.slug}" (${c.config.title}), bundle ${c.bundleDigest}\n`);
-      } catch (err) {
-        if (!(err instanceof BundleError)) throw err;
-        process.stderr.write(`${err.message}\n`);
-        process.exitCode = EXIT.invalidInput;
-      } finally {
-        await ctx.close();
-      }
-    });
+// Participants.
+for (const command of [
+  ...loginCommands(),
+  initCommand(),
+  packCommand(),
+  testSubmissionCommand(),
+  submitCommand(),
+  ...statusCommands(),
+  leaderboardCommand(),
+  downloadCommand(),
+  rulesCommand(),
+]) {
+  program.addCommand(command);
 }
 
-program.parseAsync().catch((err: unknown) => {
-  process.stderr.write(`holdout: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(EXIT.failure);
-});
+// Hosts.
+for (const command of [serveCommand(), workerCommand(), competitionCommand(), runtimeCommand()]) program.addCommand(command);
+
+/** Commands added with addCommand do not inherit these settings: usage errors exit 2 everywhere. */
+function applySettings(cmd: Command): void {
+  cmd.showHelpAfterError('(run with --help for usage)').exitOverride((err) => process.exit(err.exitCode === 0 ? exitCodes.ok : exitCodes.usage));
+  for (const sub of cmd.commands) applySettings(sub);
+}
+applySettings(program);
+
+/** Every error ends here: one line on stderr (and a JSON document with --json), and its exit code. */
+function fail(err: unknown): never {
+  const json = process.argv.includes('--json');
+  if (err instanceof CliError) {
+    process.stderr.write(`holdout: ${err.message}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(err.result ?? { error: err.code, message: err.message }, null, 2)}\n`);
+    process.exit(err.exitCode);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`holdout: ${message}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: 'failure', message }, null, 2)}\n`);
+  process.exit(exitCodes.failure);
+}
+
+program.parseAsync().catch(fail);

@@ -69,27 +69,22 @@ export class CompetitionsRepo {
   /** Creates the competition, or replaces its configuration and bundle when the slug exists. */
   async upsert(c: { id: string; config: CompetitionConfig; bundleKey: string; bundleDigest: string }): Promise<StoredCompetition> {
     const now = new Date().toISOString();
+    const { limits, runtime } = c.config;
+    const fields = {
+      title: c.config.title,
+      config_json: serializeConfig(c.config),
+      bundle_key: c.bundleKey,
+      bundle_digest: c.bundleDigest,
+      need_cpus: limits.cpus,
+      need_memory_bytes: limits.memoryBytes,
+      need_gpus: limits.gpus,
+      runtime,
+      updated_at: now,
+    };
     const row = await this.db
       .insertInto('competitions')
-      .values({
-        id: c.id,
-        slug: c.config.slug,
-        title: c.config.title,
-        config_json: serializeConfig(c.config),
-        bundle_key: c.bundleKey,
-        bundle_digest: c.bundleDigest,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((oc) =>
-        oc.column('slug').doUpdateSet({
-          title: c.config.title,
-          config_json: serializeConfig(c.config),
-          bundle_key: c.bundleKey,
-          bundle_digest: c.bundleDigest,
-          updated_at: now,
-        }),
-      )
+      .values({ id: c.id, slug: c.config.slug, created_at: now, ...fields })
+      .onConflict((oc) => oc.column('slug').doUpdateSet(fields))
       .returningAll()
       .executeTakeFirstOrThrow();
     return fromRow(row);

@@ -1,31 +1,40 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { Kysely, SqliteDialect } from 'kysely';
-import type { Database } from './schema.js';
+import type { Kysely } from 'kysely';
+import type { DatabaseDialect } from './database-dialect.js';
 import { migrateToLatest } from './migrations.js';
+import { postgresDialect } from './postgres/postgres-dialect.js';
+import type { Database } from './schema.js';
+import { sqliteDialect } from './sqlite/sqlite-dialect.js';
 
-/**
- * Opens the database named by a URL and migrates it. `sqlite:PATH` (or `sqlite::memory:`) is the
- * embedded default; other dialects plug in here.
- */
-export async function createDatabase(url: string): Promise<Kysely<Database>> {
-  const db = await openDialect(url);
-  await migrateToLatest(db as Kysely<unknown>);
-  return db;
+/** An open, migrated database and the dialect it speaks. */
+export interface OpenDatabase {
+  readonly db: Kysely<Database>;
+  readonly dialect: DatabaseDialect;
 }
 
-async function openDialect(url: string): Promise<Kysely<Database>> {
-  if (url.startsWith('sqlite:')) {
-    const file = url.slice('sqlite:'.length);
-    // The SDK is loaded only when this dialect is chosen.
-    const { default: SQLite } = await import('better-sqlite3');
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const sqlite = new SQLite(file);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 5000');
-    sqlite.pragma('foreign_keys = ON');
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+const dialects: readonly DatabaseDialect[] = [sqliteDialect, postgresDialect];
+
+/** The dialect of a database URL. @throws Error naming the URL forms understood. */
+export function dialectFor(url: string): DatabaseDialect {
+  const dialect = dialects.find((d) => d.accepts(url));
+  if (!dialect) throw new Error(`unsupported database URL "${redact(url)}": use sqlite:/path/to/holdout.db or postgres://user@host:5432/holdout`);
+  return dialect;
+}
+
+/** Opens the database named by a URL and migrates it to the latest schema. */
+export async function createDatabase(url: string): Promise<OpenDatabase> {
+  const dialect = dialectFor(url);
+  const db = await dialect.open(url);
+  try {
+    await migrateToLatest(db as Kysely<unknown>);
+  } catch (err) {
+    await db.destroy();
+    // A refused connection first shows up here: name the database it was about.
+    throw new Error(`database ${redact(url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  throw new Error(`unsupported database URL "${url}": use sqlite:/path/to/holdout.db`);
+  return { db, dialect };
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]+):[^@/]*@/i, '$1:***@');
 }

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { webAppMigration } from './web-app-migration.js';
 
 /** Migrations live in code (not files found at run time) so a bundled build carries them. */
 const migrations: Record<string, Migration> = {
@@ -87,6 +88,48 @@ const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  '0002_worker_offers_and_attempts': {
+    async up(db: Kysely<unknown>) {
+      // One column per statement: SQLite's ALTER TABLE adds a single column at a time.
+      const add = (table: string, column: string, type: 'text' | 'integer' | 'bigint' | 'double precision', dflt?: string | number) =>
+        db.schema
+          .alterTable(table)
+          .addColumn(column, type, (c) => (dflt === undefined ? c : c.notNull().defaultTo(dflt)))
+          .execute();
+      await add('workers', 'cpus', 'double precision', 0);
+      await add('workers', 'memory_bytes', 'bigint', 0);
+      await add('workers', 'gpus', 'integer', 0);
+      await add('workers', 'executors', 'text', '[]');
+      await add('workers', 'runtimes', 'text');
+      await add('workers', 'running', 'integer', 0);
+      await add('workers', 'draining', 'integer', 0);
+      await add('competitions', 'need_cpus', 'double precision', 0);
+      await add('competitions', 'need_memory_bytes', 'bigint', 0);
+      await add('competitions', 'need_gpus', 'integer', 0);
+      await add('competitions', 'runtime', 'text', '');
+      const rows = await sql<{ id: string; config_json: string }>`select id, config_json from competitions`.execute(db);
+      for (const row of rows.rows) {
+        const config = JSON.parse(row.config_json) as { runtime?: string; limits?: { cpus?: number; memoryBytes?: number; gpus?: number } };
+        await sql`update competitions set need_cpus = ${config.limits?.cpus ?? 0}, need_memory_bytes = ${config.limits?.memoryBytes ?? 0},
+          need_gpus = ${config.limits?.gpus ?? 0}, runtime = ${config.runtime ?? ''} where id = ${row.id}`.execute(db);
+      }
+      await db.schema
+        .createTable('submission_attempts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('submission_id', 'text', (c) => c.notNull().references('submissions.id').onDelete('cascade'))
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('worker_id', 'text', (c) => c.notNull())
+        .addColumn('claimed_at', 'text', (c) => c.notNull())
+        .addColumn('ended_at', 'text')
+        .addColumn('outcome', 'text')
+        .addColumn('message', 'text')
+        .execute();
+      await db.schema.createIndex('submission_attempts_submission').on('submission_attempts').column('submission_id').execute();
+      // Expired leases are looked up on every claim: an index keeps that flat as the table grows.
+      await db.schema.createIndex('submissions_lease').on('submissions').column('lease_expires_at').execute();
+    },
+  },  // Numbered high so that migrations added meanwhile by other work (0003, 0004, …) sort first.
+  '0100_web_app': webAppMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -95,7 +138,8 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const what = failed ? `migration ${failed} failed` : 'migrating failed';
+    throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

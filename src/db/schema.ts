@@ -11,7 +11,8 @@ export interface UsersTable {
   id: string;
   username: string;
   password_hash: string;
-  role: 'admin' | 'participant';
+  /** Global role; a host may create competitions and hosts those listed in competition_hosts. */
+  role: 'admin' | 'host' | 'participant';
   created_at: string;
 }
 
@@ -36,6 +37,14 @@ export interface CompetitionsTable {
   bundle_key: string;
   bundle_digest: string;
   private_revealed: Generated<number>;
+  /*
+   * What one run of this competition needs, copied out of the configuration so that a worker's
+   * claim can skip in SQL what it cannot run.
+   */
+  need_cpus: Generated<number>;
+  need_memory_bytes: Generated<number>;
+  need_gpus: Generated<number>;
+  runtime: Generated<string>;
   created_at: string;
   updated_at: string;
 }
@@ -70,14 +79,90 @@ export interface SubmissionsTable {
   /** (competition, user, phase, quota_day, quota_slot) is unique: the quota holds under races. */
   quota_day: string;
   quota_slot: number;
+  /** "team:<id>" when it counts against a team's shared daily quota; null: its user's own. */
+  quota_owner: string | null;
+  /** 1 when chosen by its participant (or team) for the final ranking. */
+  selected: Generated<number>;
 }
 
+export interface TeamsTable {
+  id: string;
+  competition_id: string;
+  name: string;
+  /** Secret part of the invite link. */
+  invite_code: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface TeamMembersTable {
+  team_id: string;
+  competition_id: string;
+  user_id: string;
+  joined_at: string;
+}
+
+export interface CompetitionHostsTable {
+  competition_id: string;
+  user_id: string;
+  created_at: string;
+}
+
+export interface RuleAcceptancesTable {
+  competition_id: string;
+  user_id: string;
+  accepted_at: string;
+}
+
+export interface DisqualificationsTable {
+  competition_id: string;
+  user_id: string;
+  reason: string;
+  by_user_id: string;
+  created_at: string;
+}
+
+/** A worker process, registered while it runs; one whose `seen_at` is old has been lost. */
 export interface WorkersTable {
   id: string;
   hostname: string;
   started_at: string;
+  /** Last heartbeat. */
   seen_at: string;
+  /** Runs at once. */
   capacity: number;
+  cpus: Generated<number>;
+  memory_bytes: Generated<number>;
+  gpus: Generated<number>;
+  /** JSON array of executor names. */
+  executors: Generated<string>;
+  /** JSON array of runtime names, or null: any runtime its executor knows. */
+  runtimes: string | null;
+  /** Runs in progress at the last heartbeat. */
+  running: Generated<number>;
+  /** 1 once it has stopped claiming to shut down. */
+  draining: Generated<number>;
+}
+
+/** How an attempt ended: a final status, or why the submission went back to the queue. */
+export const attemptOutcomes = ['scored', 'failed', 'cancelled', 'requeued', 'handed_back', 'lost'] as const;
+export type AttemptOutcome = (typeof attemptOutcomes)[number];
+
+/**
+ * One claim of a submission by a worker, kept as an audit trail: what happened to each attempt
+ * (and that exactly one of them recorded the submission's final status).
+ */
+export interface SubmissionAttemptsTable {
+  id: string;
+  submission_id: string;
+  /** The submission's `attempts` counter after this claim. */
+  attempt: number;
+  worker_id: string;
+  claimed_at: string;
+  ended_at: string | null;
+  /** Null while the attempt runs; `lost` once another worker took over an expired lease. */
+  outcome: AttemptOutcome | null;
+  message: string | null;
 }
 
 export interface Database {
@@ -86,9 +171,18 @@ export interface Database {
   competitions: CompetitionsTable;
   submissions: SubmissionsTable;
   workers: WorkersTable;
+  submission_attempts: SubmissionAttemptsTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  competition_hosts: CompetitionHostsTable;
+  rule_acceptances: RuleAcceptancesTable;
+  disqualifications: DisqualificationsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type CompetitionRow = Selectable<CompetitionsTable>;
 export type SubmissionRow = Selectable<SubmissionsTable>;
 export type NewSubmission = Insertable<SubmissionsTable>;
+export type WorkerRow = Selectable<WorkersTable>;
+export type AttemptRow = Selectable<SubmissionAttemptsTable>;
+export type TeamRow = Selectable<TeamsTable>;

@@ -1,7 +1,9 @@
-import type { Kysely } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type UpdateObject, sql } from 'kysely';
 import type { FailureReason } from '../domain/submission.js';
+import type { DatabaseDialect } from './database-dialect.js';
 import { isUniqueViolation, QuotaExceededError } from './db-errors.js';
-import type { Database, NewSubmission, SubmissionRow } from './schema.js';
+import type { AttemptOutcome, AttemptRow, Database, NewSubmission, SubmissionRow } from './schema.js';
 
 /** What a finished attempt records; any field left out stays as it is. */
 export interface SubmissionResult {
@@ -19,10 +21,24 @@ export interface SubmissionResult {
   logTruncated?: boolean;
 }
 
+/** What a worker can take: a submission is claimed only if its competition fits. */
+export interface ClaimFilter {
+  /** Resources free on the worker now; undefined: no limit. */
+  free?: { cpus: number; memoryBytes: number; gpus: number };
+  /** Runtimes the worker can run; undefined: any. */
+  runtimes?: readonly string[];
+}
+
+type Claimable = (eb: ExpressionBuilder<Database, 'submissions'>) => Expression<SqlBool>;
+type SubmissionChanges = UpdateObject<Database, 'submissions'>;
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export class SubmissionsRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Pick<DatabaseDialect, 'lockClaimCandidate'>,
+  ) {}
 
   /**
    * Inserts a queued submission in the lowest free quota slot of its day. The unique index on the
@@ -80,34 +96,59 @@ export class SubmissionsRepo {
   }
 
   /**
-   * Takes the oldest queued submission, or one whose worker's lease ran out, for `owner`.
-   * A single UPDATE … WHERE id = (SELECT …) is atomic on SQLite (one writer at a time).
+   * Takes a submission for `owner`: first one whose worker's lease ran out (it has waited
+   * longest), else the oldest queued one; only among competitions that fit `filter`. Records the
+   * attempt, and marks an earlier attempt that never reported as lost.
    */
-  async claim(owner: string, leaseMs: number, now = Date.now()): Promise<SubmissionRow | undefined> {
+  async claim(owner: string, leaseMs: number, filter: ClaimFilter = {}, now = Date.now()): Promise<SubmissionRow | undefined> {
+    if (filter.runtimes?.length === 0) return undefined;
     const nowIso = iso(now);
-    const claimable = this.db
-      .selectFrom('submissions')
-      .select('id')
-      .where((eb) =>
-        eb.or([
-          eb('status', '=', 'queued'),
-          eb.and([eb('status', 'in', ['running', 'scoring']), eb('lease_expires_at', '<', nowIso)]),
-        ]),
-      )
-      .orderBy('created_at')
-      .limit(1);
-    return this.db
-      .updateTable('submissions')
-      .set((eb) => ({
-        status: 'running',
-        lease_owner: owner,
-        lease_expires_at: iso(now + leaseMs),
-        started_at: nowIso,
-        attempts: eb('attempts', '+', 1),
-      }))
-      .where('id', '=', (eb) => eb.selectFrom(claimable.as('c')).select('c.id'))
-      .returningAll()
-      .executeTakeFirst();
+    const expired: Claimable = (eb) => eb.and([eb('status', 'in', ['running', 'scoring']), eb('lease_expires_at', '<', nowIso)]);
+    const queued: Claimable = (eb) => eb('status', '=', 'queued');
+    return (await this.claimOne(owner, leaseMs, expired, filter, now)) ?? (await this.claimOne(owner, leaseMs, queued, filter, now));
+  }
+
+  private claimOne(owner: string, leaseMs: number, claimable: Claimable, filter: ClaimFilter, now: number): Promise<SubmissionRow | undefined> {
+    const nowIso = iso(now);
+    return this.db.transaction().execute(async (trx) => {
+      let candidate = trx.selectFrom('submissions').select('id').where(claimable).orderBy('created_at').limit(1);
+      const { free, runtimes } = filter;
+      if (free || runtimes) {
+        candidate = candidate.where('competition_id', 'in', (eb) => {
+          let fits = eb.selectFrom('competitions').select('competitions.id');
+          if (free) {
+            fits = fits.where('need_cpus', '<=', free.cpus).where('need_memory_bytes', '<=', free.memoryBytes).where('need_gpus', '<=', free.gpus);
+          }
+          return runtimes ? fits.where('runtime', 'in', [...runtimes]) : fits;
+        });
+      }
+      const row = await trx
+        .updateTable('submissions')
+        .set((eb) => ({
+          status: 'running',
+          lease_owner: owner,
+          lease_expires_at: iso(now + leaseMs),
+          started_at: nowIso,
+          attempts: eb('attempts', '+', 1),
+        }))
+        .where('id', '=', this.dialect.lockClaimCandidate(candidate))
+        // Checked again on the row itself, so the claim never depends on the candidate's snapshot.
+        .where(claimable)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await trx
+        .updateTable('submission_attempts')
+        .set({ outcome: 'lost', ended_at: nowIso, message: 'the worker stopped renewing its lease' })
+        .where('submission_id', '=', row.id)
+        .where('outcome', 'is', null)
+        .execute();
+      await trx
+        .insertInto('submission_attempts')
+        .values({ id: randomUUID(), submission_id: row.id, attempt: row.attempts, worker_id: owner, claimed_at: nowIso, ended_at: null, outcome: null, message: null })
+        .execute();
+      return row;
+    });
   }
 
   /** Extends the lease; false when another worker has taken the submission meanwhile. */
@@ -134,47 +175,92 @@ export class SubmissionsRepo {
   }
 
   /** Puts a submission back in the queue after an infrastructure failure, for another attempt. */
-  async requeue(id: string, owner: string, message: string): Promise<void> {
-    await this.db
-      .updateTable('submissions')
-      .set({ status: 'queued', lease_owner: null, lease_expires_at: null, message })
-      .where('id', '=', id)
-      .where('lease_owner', '=', owner)
-      .execute();
+  requeue(id: string, owner: string, message: string): Promise<boolean> {
+    return this.release(id, owner, 'requeued', message, { status: 'queued', lease_owner: null, lease_expires_at: null, message });
+  }
+
+  /**
+   * Gives a submission back untouched (its worker is shutting down): queued again, and this
+   * attempt does not count towards the attempt limit.
+   */
+  handBack(id: string, owner: string, message = 'handed back by a worker that shut down'): Promise<boolean> {
+    return this.release(id, owner, 'handed_back', message, {
+      status: 'queued',
+      lease_owner: null,
+      lease_expires_at: null,
+      attempts: sql<number>`attempts - 1`,
+    });
   }
 
   /**
    * Records the end of an attempt, only while `owner` still holds the lease: a worker that lost
-   * its lease can never overwrite the result of the one that took over (idempotent recording).
+   * its lease can never overwrite the result of the one that took over, and recording twice is a
+   * no-op (idempotent recording). True when this call recorded it.
    */
-  async finish(id: string, owner: string, result: SubmissionResult): Promise<boolean> {
+  finish(id: string, owner: string, result: SubmissionResult): Promise<boolean> {
     const json = (v: Record<string, number> | null | undefined) => (v ? JSON.stringify(v) : null);
-    const r = await this.db
+    return this.release(id, owner, result.status, result.message ?? null, {
+      status: result.status,
+      reason: result.reason ?? null,
+      message: result.message ?? null,
+      finished_at: iso(Date.now()),
+      run_ms: result.runMs ?? null,
+      exit_code: result.exitCode ?? null,
+      public_scores: json(result.publicScores),
+      private_scores: json(result.privateScores),
+      public_primary: result.publicPrimary ?? null,
+      private_primary: result.privatePrimary ?? null,
+      log_key: result.logKey ?? null,
+      log_bytes: result.logBytes ?? null,
+      log_truncated: result.logTruncated ? 1 : 0,
+      lease_owner: null,
+      lease_expires_at: null,
+      // A failure of ours must not cost the participant a submission: free the quota slot.
+      ...(result.reason === 'infrastructure' ? { quota_day: `void:${id}` } : {}),
+    });
+  }
+
+  /** Ends `owner`'s attempt with `outcome`, applying `changes` to the submission while it holds the lease. */
+  private release(id: string, owner: string, outcome: AttemptOutcome, message: string | null, changes: SubmissionChanges): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('submissions')
+        .set(changes)
+        .where('id', '=', id)
+        .where('lease_owner', '=', owner)
+        .where('status', 'in', ['running', 'scoring'])
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await trx
+        .updateTable('submission_attempts')
+        .set({ outcome, message, ended_at: iso(Date.now()) })
+        .where('submission_id', '=', id)
+        .where('worker_id', '=', owner)
+        .where('outcome', 'is', null)
+        .execute();
+      return true;
+    });
+  }
+
+  /**
+   * Ends as `infrastructure` failures the submissions still queued that were created before
+   * `createdBefore` (no worker could take them in time), freeing their quota slots.
+   * Idempotent; returns the ids it ended.
+   */
+  async expireQueued(createdBefore: string, message: string, now = Date.now()): Promise<string[]> {
+    const rows = await this.db
       .updateTable('submissions')
-      .set({
-        status: result.status,
-        reason: result.reason ?? null,
-        message: result.message ?? null,
-        finished_at: iso(Date.now()),
-        run_ms: result.runMs ?? null,
-        exit_code: result.exitCode ?? null,
-        public_scores: json(result.publicScores),
-        private_scores: json(result.privateScores),
-        public_primary: result.publicPrimary ?? null,
-        private_primary: result.privatePrimary ?? null,
-        log_key: result.logKey ?? null,
-        log_bytes: result.logBytes ?? null,
-        log_truncated: result.logTruncated ? 1 : 0,
-        lease_owner: null,
-        lease_expires_at: null,
-        // A failure of ours must not cost the participant a submission: free the quota slot.
-        ...(result.reason === 'infrastructure' ? { quota_day: `void:${id}` } : {}),
-      })
-      .where('id', '=', id)
-      .where('lease_owner', '=', owner)
-      .where('status', 'in', ['running', 'scoring'])
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+      .set({ status: 'failed', reason: 'infrastructure', message, finished_at: iso(now), quota_day: sql<string>`'void:' || id` })
+      .where('status', '=', 'queued')
+      .where('created_at', '<', createdBefore)
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Every attempt at a submission, oldest first. */
+  attemptsOf(submissionId: string): Promise<AttemptRow[]> {
+    return this.db.selectFrom('submission_attempts').selectAll().where('submission_id', '=', submissionId).orderBy('claimed_at').orderBy('attempt').execute();
   }
 
   /** Every scored full run of a competition with its participant's name, for the leaderboard. */

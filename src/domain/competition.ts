@@ -1,6 +1,10 @@
 import type { Limits, RunLayout } from './limits.js';
+import type { LogPolicy } from './log-visibility.js';
 
-/** A metric by name (see scoring/metrics) with its direction. */
+/**
+ * A metric by name with its direction: a built-in metric (see scoring/metrics), or with a
+ * scoring program, a key of the scores file the program writes.
+ */
 export interface MetricSpec {
   metric: string;
   higherIsBetter: boolean;
@@ -13,10 +17,30 @@ export type SplitSpec =
   | { kind: 'column'; column: string; publicValue: string; privateValue: string }
   | { kind: 'seeded'; seed: number; publicFraction: number };
 
+/**
+ * A host's own scoring program, laid out as Codabench and CodaLab scoring programs are: it reads
+ * `$input/ref` (the labels) and `$input/res` (the predictions) and writes `scores.json` or
+ * `scores.txt` to `$output`. It runs through an executor with the same isolation as a submission.
+ */
+export interface ScoringProgram {
+  /** Bundle-relative folder holding the program; the run gets a writable copy at `$program`. */
+  dir: string;
+  /** argv; `$program`, `$input` and `$output` (or `${program}`...) in an argument become the in-run folders. */
+  command: string[];
+  /** Runtime the program runs in. @defaultValue the competition's runtime */
+  runtime?: string;
+  limits: Limits;
+}
+
 export interface ScoringConfig {
   primary: MetricSpec;
   extra: MetricSpec[];
   split: SplitSpec;
+  /**
+   * Scores come from this program instead of the built-in metrics; `primary` and `extra` then
+   * name keys of its scores file, and their `column` is not used.
+   */
+  program?: ScoringProgram;
 }
 
 export interface Phase {
@@ -49,6 +73,12 @@ export interface CompetitionConfig {
   /** Markdown, already read from the file the bundle names. */
   description: string;
   runtime: string;
+  /**
+   * Content digest of the built runtime, recorded when the competition is installed or updated
+   * (see src/runtimes); workers refuse to run it in a runtime with another digest. Absent for
+   * "host", which is not content-addressed.
+   */
+  runtimeDigest?: string;
   entrypoint: string[];
   limits: Limits;
   layout: RunLayout;
@@ -58,4 +88,6 @@ export interface CompetitionConfig {
   data: DataConfig;
   scoring: ScoringConfig;
   phases: Phase[];
+  /** What participants may read of their runs' logs; absent in configurations stored before it existed (the defaults apply). */
+  logs?: LogPolicy;
 }

@@ -6,6 +6,12 @@ export interface RunSpec {
   runId: string;
   /** Runtime name ("host": the machine's own /usr, read-only). */
   runtime: string;
+  /**
+   * Content digest the runtime must have (the one the competition recorded). An executor whose
+   * runtime of that name has another digest refuses the run with an Error, so a result is never
+   * produced by a runtime other than the recorded one. Undefined: no check.
+   */
+  runtimeDigest?: string;
   /** argv, run in `layout.code`, e.g. ["python", "main.py"]. */
   command: string[];
   /** The unpacked submission. The executor copies it into the run's writable space; it is not modified. */

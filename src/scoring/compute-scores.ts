@@ -18,7 +18,7 @@ function pick(values: MetricValues, rows: Uint32Array): MetricValues {
 /** Positions of the rows whose part is `part`. */
 export function rowsOf(parts: Uint8Array, part: number): Uint32Array {
   let count = 0;
-  for (const value of parts) if (value === part) count++;
+  for (let row = 0; row < parts.length; row++) if (parts[row] === part) count++;
   const rows = new Uint32Array(count);
   let next = 0;
   for (let row = 0; row < parts.length; row++) if (parts[row] === part) rows[next++] = row;

@@ -51,6 +51,49 @@ function parsePlainDecimal(text: string): number {
   return text.charCodeAt(0) === 45 ? -value : value;
 }
 
+// Powers of ten that are exact doubles: 1e0 … 1e22.
+const exactPowers = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
+const TWO_53 = 2 ** 53;
+
+/**
+ * {@link parseNumber} of the UTF-8 text in `bytes[start, end)`, without making a string for the
+ * common `[-]digits[.digits]` form.
+ * @remarks Clinger's fast path: a mantissa below 2^53 (accumulated exactly, since every partial
+ * value is smaller) divided by an exact power of ten (at most 22 fraction digits) is correctly
+ * rounded, so it equals `Number(text)`. That covers up to 15 significant digits always and most
+ * 16-digit ones; longer plain decimals go through `Number` on their text, and anything else
+ * (exponents, blanks, a plus sign, junk) through `parseNumber`.
+ */
+export function parseNumberBytes(bytes: Buffer, start: number, end: number): number {
+  const negative = bytes[start] === 45;
+  let at = negative ? start + 1 : start;
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (; at < end; at++) {
+    const digit = (bytes[at] as number) - 48;
+    if (digit >= 0 && digit <= 9) {
+      mantissa = mantissa * 10 + digit;
+      digits++;
+    } else if (digit === -2 && fraction < 0) {
+      fraction = digits;
+    } else {
+      break;
+    }
+  }
+  if (at === end && digits > 0) {
+    const places = fraction < 0 ? 0 : digits - fraction;
+    if (mantissa < TWO_53 && places <= 22) {
+      const value = mantissa / (exactPowers[places] as number);
+      return negative ? -value : value;
+    }
+    // Only digits, a dot and a leading minus: what parseNumber would do, without its checks.
+    const value = +bytes.toString('latin1', start, end);
+    return value - value === 0 ? value : NaN;
+  }
+  return parseNumber(bytes.toString('utf8', start, end));
+}
+
 /** Why `text` is not a number, for a message that ends "...; expected a number". */
 export function describeNotANumber(text: string): string {
   if (text.trim().length === 0) return 'is empty';

@@ -32,12 +32,15 @@ export interface ScoringPlan {
 }
 
 /**
- * Resolves the configured metrics against the registry and the submission format.
+ * Resolves the configured metrics against the registry and the submission format (none for a
+ * scoring program, whose metric names are keys of its scores file).
  * @throws ScoringError for an unknown metric, a metric named twice, or a column the format lacks.
  */
 export function planScoring(format: SubmissionFormat, scoring: ScoringConfig): ScoringPlan {
   const defaultColumn = format.header.find((_, at) => at !== format.idColumn);
-  const metrics = [scoring.primary, ...scoring.extra].map((spec): PlannedMetric => {
+  // A scoring program computes its own metrics: predictions are checked against the format only.
+  const specs = scoring.program === undefined ? [scoring.primary, ...scoring.extra] : [];
+  const metrics = specs.map((spec): PlannedMetric => {
     const metric = findMetric(spec.metric);
     if (metric === undefined) throw new ScoringError(`unknown metric ${JSON.stringify(spec.metric)}`);
     const column = spec.column ?? defaultColumn;

@@ -1,15 +1,14 @@
 import type { FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { CsvError } from 'csv-parse';
 import { ColumnBuilder } from './column-builder.js';
-import { forEachCsvRecord, maxRecordBytes } from './csv-records.js';
+import { CsvSyntaxError, maxRecordBytes, readCsv } from './csv-reader.js';
+import type { CsvRow } from './csv-row.js';
 import type { MetricValues } from './metrics/metric.js';
 import { formatBytes } from './open-predictions.js';
-import { clip, describeNotANumber, parseNumber } from './parse-number.js';
+import { clip, describeNotANumber } from './parse-number.js';
 import type { ColumnRule, ScoringPlan } from './plan-scoring.js';
 import { InvalidOutputError } from './scoring-error.js';
 import { countMissing, type SubmissionFormat } from './submission-format.js';
-import { NotTextError, Utf8Guard } from './utf8-guard.js';
+import { NotTextError, Utf8Check } from './utf8-check.js';
 
 export type PredictionsResult =
   | { ok: true; columns: ReadonlyMap<string, MetricValues> }
@@ -28,58 +27,61 @@ export async function readPredictions(
   format: SubmissionFormat,
   plan: ScoringPlan,
 ): Promise<PredictionsResult> {
-  const n = format.ids.length;
+  const n = format.index.size;
   const width = format.header.length;
   const { rules } = plan;
+  const idColumn = format.idColumn;
   const firstLine = new Uint32Array(n);
   const kept = rules.map((rule) => {
     if (!rule.keep) return undefined;
     return rule.numeric ? new Float64Array(n) : new ColumnBuilder(n);
   });
+  const checked = rules.flatMap((rule, column) => (column !== idColumn && (rule.numeric || rule.keep) ? [column] : []));
   let headerSeen = false;
   let dataRows = 0;
   const reject = (message: string): never => {
     throw new InvalidOutputError(message);
   };
 
-  const onRecord = (record: string[], line: number): void => {
+  const onRecord = (record: CsvRow): void => {
+    const line = record.line;
     if (!headerSeen) {
       headerSeen = true;
-      const problem = describeHeaderMismatch(format.header, record);
+      const problem = describeHeaderMismatch(format.header, record.texts());
       if (problem !== undefined) reject(problem);
       return;
     }
-    if (record.length !== width) {
+    if (record.count !== width) {
       const header = clip(format.header.join(','));
-      reject(`line ${line} has ${record.length} field(s); expected ${width}, as in the header (${header})`);
+      reject(`line ${line} has ${record.count} field(s); expected ${width}, as in the header (${header})`);
     }
-    const id = record[format.idColumn] as string;
-    const row = format.index.find(id, dataRows++);
-    if (row < 0) return reject(`line ${line}: id ${JSON.stringify(clip(id))} is not in the submission format`);
+    const row = format.index.find(record.bytes, record.starts[idColumn] as number, record.ends[idColumn] as number, dataRows++);
+    if (row < 0) return reject(`line ${line}: id ${JSON.stringify(clip(record.text(idColumn)))} is not in the submission format`);
     const first = firstLine[row] as number;
     if (first !== 0) {
-      reject(`line ${line}: id ${JSON.stringify(clip(id))} appears again (first on line ${first}); each id must appear once`);
+      reject(`line ${line}: id ${JSON.stringify(clip(record.text(idColumn)))} appears again (first on line ${first}); each id must appear once`);
     }
     firstLine[row] = line;
-    for (let column = 0; column < width; column++) {
-      const rule = rules[column];
-      if (rule === undefined || column === format.idColumn) continue;
-      const text = record[column] as string;
+    for (let k = 0; k < checked.length; k++) {
+      const column = checked[k] as number;
+      const rule = rules[column] as ColumnRule;
+      const values = kept[column];
       if (!rule.numeric) {
-        (kept[column] as ColumnBuilder | undefined)?.set(row, text);
+        (values as ColumnBuilder).set(row, record, column);
         continue;
       }
-      const value = parseNumber(text);
-      const problem = describeBadNumber(rule, value, text);
-      if (problem !== undefined) reject(`line ${line}, column ${JSON.stringify(format.header[column])}: ${problem}`);
-      const numbers = kept[column];
-      if (numbers instanceof Float64Array) numbers[row] = value;
+      const value = record.number(column);
+      if (value !== value || (rule.wholeNumbers && !Number.isInteger(value)) || (rule.probabilityFor !== undefined && !(value >= 0 && value <= 1))) {
+        reject(`line ${line}, column ${JSON.stringify(format.header[column])}: ${describeBadNumber(rule, value, record.text(column))}`);
+      }
+      if (values !== undefined) (values as Float64Array)[row] = value;
     }
   };
 
+  const utf8 = new Utf8Check();
   try {
-    const bytes = Readable.from(readChunks(handle, size), { objectMode: false });
-    await forEachCsvRecord(bytes, onRecord, new Utf8Guard());
+    await readCsv(handle, size, onRecord, { checkChunk: (chunk) => utf8.check(chunk) });
+    utf8.finish();
   } catch (error) {
     if (error instanceof InvalidOutputError) return { ok: false, message: error.message };
     if (error instanceof NotTextError) {
@@ -87,11 +89,8 @@ export async function readPredictions(
       const line = await lineAt(handle, error.offset);
       return { ok: false, message: `${name} is not UTF-8 text: ${what} on line ${line} (binary data?); write a UTF-8 CSV` };
     }
-    if (error instanceof CsvError) {
-      const message =
-        error.code === 'CSV_MAX_RECORD_SIZE'
-          ? `line ${String(error['lines'])} is longer than ${formatBytes(maxRecordBytes)}`
-          : error.message;
+    if (error instanceof CsvSyntaxError) {
+      const message = error.code === 'CSV_MAX_RECORD_SIZE' ? `line ${error.line} is longer than ${formatBytes(maxRecordBytes)}` : error.message;
       return { ok: false, message: `${name} is not a valid CSV file: ${message}` };
     }
     throw error;
@@ -99,7 +98,7 @@ export async function readPredictions(
   if (!headerSeen) {
     return { ok: false, message: `${name} has no header line; the first line must be ${clip(format.header.join(','))}` };
   }
-  const missing = countMissing(firstLine, format.ids);
+  const missing = countMissing(firstLine, format.index);
   if (missing !== undefined) {
     return {
       ok: false,
@@ -115,14 +114,11 @@ export async function readPredictions(
   return { ok: true, columns };
 }
 
-/** What is wrong with a value in a numeric column, or undefined when nothing is. */
-function describeBadNumber(rule: ColumnRule, value: number, text: string): string | undefined {
+/** What is wrong with a value of a numeric column, called once it failed one of the checks in `readPredictions`. */
+function describeBadNumber(rule: ColumnRule, value: number, text: string): string {
   if (value !== value) return `${describeNotANumber(text)}; expected a number`;
   if (rule.wholeNumbers && !Number.isInteger(value)) return `${clip(text)} is not a class label; expected a whole number`;
-  if (rule.probabilityFor !== undefined && !(value >= 0 && value <= 1)) {
-    return `${clip(text)} is outside [0, 1]; ${rule.probabilityFor} needs probabilities`;
-  }
-  return undefined;
+  return `${clip(text)} is outside [0, 1]; ${rule.probabilityFor ?? 'the metric'} needs probabilities`;
 }
 
 /** Says how a header differs from the format's, or undefined when it is the same. */
@@ -139,21 +135,6 @@ function describeHeaderMismatch(expected: readonly string[], got: readonly strin
         : 'same columns in another order, or repeated';
   const show = (names: readonly string[]) => JSON.stringify(clip(names.join(','), 200));
   return `the header must be the submission format's: expected ${show(expected)}, got ${show(got)} (${hint})`;
-}
-
-/**
- * The first `size` bytes of the file, in 1 MiB chunks.
- * @remarks Not `handle.createReadStream`: destroying that stream (as a failed pipeline does) closes
- * the handle, which the error path still reads. Stopping at `size` ignores anything appended later.
- */
-async function* readChunks(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
-  for (let position = 0; position < size; ) {
-    const buffer = Buffer.allocUnsafe(Math.min(1 << 20, size - position));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-    if (bytesRead === 0) return;
-    position += bytesRead;
-    yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-  }
 }
 
 /** 1-based line of byte `offset`, by counting newlines before it (only on the error path). */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ScoringConfig } from '../domain/competition.js';
+import { HostDataCache } from './host-data-cache.js';
 import { scorePredictions } from './score-predictions.js';
 import type { ScoreInput } from './score-types.js';
 
@@ -224,6 +225,21 @@ describe('scorePredictions: the host side', () => {
       assert.match(outcome.message, message);
     });
   }
+
+  it('keeps the parsed host files for the next submission, and reads them again once they change', async () => {
+    const cache = new HostDataCache();
+    const input = { ...setUp(good), cache };
+    const first = await scorePredictions(input);
+    assert.ok(first.ok, JSON.stringify(first));
+    assert.ok(cache.bytes > 0);
+    assert.deepEqual(await scorePredictions(input), first);
+    // Swap the two public labels: the public AUC drops from 1 to 0.
+    writeFileSync(input.labelsPath, 'id,prob,usage\na,0,Public\nb,1,Public\nc,1,Private\nd,0,Private\n');
+    const changed = await scorePredictions(input);
+    assert.ok(changed.ok, JSON.stringify(changed));
+    assert.equal(changed.public.roc_auc, 0);
+    assert.equal(changed.private.roc_auc, 1);
+  });
 
   it('blames the host, not the participant, when both are at fault', async () => {
     const outcome = await scorePredictions(setUp('garbage', { labels: 'id,usage\na,Public\n' }));

@@ -1,4 +1,6 @@
 import type { ScoringConfig } from '../domain/competition.js';
+import type { Executor } from '../executors/executor.js';
+import type { HostDataCache } from './host-data-cache.js';
 
 export interface ScoreInput {
   /** Host path of the predictions file a run wrote. Hostile: may be a symlink, a fifo, huge, binary. */
@@ -16,11 +18,41 @@ export interface ScoreInput {
    * @defaultValue `defaultLayout.output` (/code_execution/submission)
    */
   outputFolder?: string;
+  /**
+   * Where parsed host files (format, labels) are kept between submissions; `null` reads them every time.
+   * @defaultValue `sharedHostDataCache`, one per process
+   */
+  cache?: HostDataCache | null;
+  /** What running the competition's scoring program needs; required when `scoring.program` is set. */
+  program?: ProgramRunContext;
+}
+
+/** What a scoring program's runs need besides the competition's configuration. */
+export interface ProgramRunContext {
+  /** Runs the program with the isolation of a submission (in production the sandbox executor). */
+  executor: Executor;
+  /** Host folder of the competition's bundle; the program is `scoring.program.dir` inside it. */
+  bundleDir: string;
+  /** An empty host folder for the program's inputs and logs; the caller removes it. */
+  workDir: string;
+  /** Unique per attempt; the runs are `${runId}-score-public` and `${runId}-score-private`. */
+  runId: string;
+  /** The competition's runtime, for a program that names none. */
+  runtime: string;
+  /** The digest recorded for `runtime`, required of it when the program runs in it. */
+  runtimeDigest?: string;
+  /** Aborting stops the program; the outcome is then a `scoring_error` ("it was cancelled"). */
+  signal?: AbortSignal;
 }
 
 /** Scores by metric name, for each part of the labels. */
 export type Scores = Record<string, number>;
 
+/**
+ * How scoring ended. `message` is for the participant and never quotes the host's files or
+ * program; `hostLog`, set when a scoring program failed, is the end of that program's log, for
+ * the host only (it may print anything the program read, labels included).
+ */
 export type ScoreOutcome =
   | { ok: true; public: Scores; private: Scores; rows: number }
-  | { ok: false; reason: 'invalid_output' | 'scoring_error'; message: string };
+  | { ok: false; reason: 'invalid_output' | 'scoring_error'; message: string; hostLog?: string };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { SplitSpec } from '../domain/competition.js';
+import { withHostFile } from './host-data-cache.js';
 import { PRIVATE, PUBLIC, readLabels } from './read-labels.js';
 import { seededPublic, splitHash } from './split-hash.js';
 import { readSubmissionFormat } from './submission-format.js';
@@ -19,8 +20,11 @@ async function partsFor(split: SplitSpec, order: number[], usage?: (i: number) =
   writeFileSync(join(dir, 'format.csv'), `id,y\n${ids.map((id) => `${id},0`).join('\n')}\n`);
   const rows = order.map((i) => `${ids[i]},1,${usage ? usage(i) : ''}`);
   writeFileSync(join(dir, 'labels.csv'), `id,y,usage\n${rows.join('\n')}\n`);
-  const format = await readSubmissionFormat(join(dir, 'format.csv'), 'id');
-  return (await readLabels(join(dir, 'labels.csv'), 'id', format, ['y'], split)).parts;
+  const formatPath = join(dir, 'format.csv');
+  const labelsPath = join(dir, 'labels.csv');
+  const format = await withHostFile(formatPath, 'format', (handle, stats) => readSubmissionFormat(handle, Number(stats.size), formatPath, 'id'));
+  const labels = await withHostFile(labelsPath, 'labels', (handle, stats) => readLabels(handle, Number(stats.size), labelsPath, 'id', format, ['y'], split));
+  return labels.parts;
 }
 
 const inOrder = ids.map((_, i) => i);

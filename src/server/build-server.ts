@@ -1,46 +1,70 @@
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app/context.js';
-import type { UserRow } from '../db/schema.js';
 import { hashToken } from '../app/passwords.js';
+import type { RequestUser } from './access.js';
+import type { RegisteredRoute } from './api-route.js';
 import { HttpError } from './http-error.js';
+import type { LoginLimits } from './login-limiter.js';
 import { accountRoutes } from './routes/account-routes.js';
+import { adminRoutes } from './routes/admin-routes.js';
 import { competitionRoutes } from './routes/competition-routes.js';
+import { hostRoutes } from './routes/host-routes.js';
+import { leaderboardRoutes } from './routes/leaderboard-routes.js';
+import { openApiRoutes } from './routes/openapi-routes.js';
 import { submissionEvents } from './routes/submission-events.js';
 import { submissionRoutes } from './routes/submission-routes.js';
+import { teamRoutes } from './routes/team-routes.js';
+import { serverDeps } from './server-deps.js';
+import { checkCsrf, readCookies, SESSION_COOKIE } from './session-cookies.js';
+import { serveWebApp } from './web-app.js';
+
+export { requireAdmin, requireUser } from './access.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated user, or null for an anonymous request. */
-    user: (UserRow & { token_id: string }) | null;
+    user: RequestUser | null;
   }
 }
 
-/** The signed-in user, or a 401 that says how to sign in. */
-export function requireUser(req: FastifyRequest): UserRow & { token_id: string } {
-  if (!req.user) throw new HttpError(401, 'sign in first: send "Authorization: Bearer <token>" (POST /api/auth/login gives one)');
-  return req.user;
+/** Options a test or an embedding program may set. */
+export interface ServerOptions {
+  loginLimits?: LoginLimits;
+  /** Folder of the built web app; @defaultValue dist/web of this package. */
+  webRoot?: string;
 }
 
-export function requireAdmin(req: FastifyRequest): UserRow {
-  const user = requireUser(req);
-  if (user.role !== 'admin') throw new HttpError(403, 'only an admin may do this');
-  return user;
-}
-
-/** The HTTP API on one Fastify instance; errors always leave as JSON `{ error, message }`. */
-export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
+/** The HTTP API and the web app on one Fastify instance; API errors always leave as JSON `{ error, message }`. */
+export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const deps = serverDeps(ctx, opts.loginLimits);
   const app = Fastify({ loggerInstance: ctx.logger as FastifyBaseLogger, bodyLimit: 1 << 20 });
   await app.register(multipart, { limits: { files: 1, fields: 10, fileSize: ctx.config.maxUploadBytes } });
 
+  app.decorate('apiRoutes', [] as RegisteredRoute[]);
   app.decorateRequest('user', null);
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'same-origin');
+    reply.header('x-frame-options', 'DENY');
+    const cookies = readCookies(req);
     const header = req.headers.authorization;
-    if (!header) return;
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const user = match?.[1] ? await ctx.users.byTokenHash(hashToken(match[1])) : undefined;
-    if (!user) throw new HttpError(401, 'the token is invalid or expired; log in again or create a new API token');
-    req.user = user;
+    let viaCookie = false;
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      const user = match?.[1] ? await ctx.users.byTokenHash(hashToken(match[1])) : undefined;
+      if (!user) throw new HttpError(401, 'the token is invalid or expired; log in again or create a new API token');
+      req.user = user;
+    } else {
+      const token = cookies.get(SESSION_COOKIE);
+      // A stale cookie is treated as no cookie: the page then offers to sign in again.
+      const user = token ? await ctx.users.byTokenHash(hashToken(token)) : undefined;
+      if (user) {
+        req.user = user;
+        viaCookie = true;
+      }
+    }
+    checkCsrf(req, viaCookie, cookies);
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -57,14 +81,12 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     req.log.error({ err }, 'request failed');
     return reply.status(500).send({ error: 'internal', message: 'something went wrong on our side; it has been logged' });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }),
-  );
 
   app.get('/healthz', async () => ({ ok: true }));
-  await app.register(accountRoutes(ctx), { prefix: '/api' });
-  await app.register(competitionRoutes(ctx), { prefix: '/api' });
-  await app.register(submissionRoutes(ctx), { prefix: '/api' });
-  await app.register(submissionEvents(ctx), { prefix: '/api' });
+  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, adminRoutes]) {
+    await app.register(plugin(deps), { prefix: '/api' });
+  }
+  await app.register(openApiRoutes(), { prefix: '/api' });
+  await serveWebApp(app, opts.webRoot);
   return app;
 }

@@ -1,14 +1,17 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extractZip } from '../archive/safe-unzip.js';
 import type { StoredCompetition } from '../db/competitions-repo.js';
 import type { SubmissionRow } from '../db/schema.js';
 import type { SubmissionResult } from '../db/submissions-repo.js';
 import type { Executor, RunResult } from '../executors/executor.js';
+import { linkedOutputFolder } from '../executors/output-path.js';
 import { scorePredictions } from '../scoring/score-predictions.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { logVisibility } from '../domain/log-visibility.js';
 import { describeRunFailure } from './describe-run-failure.js';
 
 export interface RunContext {
@@ -29,7 +32,12 @@ export interface RunContext {
  * One attempt at a submission: fetch → unpack → run → keep the log → validate and score.
  * Returns what to record; throws only when the platform failed (the caller retries).
  */
-export async function runSubmission(sub: SubmissionRow, competition: StoredCompetition, ctx: RunContext): Promise<SubmissionResult | 'cancelled'> {
+export async function runSubmission(
+  // Only what it reads, so `holdout test-submission` runs the very same code on a local smoke test.
+  sub: Pick<SubmissionRow, 'id' | 'kind' | 'zip_key' | 'attempts'>,
+  competition: Pick<StoredCompetition, 'config'>,
+  ctx: RunContext,
+): Promise<SubmissionResult | 'cancelled'> {
   const config = competition.config;
   const smoke = sub.kind === 'smoke' && config.data.smoke;
   const data = smoke
@@ -46,6 +54,7 @@ export async function runSubmission(sub: SubmissionRow, competition: StoredCompe
   const run: RunResult = await ctx.executor.run({
     runId: `${sub.id}-${sub.attempts}`,
     runtime: config.runtime,
+    ...(config.runtimeDigest === undefined ? {} : { runtimeDigest: config.runtimeDigest }),
     command: config.entrypoint,
     codeDir,
     dataDir: path.join(ctx.bundleDir, data.features),
@@ -62,10 +71,17 @@ export async function runSubmission(sub: SubmissionRow, competition: StoredCompe
     await ctx.blobs.put(logKey, createReadStream(logPath));
     const base = { runMs: run.wallMs, exitCode: run.exitCode, logKey, logBytes: run.logBytes, logTruncated: run.logTruncated };
 
-    const failure = describeRunFailure(run, config, await lastLogLine(logPath));
+    // A log line in the message is part of the log: shown only where the competition shows logs.
+    const showsLog = logVisibility(config.logs, sub.kind) !== 'reason-only';
+    const failure = describeRunFailure(run, config, showsLog ? await lastLogLine(logPath) : undefined);
     if (failure) return { ...base, status: 'failed', ...failure };
 
     await ctx.onScoring();
+    const linked = await linkedOutputFolder(run.outputDir, config.predictionsFile);
+    if (linked) return { ...base, status: 'failed', reason: 'invalid_output', message: linked };
+    const program = config.scoring.program;
+    const scoringDir = path.join(ctx.workDir, 'scoring');
+    if (program) await mkdir(scoringDir);
     const outcome = await scorePredictions({
       predictionsPath: path.join(run.outputDir, config.predictionsFile),
       submissionFormatPath: path.join(ctx.bundleDir, data.format),
@@ -74,8 +90,27 @@ export async function runSubmission(sub: SubmissionRow, competition: StoredCompe
       scoring: config.scoring,
       outputFolder: config.layout.output,
       maxBytes: config.limits.outputBytes,
+      ...(program
+        ? {
+            program: {
+              executor: ctx.executor,
+              bundleDir: ctx.bundleDir,
+              workDir: scoringDir,
+              runId: `${sub.id}-${sub.attempts}`,
+              runtime: config.runtime,
+              ...(config.runtimeDigest === undefined ? {} : { runtimeDigest: config.runtimeDigest }),
+              signal: ctx.signal,
+            },
+          }
+        : {}),
     });
-    if (!outcome.ok) return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message };
+    if (program && ctx.signal.aborted) return 'cancelled';
+    if (!outcome.ok) {
+      // The scoring program's log may print anything it read, labels included: it is kept for the
+      // host under its own key and never goes into the participant's message.
+      if (outcome.hostLog !== undefined) await ctx.blobs.put(scoringLogKey(sub.id), Readable.from([outcome.hostLog]));
+      return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message };
+    }
     const primary = config.scoring.primary.metric;
     return {
       ...base,
@@ -88,6 +123,11 @@ export async function runSubmission(sub: SubmissionRow, competition: StoredCompe
   } finally {
     await run.dispose();
   }
+}
+
+/** Blob key of the end of a failed scoring program's log, for the competition's host. */
+export function scoringLogKey(submissionId: string): string {
+  return `scoring-logs/${submissionId}.txt`;
 }
 
 /** The last non-empty line of a log (read from its tail only): usually the error a run died of. */

@@ -4,13 +4,16 @@ import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { CompetitionsRepo } from '../db/competitions-repo.js';
+import type { CompetitionsRepo, StoredCompetition } from '../db/competitions-repo.js';
 import type { SubmissionRow } from '../db/schema.js';
 import type { SubmissionsRepo } from '../db/submissions-repo.js';
+import type { WorkersRepo } from '../db/workers-repo.js';
 import type { Executor } from '../executors/executor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { BundleCache } from './bundle-cache.js';
+import { defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
 import { runSubmission } from './run-submission.js';
+import { hostOffer, WorkerResources, type WorkerOffer } from './worker-resources.js';
 
 export interface WorkerOptions {
   /** Runs at once. */
@@ -27,23 +30,48 @@ export interface WorkerOptions {
    * @defaultValue 1000
    */
   pollMs?: number;
+  /**
+   * What this worker offers; it claims only submissions whose competition fits what is free.
+   * @defaultValue the whole host (`hostOffer`), any runtime
+   */
+  offer?: WorkerOffer;
+  /** When unfinished submissions are ended (see `Deadlines`). @defaultValue `defaultDeadlines` */
+  deadlines?: Partial<Deadlines>;
 }
 
 export interface WorkerDeps {
   submissions: SubmissionsRepo;
   competitions: CompetitionsRepo;
+  /** Where the worker registers and heartbeats; without it the worker stays unlisted. */
+  workers?: WorkersRepo;
   blobs: BlobStore;
   executor: Executor;
   bundles: BundleCache;
   logger: Logger;
 }
 
+/** Why a run was aborted: decides what is recorded for it. */
+type AbortReason = 'cancel' | 'drain' | 'lease_lost' | 'deadline';
+
+/** A claimed submission with its competition (or why that could not be read) and its reservation. */
+interface Claim {
+  row: SubmissionRow;
+  competition: StoredCompetition | Error;
+  release: () => void;
+}
+
 /** Events: `status` (submissionId) after every status change, `log` (submissionId, chunk). */
 export class Worker extends EventEmitter {
   readonly id = `${hostname()}-${randomUUID().slice(0, 8)}`;
+  private readonly resources: WorkerResources;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private loops: Promise<void>[] = [];
+  private claiming: Promise<unknown> = Promise.resolve();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly deadlines: Deadlines;
   private readonly running = new Map<string, AbortController>();
 
   constructor(
@@ -51,9 +79,16 @@ export class Worker extends EventEmitter {
     private readonly opts: WorkerOptions,
   ) {
     super();
+    this.resources = new WorkerResources(opts.offer ?? hostOffer([deps.executor.name]));
+    this.deadlines = { ...defaultDeadlines, ...opts.deadlines };
   }
 
+  /** Registers the worker, then claims with `concurrency` loops until `stop()`. */
   start(): void {
+    if (this.loops.length > 0 || this.stopping) return;
+    void this.beat();
+    this.heartbeat = setInterval(() => void this.beat(), this.beatMs());
+    this.sweeper = setInterval(() => void this.expireQueued(), this.deadlines.sweepMs);
     for (let i = 0; i < this.opts.concurrency; i++) this.loops.push(this.loop());
   }
 
@@ -65,28 +100,90 @@ export class Worker extends EventEmitter {
   /** Cancels a run of this worker, if it has it. */
   cancel(submissionId: string): boolean {
     const c = this.running.get(submissionId);
-    c?.abort();
+    c?.abort('cancel' satisfies AbortReason);
     return c !== undefined;
   }
 
-  /** Stops claiming, lets the runs in progress finish, and returns when all loops have ended. */
-  async stop(): Promise<void> {
+  /**
+   * Drains: stops claiming at once, lets the runs in progress finish for up to `graceMs`, then
+   * aborts the rest and hands them back to the queue (without counting the attempt), deregisters
+   * and resolves. Calling it again with a shorter grace shortens the wait.
+   * @defaultValue graceMs: no limit
+   */
+  stop(graceMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.stopping = true;
     this.wake();
+    this.stopped ??= this.drain();
+    if (Number.isFinite(graceMs)) {
+      const timer = setTimeout(() => this.abortAll('drain'), graceMs);
+      void this.stopped.then(() => clearTimeout(timer));
+    }
+    return this.stopped;
+  }
+
+  private async drain(): Promise<void> {
+    void this.beat();
+    clearInterval(this.sweeper);
     await Promise.all(this.loops);
+    clearInterval(this.heartbeat);
+    await this.deps.workers?.deregister(this.id).catch((err: unknown) => this.deps.logger.warn({ err }, 'deregistering the worker failed'));
+  }
+
+  private abortAll(reason: AbortReason): void {
+    for (const c of this.running.values()) c.abort(reason);
+  }
+
+  /** Heartbeats come three times per lease, so a live worker never looks lost. */
+  private beatMs(): number {
+    return Math.max(1000, this.opts.leaseMs / 3);
+  }
+
+  private async beat(): Promise<void> {
+    const { workers, logger } = this.deps;
+    if (!workers) return;
+    const { offer } = this.resources;
+    try {
+      await workers.heartbeat(
+        { id: this.id, hostname: hostname(), capacity: this.opts.concurrency, ...offer },
+        { running: this.running.size, draining: this.stopping },
+      );
+    } catch (err) {
+      logger.warn({ err }, 'worker heartbeat failed');
+    }
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      let row: SubmissionRow | undefined;
-      try {
-        row = await this.deps.submissions.claim(this.id, this.opts.leaseMs);
-      } catch (err) {
-        this.deps.logger.error({ err }, 'claiming a submission failed');
-      }
-      if (row) await this.process(row);
+      const claim = await this.claimNext();
+      if (claim) await this.process(claim);
       else await this.idle();
     }
+  }
+
+  /** One claim at a time per worker, so that two loops never reserve the same free memory or GPU. */
+  private claimNext(): Promise<Claim | undefined> {
+    const next = this.claiming.then(() => this.claimOnce());
+    this.claiming = next.catch(() => undefined);
+    return next;
+  }
+
+  private async claimOnce(): Promise<Claim | undefined> {
+    if (this.stopping) return undefined;
+    const { submissions, competitions, logger } = this.deps;
+    const { runtimes } = this.resources.offer;
+    let row: SubmissionRow | undefined;
+    try {
+      row = await submissions.claim(this.id, this.opts.leaseMs, { free: this.resources.free(), ...(runtimes ? { runtimes } : {}) });
+    } catch (err) {
+      logger.error({ err }, 'claiming a submission failed');
+    }
+    if (!row) return undefined;
+    const competition = await competitions.byId(row.competition_id).then(
+      (c) => c ?? new Error(`competition ${row.competition_id} not found`),
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
+    const limits = competition instanceof Error ? { cpus: 0, memoryBytes: 0, gpus: 0 } : competition.config.limits;
+    return { row, competition, release: this.resources.reserve({ cpus: limits.cpus, memoryBytes: limits.memoryBytes, gpus: limits.gpus }) };
   }
 
   private idle(): Promise<void> {
@@ -106,37 +203,44 @@ export class Worker extends EventEmitter {
     });
   }
 
-  private async process(row: SubmissionRow): Promise<void> {
+  private async process({ row, competition, release }: Claim): Promise<void> {
     const { submissions, logger } = this.deps;
-    const log = logger.child({ submission: row.id, attempt: row.attempts });
+    const log = logger.child({ submission: row.id, attempt: row.attempts, worker: this.id });
     this.emit('status', row.id);
     if (row.attempts > this.opts.maxAttempts) {
-      await submissions.finish(row.id, this.id, {
-        status: 'failed',
-        reason: 'infrastructure',
-        message: `gave up after ${this.opts.maxAttempts} attempts${row.message ? `: ${row.message}` : ''}`,
-      });
+      const message = `gave up after ${this.opts.maxAttempts} attempts${row.message ? `: ${row.message}` : ''}`;
+      const recorded = await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message });
+      log.warn({ recorded }, message);
+      release();
       this.emit('status', row.id);
       return;
     }
     const abort = new AbortController();
     this.running.set(row.id, abort);
+    // The registry shows what each worker runs now, not as of its last periodic heartbeat.
+    void this.beat();
     // The heartbeat keeps the lease; losing it means another worker took over: stop at once.
     const heartbeat = setInterval(() => {
       submissions.renewLease(row.id, this.id, this.opts.leaseMs).then(
-        (ok) => ok || abort.abort(),
+        (ok) => ok || abort.abort('lease_lost' satisfies AbortReason),
         (err: unknown) => log.warn({ err }, 'lease renewal failed'),
       );
     }, Math.max(1000, this.opts.leaseMs / 3));
-    const workDir = path.join(this.opts.scratchDir, `${row.id}-${row.attempts}`);
+    // The lease covers a dead worker; this covers a live one whose attempt hangs (a stuck download,
+    // mount or scorer): past the deadline the attempt ends, whatever the code awaiting it does.
+    const deadline =
+      competition instanceof Error
+        ? undefined
+        : setTimeout(() => void this.overdue(row, abort, competition.config.limits.wallTimeMs, log), competition.config.limits.wallTimeMs + this.deadlines.graceMs);
+    // Per worker: several worker processes on one host may share the scratch folder.
+    const workDir = path.join(this.opts.scratchDir, this.id, `${row.id}-${row.attempts}`);
     try {
-      const competition = await this.deps.competitions.byId(row.competition_id);
-      if (!competition) throw new Error(`competition ${row.competition_id} not found`);
+      if (competition instanceof Error) throw competition;
       await mkdir(workDir, { recursive: true });
       const result = await runSubmission(row, competition, {
         blobs: this.deps.blobs,
         executor: this.deps.executor,
-        bundleDir: await this.deps.bundles.get(competition.bundleKey),
+        bundleDir: await this.deps.bundles.get(competition.bundleKey, competition.bundleDigest),
         workDir,
         limits: { maxUnpackedBytes: this.opts.maxUnpackedBytes, maxFiles: this.opts.maxFiles },
         signal: abort.signal,
@@ -146,19 +250,74 @@ export class Worker extends EventEmitter {
         },
         onLog: (chunk) => this.emit('log', row.id, chunk),
       });
-      if (result === 'cancelled') await submissions.finish(row.id, this.id, { status: 'cancelled', message: 'cancelled while running' });
-      else await submissions.finish(row.id, this.id, result);
-      log.info({ status: result === 'cancelled' ? 'cancelled' : result.status }, 'submission finished');
+      if (result !== 'cancelled') {
+        const recorded = await submissions.finish(row.id, this.id, result);
+        log.info({ status: result.status, reason: result.reason, recorded }, 'submission finished');
+      } else await this.aborted(row, abort.signal.reason as AbortReason, log);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      log.error({ err }, 'infrastructure failure');
-      if (row.attempts < this.opts.maxAttempts) await submissions.requeue(row.id, this.id, message);
-      else await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message });
+      if (abort.signal.aborted) await this.aborted(row, abort.signal.reason as AbortReason, log, err);
+      else {
+        const message = err instanceof Error ? err.message : String(err);
+        log.error({ err }, 'infrastructure failure');
+        if (row.attempts < this.opts.maxAttempts) await submissions.requeue(row.id, this.id, message);
+        else await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message });
+      }
     } finally {
       clearInterval(heartbeat);
+      clearTimeout(deadline);
       this.running.delete(row.id);
+      void this.beat();
+      release();
       await rm(workDir, { recursive: true, force: true });
       this.emit('status', row.id);
+    }
+  }
+
+  /** Records what an aborted run's reason calls for. */
+  private async aborted(row: SubmissionRow, reason: AbortReason, log: Logger, err?: unknown): Promise<void> {
+    const { submissions } = this.deps;
+    switch (reason) {
+      case 'drain':
+        log.info({ handedBack: await submissions.handBack(row.id, this.id) }, 'handed back while shutting down');
+        return;
+      case 'lease_lost':
+        // Another worker holds the submission now; whatever this one would record is refused anyway.
+        log.warn({ err }, 'lease lost; the run was stopped');
+        return;
+      case 'cancel':
+        await submissions.finish(row.id, this.id, { status: 'cancelled', message: 'cancelled while running' });
+        return;
+      case 'deadline':
+        // `overdue` has recorded it already.
+        return;
+    }
+  }
+
+  /** Ends an attempt past its deadline as an infrastructure failure (retried while attempts remain), then stops it. */
+  private async overdue(row: SubmissionRow, abort: AbortController, wallTimeMs: number, log: Logger): Promise<void> {
+    const { submissions } = this.deps;
+    const message = overdueMessage(wallTimeMs, this.deadlines.graceMs);
+    log.error({ deadlineMs: wallTimeMs + this.deadlines.graceMs }, message);
+    try {
+      if (row.attempts < this.opts.maxAttempts) await submissions.requeue(row.id, this.id, message);
+      else await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message });
+    } catch (err) {
+      log.error({ err }, 'recording an overdue attempt failed; the lease will run out instead');
+    } finally {
+      abort.abort('deadline' satisfies AbortReason);
+      this.emit('status', row.id);
+    }
+  }
+
+  /** Ends submissions queued past their deadline (any worker may; the update is idempotent). */
+  private async expireQueued(): Promise<void> {
+    const { queuedMs } = this.deadlines;
+    try {
+      const ids = await this.deps.submissions.expireQueued(new Date(Date.now() - queuedMs).toISOString(), queuedTooLongMessage(queuedMs));
+      if (ids.length > 0) this.deps.logger.warn({ submissions: ids }, 'ended submissions queued past their deadline');
+      for (const id of ids) this.emit('status', id);
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'looking for submissions queued past their deadline failed');
     }
   }
 }

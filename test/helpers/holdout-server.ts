@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../src/app/config.js';
 import { createContext, type AppContext } from '../../src/app/context.js';
 import { installCompetition } from '../../src/app/install-competition.js';
 import { zipFolder } from '../../src/archive/zip-folder.js';
+import { testDialects, type TestDialect } from '../../src/db/test-databases.case.js';
 import { buildServer } from '../../src/server/build-server.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -32,19 +33,37 @@ export interface StartOptions {
   config?: Partial<Record<keyof Config, unknown>>;
   /** Edits the demo bundle's competition.yaml before it is installed (e.g. a shorter time limit). */
   editYaml?: (yaml: string) => string;
+  /** Changes files of the bundle copy (e.g. a canary in the labels) before it is installed. */
+  editBundle?: (dir: string) => Promise<void>;
+  /**
+   * A fresh database of this dialect, dropped on close. Default: SQLite in the data folder, or
+   * PostgreSQL for every test when HOLDOUT_TEST_DATABASE=postgres.
+   */
+  dialect?: TestDialect;
+}
+
+/** HOLDOUT_TEST_DATABASE=postgres (with scripts/with-postgres.sh) runs every test server on PostgreSQL. */
+function defaultDialect(): TestDialect | undefined {
+  const name = process.env.HOLDOUT_TEST_DATABASE;
+  if (!name || name === 'sqlite') return undefined;
+  const dialect = testDialects.find((d) => d.name === name);
+  if (!dialect || dialect.skip) throw new Error(`HOLDOUT_TEST_DATABASE=${name}: ${dialect?.skip || 'unknown dialect'}`);
+  return dialect;
 }
 
 export async function startHoldout(opts: StartOptions = {}): Promise<TestHoldout> {
   const overrides = opts.config ?? {};
   const dataDir = await mkdtemp(path.join(tmpdir(), 'holdout-test-'));
   let bundle = demoBundle;
-  if (opts.editYaml) {
+  if (opts.editYaml || opts.editBundle) {
     bundle = path.join(dataDir, 'bundle');
     await cp(demoBundle, bundle, { recursive: true });
     const yamlFile = path.join(bundle, 'competition.yaml');
-    await writeFile(yamlFile, opts.editYaml(await readFile(yamlFile, 'utf8')));
+    if (opts.editYaml) await writeFile(yamlFile, opts.editYaml(await readFile(yamlFile, 'utf8')));
+    await opts.editBundle?.(bundle);
   }
-  const config = loadConfig({}, { dataDir, port: 0, workers: 1, ...overrides });
+  const database = await (opts.dialect ?? defaultDialect())?.create();
+  const config = loadConfig({}, { dataDir, port: 0, workers: 1, ...(database ? { databaseUrl: database.url } : {}), ...overrides });
   const ctx = await createContext(config, pino({ level: process.env.HOLDOUT_TEST_LOG ?? 'silent' }));
   await installCompetition(bundle, ctx);
   const app = await buildServer(ctx);
@@ -77,6 +96,7 @@ export async function startHoldout(opts: StartOptions = {}): Promise<TestHoldout
     async close() {
       await app.close();
       await ctx.close();
+      await database?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -100,6 +120,8 @@ export async function zipSubmission(dir: string, skip: readonly string[] = ['tra
 /** Uploads a zip (as a multipart file) and returns the status and JSON body. */
 export async function upload(url: string, token: string, slug: string, zip: string | Buffer, query = ''): Promise<{ status: number; body: Record<string, unknown> }> {
   const data = typeof zip === 'string' ? await readFile(zip) : zip;
+  // Submitting needs the competition's rules accepted; accepting again is a no-op.
+  await fetch(`${url}/api/competitions/${slug}/rules`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(data)]), 'submission.zip');
   const res = await fetch(`${url}/api/competitions/${slug}/submissions${query}`, {

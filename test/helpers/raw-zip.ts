@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 
 /** An entry written exactly as given: names and modes a well-behaved zip tool would refuse. */
 export interface RawEntry {
@@ -8,11 +8,15 @@ export interface RawEntry {
   mode?: number;
   /** Uncompressed size to claim in the headers (a lying header); defaults to the real size. */
   claimedSize?: number;
+  /** Deflate the data (method 8) instead of storing it. */
+  deflate?: boolean;
+  /** General purpose flags besides UTF-8 names (e.g. 0x1, "encrypted"). */
+  flags?: number;
 }
 
 /**
- * Builds a stored (uncompressed) zip byte for byte, so tests can make hostile archives:
- * "../" paths, absolute paths, symlinks, devices, lying sizes.
+ * Builds a zip byte for byte (entries stored, or deflated on request), so tests can make hostile
+ * archives: "../" paths, absolute paths, symlinks, devices, lying sizes, encryption flags.
  */
 export function rawZip(entries: RawEntry[]): Buffer {
   const locals: Buffer[] = [];
@@ -20,14 +24,17 @@ export function rawZip(entries: RawEntry[]): Buffer {
   let offset = 0;
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
-    const data = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data ?? '', 'utf8');
-    const crc = crc32(data);
-    const size = e.claimedSize ?? data.length;
+    const plain = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data ?? '', 'utf8');
+    const crc = crc32(plain);
+    const size = e.claimedSize ?? plain.length;
+    const data = e.deflate ? deflateRawSync(plain) : plain;
+    const method = e.deflate ? 8 : 0;
+    const flags = 0x0800 | (e.flags ?? 0); // UTF-8 names
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(0, 8); // stored
+    local.writeUInt16LE(flags, 6);
+    local.writeUInt16LE(method, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(data.length, 18);
     local.writeUInt32LE(size, 22);
@@ -36,8 +43,8 @@ export function rawZip(entries: RawEntry[]): Buffer {
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix
     central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(0, 10);
+    central.writeUInt16LE(flags, 8);
+    central.writeUInt16LE(method, 10);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(data.length, 20);
     central.writeUInt32LE(size, 24);

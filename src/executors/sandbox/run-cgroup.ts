@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CgroupController, CgroupLayout } from './cgroups.js';
@@ -97,6 +97,24 @@ export class RunCgroup {
       throw error;
     }
     return cg;
+  }
+
+  /** The cgroup of an earlier run, to kill and remove what is left of it. Creates nothing. */
+  static open(layout: CgroupLayout, parent: string, name: string): RunCgroup {
+    return layout.kind === 'v2' ? RunCgroup.v2Dirs(layout, parent, name) : RunCgroup.v1Dirs(layout, parent, name);
+  }
+
+  /** Names of the run cgroups under `parent`, in any hierarchy. */
+  static names(layout: CgroupLayout, parent: string): string[] {
+    const names = new Set<string>();
+    for (const dir of parentDirs(layout, parent)) {
+      try {
+        for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) names.add(e.name);
+      } catch {
+        // A hierarchy without the parent yet: nothing of ours there.
+      }
+    }
+    return [...names];
   }
 
   private static v2Dirs(layout: Extract<CgroupLayout, { kind: 'v2' }>, parent: string, name: string): RunCgroup {

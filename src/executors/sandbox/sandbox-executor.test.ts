@@ -12,6 +12,7 @@ import { missingHostRequirements } from './host-check.js';
 import { buildLauncherArgs } from './launcher-args.js';
 import { decideOutcome } from './run-outcome.js';
 import { SandboxExecutor } from './sandbox-executor.js';
+import { runName, runOwner } from './stale-runs.js';
 import { hostRuntime, resolveSandboxRuntime } from './sandbox-runtime.js';
 import { UidPool } from './uid-pool.js';
 
@@ -203,5 +204,15 @@ describe('runtimes and uids', () => {
     assert.equal(b.acquire(), z);
     for (const uid of [x, y, z]) a.release(uid);
     rmSync(lockDir, { recursive: true, force: true });
+  });
+});
+
+describe('run names', () => {
+  it('record the owning worker, so what a dead worker left can be told apart', () => {
+    const name = runName('3f2a-1', 'deadbeef', 4242, '4026531836');
+    assert.equal(name, '3f2a-1-w4026531836.39u-deadbeef');
+    assert.deepEqual(runOwner(name), { pidNamespace: '4026531836', pid: 4242 });
+    assert.equal(runOwner('3f2a-1-deadbeef'), undefined, 'names of older versions are left alone');
+    assert.equal(runOwner('check-0a1b2c3d'), undefined);
   });
 });

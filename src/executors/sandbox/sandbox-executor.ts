@@ -11,6 +11,7 @@ import { prepareCgroupParent, RunCgroup } from './run-cgroup.js';
 import { decideOutcome } from './run-outcome.js';
 import { builtinRuntimes, resolveSandboxRuntime, type SandboxRuntime } from './sandbox-runtime.js';
 import { buildSeccompFilter, seccompArchitectures } from './seccomp-filter.js';
+import { runName, sweepStaleRuns } from './stale-runs.js';
 import { superviseSandbox } from './supervise-sandbox.js';
 import { UidPool } from './uid-pool.js';
 import { Workspace } from './workspace.js';
@@ -42,6 +43,11 @@ export interface SandboxExecutorOptions {
   /** Runtimes besides the built-in "host" one, by name. */
   runtimes?: Readonly<Record<string, SandboxRuntime>>;
   /**
+   * Looks up a runtime that is in neither `runtimes` nor the built-in ones, at each run (so a
+   * runtime built while the worker runs is found), e.g. in a folder of built runtimes.
+   */
+  findRuntime?: (name: string) => Promise<SandboxRuntime | undefined>;
+  /**
    * Load the seccomp filter of `buildSeccompFilter` into every run (x86_64 and aarch64 only).
    * @defaultValue true on x64 and arm64
    */
@@ -63,6 +69,7 @@ export class SandboxExecutor implements Executor {
   readonly #uids: UidPool;
   readonly #cgroupParent: string;
   readonly #runtimes: Readonly<Record<string, SandboxRuntime>>;
+  readonly #findRuntime: SandboxExecutorOptions['findRuntime'];
   readonly #seccomp: Buffer | undefined;
   #cgroups: CgroupLayout | null = null;
 
@@ -75,6 +82,7 @@ export class SandboxExecutor implements Executor {
       throw new Error(`invalid cgroupParent "${this.#cgroupParent}": expected names separated by "/"`);
     }
     this.#runtimes = { ...builtinRuntimes, ...options.runtimes };
+    this.#findRuntime = options.findRuntime;
     const archSupported = seccompArchitectures.includes(process.arch);
     if (options.seccomp === true && !archSupported) {
       throw new Error(`the sandbox seccomp filter does not cover ${process.arch}; set seccomp: false`);
@@ -95,7 +103,8 @@ export class SandboxExecutor implements Executor {
   async check(): Promise<void> {
     const missing = missingHostRequirements();
     if (missing.length > 0) throw new Error(`the sandbox executor cannot run here; missing: ${missing.join('; ')}`);
-    this.#cgroupLayout();
+    // What runs of a worker killed on this host left (mounted workspaces, cgroups) goes first.
+    await sweepStaleRuns({ cgroups: this.#cgroupLayout(), cgroupParent: this.#cgroupParent, workspaceRoot: this.#workspaceRoot });
     await this.#trialRun();
   }
 
@@ -126,12 +135,19 @@ export class SandboxExecutor implements Executor {
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
-    const runtime = resolveSandboxRuntime(spec.runtime, this.#runtimes);
+    const found = Object.hasOwn(this.#runtimes, spec.runtime) ? undefined : await this.#findRuntime?.(spec.runtime);
+    const runtime = found ?? resolveSandboxRuntime(spec.runtime, this.#runtimes);
+    if (spec.runtimeDigest !== undefined && runtime.digest !== spec.runtimeDigest) {
+      throw new Error(
+        `runtime "${runtime.name}" here has digest ${runtime.digest ?? '(none)'}, but the competition recorded ${spec.runtimeDigest}; ` +
+          'copy the recorded build to this host, or update the competition after rebuilding',
+      );
+    }
     if (!safeRunId.test(spec.runId)) throw new Error(`runId "${spec.runId}" cannot name a folder`);
     checkLimits(spec.limits);
     const cgroups = this.#cgroupLayout();
-    // A suffix keeps a retried runId clear of whatever a crashed worker left behind.
-    const name = `${spec.runId}-${randomBytes(4).toString('hex')}`;
+    // The owner's pid lets a later worker sweep what this one leaves if it is killed.
+    const name = runName(spec.runId, randomBytes(4).toString('hex'));
     const uid = this.#uids.acquire();
     const parts: Partial<RunParts> = {};
     try {

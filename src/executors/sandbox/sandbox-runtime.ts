@@ -1,13 +1,18 @@
+import path from 'node:path';
+
 /**
  * What a run's root file system is made of, as bubblewrap arguments. The executor adds /proc,
  * /dev, /tmp, the synthetic /etc/passwd, /etc/group and /etc/hosts, and the run's own folders.
- * @remarks A later runtime (a root file system folder) binds its own `usr` instead of the host's;
- * it is added through `SandboxExecutorOptions.runtimes` without touching the executor.
+ * @remarks A built runtime (a root file system folder, see `rootfsRuntime`) binds its own `usr`
+ * and `etc` instead of the host's; it reaches the executor through
+ * `SandboxExecutorOptions.runtimes` or `findRuntime` without touching the executor.
  */
 export interface SandboxRuntime {
   readonly name: string;
   /** bwrap setup arguments, applied in order on an empty tmpfs root. */
   readonly rootArgs: readonly string[];
+  /** Content digest of the runtime's files; undefined for the host's own, which has none. */
+  readonly digest?: string;
 }
 
 /**
@@ -37,6 +42,29 @@ export const hostRuntime: SandboxRuntime = Object.freeze({
     '--remount-ro', '/usr/local',
   ]),
 });
+
+/**
+ * A runtime built into a root file system folder (`holdout runtime build`): its `usr` and `etc`,
+ * read-only, instead of the host's, and the merged-/usr links. Nothing of the host's programs,
+ * libraries or configuration is visible. Pure.
+ * @remarks The folder must be root-owned and hold `usr/bin/setpriv` (the sandbox drops privileges
+ * with it, inside the runtime) and `etc/passwd`, `etc/group`, `etc/hosts`: the executor binds its
+ * own over them, which a read-only `etc` allows only for files that exist.
+ */
+export function rootfsRuntime(name: string, rootfs: string, digest: string): SandboxRuntime {
+  return Object.freeze({
+    name,
+    digest,
+    rootArgs: Object.freeze([
+      '--ro-bind', path.join(rootfs, 'usr'), '/usr',
+      '--symlink', 'usr/bin', '/bin',
+      '--symlink', 'usr/lib', '/lib',
+      '--symlink', 'usr/lib64', '/lib64',
+      '--symlink', 'usr/sbin', '/sbin',
+      '--ro-bind', path.join(rootfs, 'etc'), '/etc',
+    ]),
+  });
+}
 
 /** The runtimes every sandbox executor knows. */
 export const builtinRuntimes: Readonly<Record<string, SandboxRuntime>> = Object.freeze({ host: hostRuntime });

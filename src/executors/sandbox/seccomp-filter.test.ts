@@ -64,6 +64,28 @@ describe('buildSeccompFilter', () => {
     assert.equal(evaluate(filter, x86, 41, [2, 0x80003]), EPERM, 'SOCK_RAW, cloexec');
   });
 
+  it('refuses set-id modes in chmod, mknod and file-creating opens, and nothing else of them', () => {
+    const suid = 0o104755;
+    assert.equal(evaluate(filter, x86, 90, [0, 0o644]), ALLOW, 'chmod 644');
+    assert.equal(evaluate(filter, x86, 90, [0, 0o4755]), EPERM, 'chmod u+s');
+    assert.equal(evaluate(filter, x86, 91, [3, 0o2755]), EPERM, 'fchmod g+s');
+    assert.equal(evaluate(filter, x86, 268, [-100, 0, 0o6755]), EPERM, 'fchmodat');
+    assert.equal(evaluate(filter, x86, 452, [-100, 0, 0o4755, 0]), EPERM, 'fchmodat2');
+    assert.equal(evaluate(filter, x86, 133, [0, suid, 0]), EPERM, 'mknod S_IFREG|04755');
+    assert.equal(evaluate(filter, x86, 259, [-100, 0, 0o010644, 0]), ALLOW, 'mknodat fifo');
+    assert.equal(evaluate(filter, x86, 85, [0, 0o4755]), EPERM, 'creat');
+    assert.equal(evaluate(filter, x86, 2, [0, 0x41, 0o4755]), EPERM, 'open O_CREAT|O_WRONLY 04755');
+    assert.equal(evaluate(filter, x86, 2, [0, 0x41, 0o644]), ALLOW, 'open O_CREAT 0644');
+    assert.equal(evaluate(filter, x86, 2, [0, 0, 0o4755]), ALLOW, 'open without O_CREAT ignores the mode register');
+    assert.equal(evaluate(filter, x86, 257, [-100, 0, 0x241, 0o2755]), EPERM, 'openat O_CREAT|O_TRUNC 02755');
+    assert.equal(evaluate(filter, x86, 257, [-100, 0, 0x410000, 0o4700]), EPERM, 'openat O_TMPFILE');
+    assert.equal(evaluate(filter, x86, 257, [-100, 0, 0x80000, 0o7777]), ALLOW, 'openat O_RDONLY|O_CLOEXEC');
+    assert.equal(evaluate(filter, x86, 437), ENOSYS, 'openat2');
+    assert.equal(evaluate(filter, arm, 56, [-100, 0, 0x40, 0o4755]), EPERM, 'aarch64 openat');
+    assert.equal(evaluate(filter, arm, 53, [-100, 0, 0o4755]), EPERM, 'aarch64 fchmodat');
+    assert.equal(evaluate(filter, arm, 52, [3, 0o755]), ALLOW, 'aarch64 fchmod 755');
+  });
+
   it('uses the aarch64 numbers there, and kills other architectures', () => {
     assert.equal(evaluate(filter, arm, 97), EPERM, 'unshare');
     assert.equal(evaluate(filter, arm, 272), ALLOW, 'x86 unshare number is something else here');

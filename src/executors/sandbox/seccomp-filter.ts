@@ -29,6 +29,9 @@ const AF_PACKET = 17;
 const SOCK_RAW = 3;
 const SOCK_TYPE_MASK = 0xf;
 const X32_SYSCALL_BIT = 0x40000000;
+const S_ISUID_ISGID = 0o6000;
+// O_CREAT | __O_TMPFILE, the same on x86_64 and aarch64: the open flags that create a file.
+const CREATES = 0x40 | 0x400000;
 
 /** System call numbers the filter needs, per architecture (from the kernel's unistd headers). */
 interface SyscallTable {
@@ -39,12 +42,17 @@ interface SyscallTable {
   clone3: number;
   ioctl: number;
   socket: number;
+  /**
+   * Calls that set a file's mode, with the index of the mode argument and, for the open family,
+   * of the flags that decide whether a file is created (the mode means nothing otherwise).
+   */
+  modeSetters: readonly { nr: number; mode: number; createFlags?: number }[];
   /** x86_64 also accepts x32 system calls (numbers with bit 30 set); they are all denied. */
   x32: boolean;
 }
 
 // Numbers 424 and up are shared by all architectures: io_uring_*, the new mount API, clone3.
-const shared = { ioUring: [425, 426, 427], mountApi: [428, 429, 430, 431, 432, 433, 442], clone3: 435 };
+const shared = { ioUring: [425, 426, 427], mountApi: [428, 429, 430, 431, 432, 433, 442], clone3: 435, openat2: 437, fchmodat2: 452 };
 
 const x8664: SyscallTable = {
   auditArch: 0xc000003e,
@@ -56,6 +64,18 @@ const x8664: SyscallTable = {
   clone3: shared.clone3,
   ioctl: 16,
   socket: 41,
+  // open creat openat chmod fchmod mknod mknodat fchmodat fchmodat2
+  modeSetters: [
+    { nr: 2, mode: 2, createFlags: 1 },
+    { nr: 85, mode: 1 },
+    { nr: 257, mode: 3, createFlags: 2 },
+    { nr: 90, mode: 1 },
+    { nr: 91, mode: 1 },
+    { nr: 133, mode: 1 },
+    { nr: 259, mode: 2 },
+    { nr: 268, mode: 2 },
+    { nr: shared.fchmodat2, mode: 2 },
+  ],
   x32: true,
 };
 
@@ -67,6 +87,14 @@ const aarch64: SyscallTable = {
   clone3: shared.clone3,
   ioctl: 29,
   socket: 198,
+  // openat mknodat fchmod fchmodat fchmodat2 (the older calls do not exist there)
+  modeSetters: [
+    { nr: 56, mode: 3, createFlags: 2 },
+    { nr: 33, mode: 2 },
+    { nr: 52, mode: 1 },
+    { nr: 53, mode: 2 },
+    { nr: shared.fchmodat2, mode: 2 },
+  ],
   x32: false,
 };
 
@@ -82,8 +110,11 @@ function archBlock(t: SyscallTable, p: string): Insn[] {
   out.push(
     { code: jeqK, k: t.clone, jt: `${p}-clone` },
     { code: jeqK, k: t.clone3, jt: 'enosys' },
+    // openat2 takes its mode in a struct the filter cannot read; libc falls back to openat.
+    { code: jeqK, k: shared.openat2, jt: 'enosys' },
     { code: jeqK, k: t.ioctl, jt: `${p}-ioctl` },
     { code: jeqK, k: t.socket, jt: `${p}-socket` },
+    ...t.modeSetters.map((m, i): Insn => ({ code: jeqK, k: m.nr, jt: `${p}-mode-${i}` })),
     ...t.denied.map((nr): Insn => ({ code: jeqK, k: nr, jt: 'eperm' })),
     { code: retK, k: retAllow },
     // New user namespaces would give the run a root of its own (mounts, more kernel surface).
@@ -104,6 +135,23 @@ function archBlock(t: SyscallTable, p: string): Insn[] {
     { code: jeqK, k: SOCK_RAW, jt: 'eperm' },
     { code: retK, k: retAllow },
   );
+  // Set-user-id and set-group-id files: harmless on the nosuid workspace, refused all the same,
+  // so that nothing the run leaves can ever gain privileges wherever it ends up.
+  t.modeSetters.forEach((m, i) => {
+    const label = `${p}-mode-${i}`;
+    if (m.createFlags !== undefined) {
+      out.push(
+        { code: ldAbsW, k: offArg(m.createFlags), label },
+        { code: jsetK, k: CREATES, jt: `${label}-created` },
+        { code: retK, k: retAllow },
+      );
+    }
+    out.push(
+      { code: ldAbsW, k: offArg(m.mode), label: m.createFlags === undefined ? label : `${label}-created` },
+      { code: jsetK, k: S_ISUID_ISGID, jt: 'eperm' },
+      { code: retK, k: retAllow },
+    );
+  });
   return out;
 }
 
@@ -113,8 +161,10 @@ function archBlock(t: SyscallTable, p: string): Insn[] {
  * Denied with EPERM: unshare, setns, mount and the new mount API, umount2, pivot_root, bpf,
  * keyctl, add_key, request_key, ptrace, perf_event_open, io_uring_*, kexec_*, *_module,
  * userfaultfd, syslog, open_by_handle_at, clone with CLONE_NEWUSER, ioctl TIOCSTI/TIOCLINUX,
- * socket of AF_NETLINK, AF_PACKET or SOCK_RAW, and every x32 call. clone3 fails with ENOSYS, so
- * that glibc falls back to clone, whose flags a filter can see. System calls of any other
+ * socket of AF_NETLINK, AF_PACKET or SOCK_RAW, a mode with the set-user-id or set-group-id bit
+ * in chmod, fchmod, fchmodat(2), mknod(at) and in open, openat and creat when they create a file,
+ * and every x32 call. clone3 and openat2 fail with ENOSYS, so that glibc falls back to clone and
+ * openat, whose arguments a filter can see. System calls of any other
  * architecture (32-bit compat calls included) kill the process.
  */
 export function buildSeccompFilter(): Buffer {

@@ -113,6 +113,11 @@ export class Workspace {
     return { passwd: path.join(etc, 'passwd'), group: path.join(etc, 'group'), hosts: path.join(etc, 'hosts') };
   }
 
+  /** The workspace of an earlier run, to unmount and remove it. Touches nothing. */
+  static open(root: string, name: string): Workspace {
+    return new Workspace(path.join(root, name));
+  }
+
   /**
    * Mounts and fills a run's workspace.
    * @throws Error when the copy, the mount or the folders fail (all partial state is removed).

@@ -1,6 +1,7 @@
 import { encodeLabels, listClasses, positiveIndex } from './classes.js';
 import { checkLengths, MetricError, type MetricValues } from './metric.js';
 import { meanOf, toNumbers } from './numbers.js';
+import { sortNumbers } from './sort-numbers.js';
 
 // scikit-learn 1.2's log_loss default eps="auto": float64 machine epsilon (not the 1e-15 of <=1.1).
 const LOG_LOSS_EPS = 2.220446049250313e-16;
@@ -34,7 +35,7 @@ export function logLoss(labels: MetricValues, predictions: MetricValues): number
   });
 }
 
-/** Splits scores by label and sorts each part ascending (native typed-array sort, no comparator). */
+/** Splits scores by label and sorts each part ascending. */
 function sortedScores(positive: Uint8Array, scores: Float64Array): [Float64Array, Float64Array] {
   let count = 0;
   for (const flag of positive) count += flag;
@@ -46,7 +47,7 @@ function sortedScores(positive: Uint8Array, scores: Float64Array): [Float64Array
     if (positive[i] === 1) pos[a++] = scores[i] as number;
     else neg[b++] = scores[i] as number;
   }
-  return [pos.sort(), neg.sort()];
+  return [sortNumbers(pos), sortNumbers(neg)];
 }
 
 /**

@@ -1,118 +1,182 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ArchiveError, extractZip } from '../../archive/safe-unzip.js';
-import type { AppContext } from '../../app/context.js';
 import { installCompetition } from '../../app/install-competition.js';
+import { localTestKit } from '../../app/local-test.js';
+import { ArchiveError, extractZip } from '../../archive/safe-unzip.js';
 import { BundleError } from '../../bundle/bundle-error.js';
+import { loadBundle } from '../../bundle/load-bundle.js';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
-import { rankLeaderboard } from '../../domain/leaderboard.js';
-import { currentPhase } from '../../domain/phases.js';
-import { requireAdmin } from '../build-server.js';
+import { currentPhase, quotaDay } from '../../domain/phases.js';
+import { isHostOf, requireUser } from '../access.js';
+import { apiRoute } from '../api-route.js';
+import { competitionRules, DEFAULT_FINAL_SELECTIONS, limitsInWords } from '../competition-rules.js';
 import { HttpError, notFound } from '../http-error.js';
 import { receiveUpload } from '../receive-upload.js';
-import { parse } from '../validate.js';
+import type { ServerDeps } from '../server-deps.js';
 
-export async function competitionOr404(ctx: AppContext, slug: string): Promise<StoredCompetition> {
-  const c = await ctx.competitions.bySlug(slug);
+export const slugParams = z.object({ slug: z.string() });
+
+export async function competitionOr404(deps: Pick<ServerDeps, 'competitions'>, slug: string): Promise<StoredCompetition> {
+  const c = await deps.competitions.bySlug(slug);
   if (!c) throw notFound(`competition "${slug}"`);
   return c;
 }
 
-/** Public files of a competition: the bundle files under one of `data.public`. */
-async function publicFiles(ctx: AppContext, c: StoredCompetition): Promise<{ path: string; bytes: number }[]> {
+/**
+ * Public files of a competition: the bundle files under one of `data.public`, and the smoke
+ * sample (features, labels, format), which `holdout test-submission` runs and scores locally.
+ */
+async function publicFiles(deps: ServerDeps, c: StoredCompetition): Promise<{ path: string; bytes: number }[]> {
   const prefix = `${c.bundleKey}/files/`;
-  const roots = c.config.data.public.map((p) => p.replace(/\/+$/, ''));
+  const smoke = c.config.data.smoke;
+  const roots = [...c.config.data.public, ...(smoke ? [smoke.features, smoke.labels, smoke.submissionFormat] : [])].map((p) => p.replace(/\/+$/, ''));
+  // Never served, whatever a root names (a smoke sample pointing at the real labels, say).
+  const testFeatures = c.config.data.testFeatures.replace(/\/+$/, '');
+  const hidden = (rel: string) => rel === c.config.data.labels || rel === testFeatures || rel.startsWith(`${testFeatures}/`);
   const files: { path: string; bytes: number }[] = [];
-  for await (const key of ctx.blobs.list(prefix)) {
+  for await (const key of deps.blobs.list(prefix)) {
     const rel = key.slice(prefix.length);
-    if (roots.some((r) => rel === r || rel.startsWith(`${r}/`))) files.push({ path: rel, bytes: (await ctx.blobs.stat(key))?.bytes ?? 0 });
+    if (!hidden(rel) && roots.some((r) => rel === r || rel.startsWith(`${r}/`))) files.push({ path: rel, bytes: (await deps.blobs.stat(key))?.bytes ?? 0 });
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-function summary(c: StoredCompetition, now = new Date()) {
-  const phase = currentPhase(c.config.phases, now);
-  return { slug: c.slug, title: c.config.title, runtime: c.config.runtime, openPhase: phase?.name ?? null };
+/** open: a phase is running; upcoming: the first phase is ahead; finished: all have ended. */
+function competitionState(c: StoredCompetition, now: Date): 'open' | 'upcoming' | 'finished' {
+  if (currentPhase(c.config.phases, now)) return 'open';
+  return c.config.phases.some((p) => p.start > now) ? 'upcoming' : 'finished';
 }
 
-export const competitionRoutes = (ctx: AppContext): FastifyPluginAsync => async (app) => {
-  app.get('/competitions', async () => (await ctx.competitions.list()).map((c) => summary(c)));
+function summary(c: StoredCompetition, now = new Date()) {
+  const phase = currentPhase(c.config.phases, now);
+  return { slug: c.slug, title: c.config.title, runtime: c.config.runtime, openPhase: phase?.name ?? null, state: competitionState(c, now) };
+}
 
-  app.get<{ Params: { slug: string } }>('/competitions/:slug', async (req) => {
-    const c = await competitionOr404(ctx, req.params.slug);
-    const { config } = c;
-    return {
-      ...summary(c),
-      description: config.description,
-      entrypoint: config.entrypoint.join(' '),
-      limits: config.limits,
-      layout: config.layout,
-      predictionsFile: config.predictionsFile,
-      metric: config.scoring.primary,
-      extraMetrics: config.scoring.extra,
-      phases: config.phases,
-      bundleDigest: c.bundleDigest,
-      files: await publicFiles(ctx, c),
-      privateRevealed: c.privateRevealed,
-    };
+const summarySchema = z.object({ slug: z.string(), title: z.string(), runtime: z.string(), openPhase: z.string().nullable(), state: z.enum(['open', 'upcoming', 'finished']) });
+
+/** Submissions used and left today for the signed-in user (their team's when in one). */
+async function quotaToday(deps: ServerDeps, c: StoredCompetition, userId: string, teamId: string | undefined, now: Date) {
+  const phase = currentPhase(c.config.phases, now);
+  if (!phase) return null;
+  const day = quotaDay(now);
+  const owner = { userId, teamId };
+  const used = await deps.quota.usedToday(c.id, owner, phase.name, day);
+  const smoke = await deps.quota.usedToday(c.id, owner, phase.name, `${day}:smoke`);
+  const left = (n: number) => Math.max(0, phase.dailyQuota - n);
+  return { phase: phase.name, limit: phase.dailyQuota, full: { used, left: left(used) }, smoke: { used: smoke, left: left(smoke) }, resetsAt: `${day}T23:59:59.999Z` };
+}
+
+/** What a signed-in user needs to know about their standing in a competition. */
+export async function myStanding(deps: ServerDeps, c: StoredCompetition, user: NonNullable<FastifyRequest['user']>, now = new Date()) {
+  const team = await deps.teams.teamOf(c.id, user.id);
+  const dq = await deps.roles.disqualification(c.id, user.id);
+  return {
+    rulesAcceptedAt: (await deps.roles.acceptedRulesAt(c.id, user.id)) ?? null,
+    isHost: await isHostOf(deps, user, c),
+    team: team ? { id: team.id, name: team.name } : null,
+    disqualified: dq ? dq.reason : null,
+    quota: await quotaToday(deps, c, user.id, team?.id, now),
+  };
+}
+
+export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) => {
+  apiRoute(app, {
+    method: 'GET', url: '/competitions', tag: 'competitions', access: 'anyone', summary: 'All competitions (open, upcoming, finished)',
+    responses: { 200: { description: 'Competitions', schema: z.array(summarySchema) } },
+    handler: async () => (await deps.competitions.list()).map((c) => summary(c)),
   });
 
-  app.get<{ Params: { slug: string; '*': string } }>('/competitions/:slug/files/*', async (req, reply) => {
-    const c = await competitionOr404(ctx, req.params.slug);
-    const wanted = req.params['*'];
-    const file = (await publicFiles(ctx, c)).find((f) => f.path === wanted);
-    if (!file) throw notFound(`public file "${wanted}"`);
-    reply.header('content-type', 'application/octet-stream');
-    reply.header('content-length', file.bytes);
-    reply.header('content-disposition', `attachment; filename="${path.basename(file.path)}"`);
-    return reply.send(await ctx.blobs.get(`${c.bundleKey}/files/${file.path}`));
+  apiRoute(app, {
+    method: 'GET', url: '/competitions/:slug', tag: 'competitions', access: 'anyone',
+    summary: 'A competition: overview, limits, timeline, public files, rules; and, signed in, your quota and standing',
+    params: slugParams,
+    handler: async (req, _reply, { params }) => {
+      const c = await competitionOr404(deps, params.slug);
+      const { config } = c;
+      const now = new Date();
+      return {
+        ...summary(c, now),
+        description: config.description,
+        entrypoint: config.entrypoint.join(' '),
+        limits: config.limits,
+        limitsInWords: limitsInWords(config),
+        layout: config.layout,
+        predictionsFile: config.predictionsFile,
+        metric: config.scoring.primary,
+        extraMetrics: config.scoring.extra,
+        phases: config.phases.map((p) => ({ ...p, state: p.start > now ? 'upcoming' : p.end && p.end <= now ? 'past' : 'open' })),
+        hasSmoke: config.data.smoke !== undefined,
+        localTest: localTestKit(config),
+        finalSelections: DEFAULT_FINAL_SELECTIONS,
+        bundleDigest: c.bundleDigest,
+        updatedAt: c.updatedAt,
+        files: await publicFiles(deps, c),
+        privateRevealed: c.privateRevealed,
+        rules: competitionRules(config),
+        me: req.user ? await myStanding(deps, c, req.user, now) : null,
+      };
+    },
   });
 
-  app.get<{ Params: { slug: string } }>('/competitions/:slug/leaderboard', async (req) => {
-    const c = await competitionOr404(ctx, req.params.slug);
-    const { part } = parse(z.object({ part: z.enum(['public', 'private']).default('public') }), req.query, 'query');
-    if (part === 'private' && !c.privateRevealed && req.user?.role !== 'admin')
-      throw new HttpError(403, 'the private leaderboard is hidden until the host reveals it');
-    const rows = await ctx.submissions.scoredForBoard(c.id);
-    const primary = c.config.scoring.primary;
-    const entries = rows.map((r) => ({
-      userId: r.user_id,
-      username: r.username,
-      submissionId: r.id,
-      score: (part === 'public' ? r.public_primary : r.private_primary) ?? Number.NaN,
-      scores: JSON.parse((part === 'public' ? r.public_scores : r.private_scores) ?? '{}') as Record<string, number>,
-      createdAt: r.created_at,
-    }));
-    return { part, metric: primary.metric, higherIsBetter: primary.higherIsBetter, rows: rankLeaderboard(entries, primary.higherIsBetter) };
+  apiRoute(app, {
+    method: 'POST', url: '/competitions/:slug/rules', tag: 'competitions', access: 'user', summary: 'Accept the rules (needed before the first submission)',
+    params: slugParams,
+    responses: { 200: { description: 'Accepted', schema: z.object({ acceptedAt: z.string() }) } },
+    handler: async (req, _reply, { params }) => {
+      const user = requireUser(req);
+      const c = await competitionOr404(deps, params.slug);
+      await deps.roles.acceptRules(c.id, user.id);
+      return { acceptedAt: (await deps.roles.acceptedRulesAt(c.id, user.id)) ?? '' };
+    },
   });
 
-  app.post<{ Params: { slug: string } }>('/competitions/:slug/reveal', async (req) => {
-    requireAdmin(req);
-    const c = await competitionOr404(ctx, req.params.slug);
-    const { revealed } = parse(z.object({ revealed: z.boolean().default(true) }), req.body);
-    await ctx.competitions.setPrivateRevealed(c.id, revealed);
-    return { slug: c.slug, privateRevealed: revealed };
+  apiRoute(app, {
+    method: 'GET', url: '/competitions/:slug/files/*', tag: 'competitions', access: 'anyone', summary: 'Download a public data file',
+    params: z.object({ slug: z.string(), '*': z.string() }),
+    responses: { 200: { description: 'The file', contentType: 'application/octet-stream' } },
+    handler: async (_req, reply, { params }) => {
+      const c = await competitionOr404(deps, params.slug);
+      const file = (await publicFiles(deps, c)).find((f) => f.path === params['*']);
+      if (!file) throw notFound(`public file "${params['*']}"`);
+      reply.header('content-type', 'application/octet-stream');
+      reply.header('content-length', file.bytes);
+      reply.header('content-disposition', `attachment; filename="${path.basename(file.path).replace(/["\\]/g, '_')}"`);
+      return reply.send(await deps.blobs.get(`${c.bundleKey}/files/${file.path}`));
+    },
   });
 
-  app.post('/competitions', async (req, reply) => {
-    requireAdmin(req);
-    const uploads = path.join(ctx.config.dataDir, 'uploads');
-    const upload = await receiveUpload(req, uploads, ctx.config.maxUploadBytes, 'the bundle zip');
-    await mkdir(uploads, { recursive: true });
-    const dir = await mkdtemp(path.join(uploads, 'bundle-'));
-    try {
-      await extractZip(upload.file, dir, { maxBytes: ctx.config.maxUnpackedBytes, maxFiles: ctx.config.maxFiles });
-      const c = await installCompetition(dir, ctx);
-      return reply.status(201).send(summary(c));
-    } catch (err) {
-      if (err instanceof ArchiveError) throw new HttpError(400, err.message, 'invalid_archive');
-      if (err instanceof BundleError) throw new HttpError(422, err.message, 'invalid_bundle', err.issues);
-      throw err;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-      await rm(upload.file, { force: true });
-    }
+  apiRoute(app, {
+    method: 'POST', url: '/competitions', tag: 'hosting', access: 'host',
+    summary: 'Create a competition from a bundle zip, or update one (same slug) keeping its submissions',
+    description: 'Admins and users with the host role may create; only a host of the competition (or an admin) may update it. 422 lists every problem of the bundle in `details`.',
+    upload: 'the bundle as a zip: competition.yaml and the data files',
+    responses: { 201: { description: 'Created or updated', schema: summarySchema.extend({ created: z.boolean() }) } },
+    handler: async (req, reply) => {
+      const user = requireUser(req);
+      if (user.role === 'participant') throw new HttpError(403, 'only an admin or a host may upload a competition bundle');
+      const uploads = path.join(deps.config.dataDir, 'uploads');
+      const upload = await receiveUpload(req, uploads, deps.config.maxUploadBytes, 'the bundle zip');
+      await mkdir(uploads, { recursive: true });
+      const dir = await mkdtemp(path.join(uploads, 'bundle-'));
+      try {
+        await extractZip(upload.file, dir, { maxBytes: deps.config.maxUnpackedBytes, maxFiles: deps.config.maxFiles });
+        // Validate first: the slug decides whether this is a create or someone else's competition.
+        const { config } = await loadBundle(dir);
+        const existing = await deps.competitions.bySlug(config.slug);
+        if (existing && !(await isHostOf(deps, user, existing))) throw new HttpError(403, `"${config.slug}" exists and you are not one of its hosts; choose another slug`);
+        const c = await installCompetition(dir, deps);
+        if (!existing && user.role !== 'admin') await deps.roles.addHost(c.id, user.id);
+        return reply.status(201).send({ ...summary(c), created: !existing });
+      } catch (err) {
+        if (err instanceof ArchiveError) throw new HttpError(400, err.message, 'invalid_archive');
+        if (err instanceof BundleError) throw new HttpError(422, err.message, 'invalid_bundle', err.issues);
+        throw err;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+        await rm(upload.file, { force: true });
+      }
+    },
   });
 };

@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppContext } from '../../app/context.js';
+import { z } from 'zod';
+import { logVisibility } from '../../domain/log-visibility.js';
 import { isFinal } from '../../domain/submission.js';
-import { requireUser } from '../build-server.js';
-import { notFound } from '../http-error.js';
+import { visibleSubmission } from '../access.js';
+import { apiRoute } from '../api-route.js';
+import type { ServerDeps } from '../server-deps.js';
 import { submissionView } from './submission-routes.js';
 
 /**
@@ -10,15 +12,17 @@ import { submissionView } from './submission-routes.js';
  * `log` (text) while a smoke run of the in-process worker prints, and `end` once it is final.
  * Changes made by workers in other processes are seen by re-reading the row every `pollMs`.
  */
-export const submissionEvents = (ctx: AppContext, pollMs = 500): FastifyPluginAsync => async (app) => {
-  app.get<{ Params: { id: string } }>('/submissions/:id/events', async (req, reply) => {
-    const user = requireUser(req);
-    const first = await ctx.submissions.get(req.params.id);
-    if (!first || (first.user_id !== user.id && user.role !== 'admin')) throw notFound(`submission ${req.params.id}`);
-    const competition = await ctx.competitions.byId(first.competition_id);
-    const showPrivate = Boolean(competition?.privateRevealed) || user.role === 'admin';
-    // Full runs' logs can leak test data: only smoke runs stream them.
-    const streamLogs = first.kind === 'smoke';
+export const submissionEvents = (ctx: ServerDeps, pollMs = 500): FastifyPluginAsync => async (app) => {
+  apiRoute(app, {
+    method: 'GET', url: '/submissions/:id/events', tag: 'submissions', access: 'owner',
+    summary: 'Live status as server-sent events: `status` (the submission as JSON), `log` (smoke runs), `end`',
+    params: z.object({ id: z.string() }),
+    responses: { 200: { description: 'An event stream', contentType: 'text/event-stream' } },
+    handler: async (req, reply, { params }) => {
+    const { s: first, c: competition, host } = await visibleSubmission(ctx, req, params.id);
+    const showPrivate = competition.privateRevealed || host;
+    // Full runs' logs can leak test data: only what the competition shows whole is streamed.
+    const streamLogs = host || logVisibility(competition.config.logs, first.kind) === 'full';
 
     reply.hijack();
     const res = reply.raw;
@@ -55,5 +59,6 @@ export const submissionEvents = (ctx: AppContext, pollMs = 500): FastifyPluginAs
       ctx.worker?.off('log', onLog);
     });
     await check();
+    },
   });
 };

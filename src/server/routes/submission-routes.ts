@@ -2,19 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { buffer } from 'node:stream/consumers';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { ArchiveError, checkEntryPoint, extractZip } from '../../archive/safe-unzip.js';
-import type { AppContext } from '../../app/context.js';
 import { QuotaExceededError } from '../../db/db-errors.js';
 import type { SubmissionRow } from '../../db/schema.js';
 import { currentPhase, quotaDay } from '../../domain/phases.js';
+import { logTail, logVisibility } from '../../domain/log-visibility.js';
 import { reasonAdvice } from '../../domain/submission.js';
-import { requireUser } from '../build-server.js';
-import { HttpError, notFound } from '../http-error.js';
+import { isHostOf, requireUser, visibleSubmission } from '../access.js';
+import { apiRoute } from '../api-route.js';
+import { DEFAULT_FINAL_SELECTIONS } from '../competition-rules.js';
+import { HttpError } from '../http-error.js';
 import { receiveUpload } from '../receive-upload.js';
-import { parse } from '../validate.js';
-import { competitionOr404 } from './competition-routes.js';
+import type { ServerDeps } from '../server-deps.js';
+import { competitionOr404, slugParams } from './competition-routes.js';
 
 /** The file the entry point runs: the first argument after the interpreter, or the command itself. */
 export function entryFile(entrypoint: readonly string[]): string | undefined {
@@ -26,8 +29,8 @@ export function entryFile(entrypoint: readonly string[]): string | undefined {
 
 const parseScores = (json: string | null) => (json ? (JSON.parse(json) as Record<string, number>) : null);
 
-/** A submission as its owner sees it. Private scores only once revealed (or for an admin). */
-export function submissionView(s: SubmissionRow, opts: { showPrivate: boolean }) {
+/** A submission as its owner sees it. Private scores only once revealed (or for a host). */
+export function submissionView(s: SubmissionRow & { username?: string }, opts: { showPrivate: boolean }) {
   return {
     id: s.id,
     kind: s.kind,
@@ -48,104 +51,141 @@ export function submissionView(s: SubmissionRow, opts: { showPrivate: boolean })
     logBytes: s.log_bytes === null ? null : Number(s.log_bytes),
     logTruncated: s.log_truncated === 1,
     attempts: s.attempts,
+    selected: s.selected === 1,
+    ...(s.username !== undefined ? { username: s.username } : {}),
   };
 }
 
-export const submissionRoutes = (ctx: AppContext): FastifyPluginAsync => async (app) => {
-  /** A submission the requester may see; someone else's is reported as missing, not forbidden. */
-  async function ownSubmission(req: FastifyRequest<{ Params: { id: string } }>): Promise<SubmissionRow> {
-    const user = requireUser(req);
-    const s = await ctx.submissions.get(req.params.id);
-    if (!s || (s.user_id !== user.id && user.role !== 'admin')) throw notFound(`submission ${req.params.id}`);
-    return s;
-  }
+const idParams = z.object({ id: z.string() });
 
-  app.post<{ Params: { slug: string } }>('/competitions/:slug/submissions', async (req, reply) => {
-    const user = requireUser(req);
-    const c = await competitionOr404(ctx, req.params.slug);
-    const { kind } = parse(z.object({ kind: z.enum(['full', 'smoke']).default('full') }), req.query, 'query');
-    const now = new Date();
-    const phase = currentPhase(c.config.phases, now);
-    if (!phase) throw new HttpError(409, `"${c.config.title}" is not open for submissions now; see its phases for the dates`, 'not_open');
-    if (kind === 'smoke' && !c.config.data.smoke) throw new HttpError(400, 'this competition has no smoke sample; submit a full run');
-    // Smoke runs have their own daily allowance so that testing never costs a real submission.
-    const day = kind === 'smoke' ? `${quotaDay(now)}:smoke` : quotaDay(now);
-    const quotaError = () =>
-      new HttpError(429, `you have used all ${phase.dailyQuota} ${kind} submissions of today (UTC) in phase "${phase.name}"; try again tomorrow`, 'quota_exceeded');
-    // Checked before the upload so nobody streams 500 MB to hear "no"; re-checked atomically at insert.
-    if ((await ctx.submissions.usedToday(c.id, user.id, phase.name, day)) >= phase.dailyQuota) throw quotaError();
+export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) => {
+  apiRoute(app, {
+    method: 'POST', url: '/competitions/:slug/submissions', tag: 'submissions', access: 'user',
+    summary: 'Submit a submission.zip (full run, or smoke test on the public sample)',
+    description: 'Refused with 403 until the rules are accepted (POST /api/competitions/{slug}/rules), 409 outside a phase, 429 past the daily quota (a team shares one).',
+    params: slugParams,
+    query: z.object({ kind: z.enum(['full', 'smoke']).default('full').describe('smoke: a run on the public sample with full logs; has its own quota') }),
+    upload: 'submission.zip: the code (with the entry point) and model files',
+    responses: { 201: { description: 'Queued' } },
+    handler: async (req, reply, { params, query }) => {
+      const user = requireUser(req);
+      const c = await competitionOr404(deps, params.slug);
+      const { kind } = query;
+      const dq = await deps.roles.disqualification(c.id, user.id);
+      if (dq) throw new HttpError(403, `you are disqualified from "${c.config.title}": ${dq.reason}`, 'disqualified');
+      if (!(await deps.roles.acceptedRulesAt(c.id, user.id)))
+        throw new HttpError(403, `accept the rules of "${c.config.title}" first (on its page, or POST /api/competitions/${c.slug}/rules)`, 'rules_not_accepted');
+      const now = new Date();
+      const phase = currentPhase(c.config.phases, now);
+      if (!phase) throw new HttpError(409, `"${c.config.title}" is not open for submissions now; see its phases for the dates`, 'not_open');
+      if (kind === 'smoke' && !c.config.data.smoke) throw new HttpError(400, 'this competition has no smoke sample; submit a full run');
+      const team = await deps.teams.teamOf(c.id, user.id);
+      const owner = { userId: user.id, teamId: team?.id };
+      // Smoke runs have their own daily allowance so that testing never costs a real submission.
+      const day = kind === 'smoke' ? `${quotaDay(now)}:smoke` : quotaDay(now);
+      const whose = team ? `your team "${team.name}" has` : 'you have';
+      const quotaError = () =>
+        new HttpError(429, `${whose} used all ${phase.dailyQuota} ${kind} submissions of today (UTC) in phase "${phase.name}"; try again tomorrow`, 'quota_exceeded');
+      // Checked before the upload so nobody streams 500 MB to hear "no"; re-checked atomically at insert.
+      if ((await deps.quota.usedToday(c.id, owner, phase.name, day)) >= phase.dailyQuota) throw quotaError();
 
-    const uploads = path.join(ctx.config.dataDir, 'uploads');
-    const upload = await receiveUpload(req, uploads, ctx.config.maxUploadBytes, 'submission.zip');
-    await mkdir(uploads, { recursive: true });
-    const unpacked = await mkdtemp(path.join(uploads, 'check-'));
-    const id = randomUUID();
-    const zipKey = `submissions/${c.slug}/${id}.zip`;
-    try {
-      // Unpacking for real (not just reading the directory) also catches archives that lie about sizes.
-      const entries = await extractZip(upload.file, unpacked, { maxBytes: ctx.config.maxUnpackedBytes, maxFiles: ctx.config.maxFiles });
-      const entry = entryFile(c.config.entrypoint);
-      if (entry) checkEntryPoint(entries, entry);
-      await ctx.blobs.put(zipKey, createReadStream(upload.file));
-      const row = await ctx.submissions.insertWithinQuota(
-        {
-          id,
-          competition_id: c.id,
-          user_id: user.id,
-          phase: phase.name,
-          kind,
-          status: 'queued',
-          reason: null,
-          message: null,
-          zip_key: zipKey,
-          zip_bytes: upload.bytes,
-          created_at: now.toISOString(),
-          started_at: null,
-          finished_at: null,
-          run_ms: null,
-          exit_code: null,
-          public_scores: null,
-          private_scores: null,
-          public_primary: null,
-          private_primary: null,
-          log_key: null,
-          log_bytes: null,
-          lease_owner: null,
-          lease_expires_at: null,
-          quota_day: day,
-        },
-        phase.dailyQuota,
-      );
-      ctx.worker?.wake();
-      return reply.status(201).send(submissionView(row, { showPrivate: false }));
-    } catch (err) {
-      await ctx.blobs.delete(zipKey);
-      if (err instanceof ArchiveError) throw new HttpError(400, `submission.zip: ${err.message}`, 'invalid_archive');
-      if (err instanceof QuotaExceededError) throw quotaError();
-      throw err;
-    } finally {
-      await rm(unpacked, { recursive: true, force: true });
-      await rm(upload.file, { force: true });
-    }
+      const uploads = path.join(deps.config.dataDir, 'uploads');
+      const upload = await receiveUpload(req, uploads, deps.config.maxUploadBytes, 'submission.zip');
+      await mkdir(uploads, { recursive: true });
+      const unpacked = await mkdtemp(path.join(uploads, 'check-'));
+      const id = randomUUID();
+      const zipKey = `submissions/${c.slug}/${id}.zip`;
+      try {
+        // Unpacking for real (not just reading the directory) also catches archives that lie about sizes.
+        const entries = await extractZip(upload.file, unpacked, { maxBytes: deps.config.maxUnpackedBytes, maxFiles: deps.config.maxFiles });
+        const entry = entryFile(c.config.entrypoint);
+        if (entry) checkEntryPoint(entries, entry);
+        await deps.blobs.put(zipKey, createReadStream(upload.file));
+        const row = await deps.quota.insertWithinQuota(
+          {
+            id, competition_id: c.id, user_id: user.id, phase: phase.name, kind, status: 'queued', reason: null, message: null,
+            zip_key: zipKey, zip_bytes: upload.bytes, created_at: now.toISOString(), started_at: null, finished_at: null,
+            run_ms: null, exit_code: null, public_scores: null, private_scores: null, public_primary: null, private_primary: null,
+            log_key: null, log_bytes: null, lease_owner: null, lease_expires_at: null, quota_day: day,
+          },
+          owner,
+          phase.dailyQuota,
+        );
+        deps.worker?.wake();
+        return reply.status(201).send(submissionView(row, { showPrivate: false }));
+      } catch (err) {
+        await deps.blobs.delete(zipKey);
+        if (err instanceof ArchiveError) throw new HttpError(400, `submission.zip: ${err.message}`, 'invalid_archive');
+        if (err instanceof QuotaExceededError) throw quotaError();
+        throw err;
+      } finally {
+        await rm(unpacked, { recursive: true, force: true });
+        await rm(upload.file, { force: true });
+      }
+    },
   });
 
-  app.get<{ Params: { slug: string } }>('/competitions/:slug/submissions', async (req) => {
-    const user = requireUser(req);
-    const c = await competitionOr404(ctx, req.params.slug);
-    const rows = await ctx.submissions.listForUser(c.id, user.id);
-    return rows.map((s) => submissionView(s, { showPrivate: c.privateRevealed || user.role === 'admin' }));
+  apiRoute(app, {
+    method: 'GET', url: '/competitions/:slug/submissions', tag: 'submissions', access: 'user', summary: "My submissions (my team's, when in a team), newest first",
+    params: slugParams,
+    handler: async (req, _reply, { params }) => {
+      const user = requireUser(req);
+      const c = await competitionOr404(deps, params.slug);
+      const team = await deps.teams.teamOf(c.id, user.id);
+      const ids = team ? (await deps.teams.withMembers(team)).members.map((m) => m.userId) : [user.id];
+      const rows = await deps.hostSubmissions.forUsers(c.id, ids);
+      const showPrivate = c.privateRevealed || (await isHostOf(deps, user, c));
+      return rows.map((s) => submissionView(s, { showPrivate }));
+    },
   });
 
-  app.get<{ Params: { id: string } }>('/submissions/:id', async (req) => {
-    const s = await ownSubmission(req);
-    const c = await ctx.competitions.byId(s.competition_id);
-    return submissionView(s, { showPrivate: Boolean(c?.privateRevealed) || req.user?.role === 'admin' });
+  apiRoute(app, {
+    method: 'GET', url: '/submissions/:id', tag: 'submissions', access: 'owner', summary: 'One submission: status, reason and advice, scores',
+    params: idParams,
+    handler: async (req, _reply, { params }) => {
+      const { s, c, host } = await visibleSubmission(deps, req, params.id);
+      return submissionView(s, { showPrivate: c.privateRevealed || host });
+    },
   });
 
-  app.get<{ Params: { id: string } }>('/submissions/:id/logs', async (req, reply) => {
-    const s = await ownSubmission(req);
-    if (!s.log_key) throw notFound(`log of submission ${s.id} (it has not run yet)`);
-    reply.header('content-type', 'text/plain; charset=utf-8');
-    return reply.send(await ctx.blobs.get(s.log_key));
+  apiRoute(app, {
+    method: 'GET', url: '/submissions/:id/logs', tag: 'submissions', access: 'owner', summary: "The run's log (stdout and stderr, capped)",
+    description: "As much as the competition's `logs` setting shows participants: by default all of a smoke run's, and none of a full run's (403). Hosts read every log.",
+    params: idParams,
+    responses: { 200: { description: 'The log, or its last lines', contentType: 'text/plain' } },
+    handler: async (req, reply, { params }) => {
+      const { s, c, host } = await visibleSubmission(deps, req, params.id);
+      const visibility = host ? 'full' : logVisibility(c.config.logs, s.kind);
+      if (visibility === 'reason-only') {
+        throw new HttpError(403, `"${c.config.title}" does not show the logs of ${s.kind} runs, which can leak test data; the status gives the reason and message`, 'logs_withheld');
+      }
+      if (!s.log_key) throw new HttpError(404, `the log of submission ${s.id} does not exist yet (it has not run)`, 'not_found');
+      reply.header('content-type', 'text/plain; charset=utf-8');
+      if (visibility === 'tail') return reply.send(logTail(await buffer(await deps.blobs.get(s.log_key))));
+      return reply.send(await deps.blobs.get(s.log_key));
+    },
+  });
+
+  apiRoute(app, {
+    method: 'PUT', url: '/submissions/:id/selection', tag: 'submissions', access: 'owner',
+    summary: 'Choose whether a scored full run counts for the final (private) ranking',
+    description: `Up to ${DEFAULT_FINAL_SELECTIONS} per participant or team; with none chosen, the best public ones count.`,
+    params: idParams, body: z.object({ selected: z.boolean() }),
+    handler: async (req, _reply, { params, body }) => {
+      const user = requireUser(req);
+      const { s, c } = await visibleSubmission(deps, req, params.id);
+      const team = await deps.teams.teamOf(c.id, user.id);
+      const mine = team ? (await deps.teams.withMembers(team)).members.some((m) => m.userId === s.user_id) : s.user_id === user.id;
+      if (!mine) throw new HttpError(403, 'only the participant (or their team) chooses their final submissions');
+      if (body.selected && (s.kind !== 'full' || s.status !== 'scored')) throw new HttpError(409, 'only a scored full run can count for the final ranking');
+      if (body.selected && s.selected !== 1) {
+        const ids = team ? (await deps.teams.withMembers(team)).members.map((m) => m.userId) : [user.id];
+        const chosen = (await deps.hostSubmissions.forUsers(c.id, ids)).filter((x) => x.selected === 1).length;
+        if (chosen >= DEFAULT_FINAL_SELECTIONS)
+          throw new HttpError(409, `you have chosen ${chosen} already, the most that count; unselect one first`, 'too_many_selected');
+      }
+      await deps.hostSubmissions.setSelected(s.id, body.selected);
+      return { id: s.id, selected: body.selected };
+    },
   });
 };

@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { Transform, type TransformCallback } from 'node:stream';
 
 /** The stream held a NUL byte or invalid UTF-8 at `offset` (bytes from the start). */
 export class NotTextError extends Error {
@@ -10,37 +9,38 @@ export class NotTextError extends Error {
 }
 
 /**
- * Passes bytes through unchanged and fails with {@link NotTextError} at the first NUL byte or
- * invalid UTF-8 sequence.
- * @remarks The CSV parser would silently turn invalid UTF-8 into U+FFFD; checking the bytes lets a
- * binary file be named as such. Each chunk is checked whole before any of it goes downstream, with
- * an incomplete trailing sequence carried to the next chunk.
+ * Checks a byte stream, chunk by chunk, for NUL bytes and invalid UTF-8.
+ * @remarks A CSV parser would silently turn invalid UTF-8 into U+FFFD; checking the bytes lets a
+ * binary file be named as such. A multi-byte sequence cut by a chunk boundary is carried to the
+ * next chunk.
  */
-export class Utf8Guard extends Transform {
+export class Utf8Check {
   #offset = 0;
   #carry: Buffer = Buffer.alloc(0);
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /**
+   * Checks the next chunk whole.
+   * @throws NotTextError at the first NUL byte or invalid sequence.
+   */
+  check(chunk: Buffer): void {
     const joined = this.#carry.length === 0 ? chunk : Buffer.concat([this.#carry, chunk]);
     const start = this.#offset - this.#carry.length;
     const end = completeEnd(joined);
     const body = joined.subarray(0, end);
     if (body.indexOf(0) !== -1 || !isUtf8(body)) {
       const bad = firstInvalid(body);
-      callback(new NotTextError(start + bad, body[bad] as number));
-      return;
+      throw new NotTextError(start + bad, body[bad] as number);
     }
     this.#carry = Buffer.from(joined.subarray(end));
     this.#offset += chunk.length;
-    callback(null, chunk);
   }
 
-  override _flush(callback: TransformCallback): void {
-    if (this.#carry.length > 0) {
-      callback(new NotTextError(this.#offset - this.#carry.length, this.#carry[0] as number));
-      return;
-    }
-    callback();
+  /**
+   * Ends the stream.
+   * @throws NotTextError when it ends inside a multi-byte sequence.
+   */
+  finish(): void {
+    if (this.#carry.length > 0) throw new NotTextError(this.#offset - this.#carry.length, this.#carry[0] as number);
   }
 }
 

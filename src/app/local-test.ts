@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { checkEntryPoint, extractZip } from '../archive/safe-unzip.js';
+import type { CompetitionConfig, DataConfig } from '../domain/competition.js';
+import { entryFile } from '../domain/entry-file.js';
+import type { SubmissionResult } from '../db/submissions-repo.js';
+import type { Executor } from '../executors/executor.js';
+import { FsBlobStore } from '../storage/fs/fs-blob-store.js';
+import { runSubmission } from '../worker/run-submission.js';
+
+/**
+ * What running a competition's smoke test needs, and all of it: the API serves it with the
+ * competition (`localTest`), and `holdout test-submission` builds the same run from it.
+ * @remarks Holds the scoring configuration, split included, which is also what lets a participant
+ * compute the smoke sample's public part exactly as the platform does.
+ */
+export type LocalTestKit = Pick<
+  CompetitionConfig,
+  'slug' | 'title' | 'runtime' | 'runtimeDigest' | 'entrypoint' | 'limits' | 'layout' | 'predictionsFile' | 'idColumn' | 'scoring'
+> & { smoke: NonNullable<DataConfig['smoke']> };
+
+/** The kit of a competition, or null when it declares no smoke sample. Pure. */
+export function localTestKit(config: CompetitionConfig): LocalTestKit | null {
+  const smoke = config.data.smoke;
+  if (smoke === undefined) return null;
+  const { slug, title, runtime, runtimeDigest, entrypoint, limits, layout, predictionsFile, idColumn, scoring } = config;
+  return { slug, title, runtime, ...(runtimeDigest === undefined ? {} : { runtimeDigest }), entrypoint, limits, layout, predictionsFile, idColumn, scoring, smoke };
+}
+
+/** The platform's defaults for unpacking a submission (HOLDOUT_MAX_UNPACKED_BYTES, HOLDOUT_MAX_FILES). */
+export const platformUnpackLimits = { maxUnpackedBytes: 2048 * 1024 * 1024, maxFiles: 10_000 } as const;
+
+/** What `runLocalTest` needs. */
+export interface LocalTestInput {
+  kit: LocalTestKit;
+  /** Folder holding the smoke files at their bundle-relative paths (a bundle, or a download). */
+  bundleDir: string;
+  zipFile: string;
+  executor: Executor;
+  /** The run's output, live. */
+  onLog?: (chunk: Buffer) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs a submission zip on a competition's smoke sample exactly as a worker runs a smoke
+ * submission: the upload's checks (safe unzip, entry point at the top), then the worker's own
+ * `runSubmission` (same unpacking, environment with HOLDOUT_SMOKE=1, executor, failure reasons,
+ * validation and scoring), so a local score equals the platform's for the same zip and sample.
+ * @throws ArchiveError for a zip the platform would refuse at upload; Error when the run could
+ * not happen (the executor failed).
+ */
+export async function runLocalTest(input: LocalTestInput): Promise<SubmissionResult> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'holdout-test-submission-'));
+  try {
+    const checked = path.join(work, 'checked');
+    await mkdir(checked);
+    const entries = await extractZip(input.zipFile, checked, { maxBytes: platformUnpackLimits.maxUnpackedBytes, maxFiles: platformUnpackLimits.maxFiles });
+    const entry = entryFile(input.kit.entrypoint);
+    if (entry) checkEntryPoint(entries, entry);
+    await rm(checked, { recursive: true, force: true });
+
+    const bundleDir = path.join(work, 'bundle');
+    await copySmokeSample(input.bundleDir, bundleDir, input.kit.smoke);
+    const blobs = new FsBlobStore(path.join(work, 'blobs'));
+    const id = `local-${randomBytes(6).toString('hex')}`;
+    const zipKey = `submissions/${input.kit.slug}/${id}.zip`;
+    await blobs.put(zipKey, createReadStream(input.zipFile));
+    const runDir = path.join(work, 'run');
+    await mkdir(runDir);
+    const result = await runSubmission({ id, kind: 'smoke', zip_key: zipKey, attempts: 1 }, { config: configOf(input.kit) }, {
+      blobs,
+      executor: input.executor,
+      bundleDir,
+      workDir: runDir,
+      limits: platformUnpackLimits,
+      signal: input.signal ?? new AbortController().signal,
+      onScoring: async () => undefined,
+      ...(input.onLog ? { onLog: input.onLog } : {}),
+    });
+    return result === 'cancelled' ? { status: 'cancelled' } : result;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The competition as the worker sees it for a smoke run. A smoke run reads only `data.smoke`; the
+ * full run's paths are set to the smoke sample's too, so nothing else could ever be read.
+ * The runtime digest is left out: a runtime built on this machine has its own.
+ */
+function configOf(kit: LocalTestKit): CompetitionConfig {
+  const { runtimeDigest: _recorded, smoke, ...rest } = kit;
+  return {
+    ...rest,
+    description: '',
+    data: { public: [], testFeatures: smoke.features, labels: smoke.labels, submissionFormat: smoke.submissionFormat, smoke },
+    phases: [],
+  };
+}
+
+/**
+ * Copies the smoke sample into the run's own folder, world-readable (folders 0755, files 0644):
+ * the sandbox mounts the features for an unprivileged uid, whatever the permissions of the
+ * participant's copy.
+ */
+async function copySmokeSample(from: string, to: string, smoke: LocalTestKit['smoke']): Promise<void> {
+  for (const rel of [smoke.features, smoke.labels, smoke.submissionFormat]) {
+    const source = path.join(from, rel);
+    const info = await stat(source).catch(() => undefined);
+    if (!info) throw new Error(`the smoke sample is incomplete: ${source} is missing`);
+    await copyReadable(source, path.join(to, rel), info.isDirectory());
+  }
+}
+
+async function copyReadable(source: string, target: string, isDir: boolean): Promise<void> {
+  await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+  if (!isDir) {
+    await copyFile(source, target);
+    await chmod(target, 0o644);
+    return;
+  }
+  await mkdir(target, { recursive: true, mode: 0o755 });
+  await chmod(target, 0o755);
+  for (const entry of await readdir(source, { withFileTypes: true })) {
+    // Only plain files and folders: a link in a downloaded sample must not reach outside it.
+    if (entry.isFile() || entry.isDirectory()) await copyReadable(path.join(source, entry.name), path.join(target, entry.name), entry.isDirectory());
+  }
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import type { MetricSpec, ScoringConfig, ScoringProgram, SplitSpec } from '../domain/competition.js';
+import { command, relativePath } from './fields.js';
+import { limitsSchema } from './limits-schema.js';
+import { higherIsBetterByDefault, isKnownMetric, knownMetrics } from './metrics.js';
+import { didYouMean } from './suggest.js';
+
+const metric = z.preprocess(
+  // `primary: accuracy` is short for `primary: { metric: accuracy }`.
+  (v) => (typeof v === 'string' ? { metric: v } : v),
+  z.strictObject({ metric: z.string().trim().min(1), higher_is_better: z.boolean().optional(), column: z.string().min(1).optional() }),
+);
+type MetricInput = z.output<typeof metric>;
+
+const split = z
+  .strictObject({
+    column: z.string().min(1).optional(),
+    public: z.string().min(1).optional(),
+    private: z.string().min(1).optional(),
+    seed: z.int().min(0).optional(),
+    public_fraction: z.number().gt(0).lt(1).optional(),
+  })
+  .superRefine((s, ctx) => {
+    const byColumn = s.column !== undefined || s.public !== undefined || s.private !== undefined;
+    const seeded = s.seed !== undefined || s.public_fraction !== undefined;
+    if (byColumn && seeded) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'use either column/public/private (a split column in the labels) or seed/public_fraction (a seeded random split), not both',
+      });
+    } else if (seeded) {
+      if (s.seed === undefined) ctx.addIssue({ code: 'custom', path: ['seed'], message: 'required for a seeded split (a whole number)' });
+      if (s.public_fraction === undefined) ctx.addIssue({ code: 'custom', path: ['public_fraction'], message: 'required for a seeded split (between 0 and 1)' });
+    } else if ((s.public ?? 'Public') === (s.private ?? 'Private')) {
+      ctx.addIssue({ code: 'custom', path: ['private'], message: `must differ from the public value "${s.public ?? 'Public'}"` });
+    }
+  })
+  .transform((s): SplitSpec =>
+    s.seed !== undefined && s.public_fraction !== undefined
+      ? { kind: 'seeded', seed: s.seed, publicFraction: s.public_fraction }
+      : { kind: 'column', column: s.column ?? 'usage', publicValue: s.public ?? 'Public', privateValue: s.private ?? 'Private' },
+  )
+  .prefault({});
+
+/**
+ * `program: scorer/` or `program: { path, command, runtime, limits }`. An empty `command` is left
+ * for `loadBundle` to take from the program's `metadata.yaml` or `metadata` file.
+ */
+const program = z.preprocess(
+  (v) => (typeof v === 'string' ? { path: v } : v),
+  z
+    .strictObject({
+      path: relativePath('the bundle'),
+      command: command.optional(),
+      runtime: z.string().trim().min(1).optional(),
+      limits: limitsSchema,
+    })
+    .transform(
+      (p): ScoringProgram => ({ dir: p.path, command: p.command ?? [], ...(p.runtime === undefined ? {} : { runtime: p.runtime }), limits: p.limits }),
+    ),
+);
+
+/** The metrics' names and directions, checked against the built-in ones or, with a program, free. */
+function checkMetrics(metrics: ReadonlyArray<[path: Array<string | number>, MetricInput]>, withProgram: boolean, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  for (const [path, m] of metrics) {
+    const key = `${m.metric}\0${m.column ?? ''}`;
+    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [...path, 'metric'], message: `repeats metric "${m.metric}"` });
+    seen.add(key);
+    if (!withProgram) {
+      if (!isKnownMetric(m.metric)) {
+        const message = `unknown metric "${m.metric}"${didYouMean(m.metric, knownMetrics)}; known metrics: ${knownMetrics.join(', ')}`;
+        ctx.addIssue({ code: 'custom', path: [...path, 'metric'], message });
+      }
+      continue;
+    }
+    if (m.column !== undefined) {
+      const message = 'applies to built-in metrics only: a scoring program reads the labels and predictions files itself';
+      ctx.addIssue({ code: 'custom', path: [...path, 'column'], message });
+    }
+    // The direction ranks the leaderboard: guessing it for a name of the host's own would be a silent error.
+    if (path[0] === 'primary' && m.higher_is_better === undefined && !isKnownMetric(m.metric)) {
+      const message = `required: say whether a higher "${m.metric}" is better (true) or worse (false); it comes from the scoring program`;
+      ctx.addIssue({ code: 'custom', path: [...path, 'higher_is_better'], message });
+    }
+  }
+}
+
+function toSpec(m: MetricInput): MetricSpec {
+  return {
+    metric: m.metric,
+    higherIsBetter: m.higher_is_better ?? (isKnownMetric(m.metric) ? higherIsBetterByDefault(m.metric) : true),
+    ...(m.column === undefined ? {} : { column: m.column }),
+  };
+}
+
+/**
+ * The `scoring:` section: built-in metrics (`primary`, `extra`, by name), or a scoring `program`
+ * whose scores file gives values for the names `primary` and `extra` list. `split` divides the
+ * label rows into the public and the private part either way.
+ */
+export const scoringSchema = z
+  .strictObject({ primary: metric, extra: z.array(metric).default([]), split, program: program.optional() })
+  .superRefine((s, ctx) => {
+    const metrics: Array<[Array<string | number>, MetricInput]> = [[['primary'], s.primary], ...s.extra.map((m, i): [Array<string | number>, MetricInput] => [['extra', i], m])];
+    checkMetrics(metrics, s.program !== undefined, ctx);
+  })
+  .transform(
+    (s): ScoringConfig => ({
+      primary: toSpec(s.primary),
+      extra: s.extra.map(toSpec),
+      split: s.split,
+      ...(s.program === undefined ? {} : { program: s.program }),
+    }),
+  );

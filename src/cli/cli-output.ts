@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+
+/** Options every command accepts (declared on the program). */
+export interface GlobalOptions {
+  json?: boolean;
+  server?: string;
+}
+
+/** Formats bytes for people: "512 B", "3.4 KiB", "1.2 MiB", "2.0 GiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Columns padded to their widest cell. Pure. */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** A progress bar on stderr, drawn only when stderr is a terminal; otherwise silent. */
+export class ProgressBar {
+  #last = 0;
+  readonly #tty: boolean;
+
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.#tty = stream.isTTY === true;
+  }
+
+  /** Redraws at most ten times a second. */
+  update(done: number): void {
+    if (!this.#tty) return;
+    const now = Date.now();
+    if (now - this.#last < 100 && done < this.total) return;
+    this.#last = now;
+    const width = 30;
+    const fraction = this.total > 0 ? Math.min(1, done / this.total) : 1;
+    const filled = Math.round(fraction * width);
+    const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
+    this.stream.write(`\r${this.label} [${bar}] ${Math.round(fraction * 100)}% ${formatBytes(done)}/${formatBytes(this.total)}`);
+  }
+
+  /** Ends the bar's line. */
+  done(): void {
+    if (this.#tty) this.stream.write('\n');
+  }
+}
+
+/**
+ * Where a command's output goes. Results go to stdout: text for people, or one JSON document with
+ * `--json`. Notes, progress and live logs go to stderr, so stdout stays parseable.
+ */
+export class Output {
+  constructor(readonly json: boolean) {}
+
+  /** A result: `value` as JSON with --json, else the human text. */
+  result(value: unknown, human: string | readonly string[]): void {
+    if (this.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    else {
+      const text = typeof human === 'string' ? human : human.join('\n');
+      if (text !== '') process.stdout.write(`${text}\n`);
+    }
+  }
+
+  /** A note for people, on stderr (shown in both modes). */
+  note(text: string): void {
+    process.stderr.write(`${text}\n`);
+  }
+
+  progress(label: string, total: number): ProgressBar {
+    return new ProgressBar(label, total);
+  }
+}
+
+/** The global options of a command, wherever on the line they were given. */
+export function globalOptions(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals<GlobalOptions>();
+}
+
+/** The output of a command, per its --json flag. */
+export function outputOf(cmd: Command): Output {
+  return new Output(globalOptions(cmd).json === true);
+}

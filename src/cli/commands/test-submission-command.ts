@@ -1,0 +1,91 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../../app/config.js';
+import { chooseLocalTestExecutor, ExecutorUnavailableError, type LocalTestExecutorChoice, localTestExecutorChoices } from '../../app/local-test-executor.js';
+import { runLocalTest } from '../../app/local-test.js';
+import { ArchiveError } from '../../archive/safe-unzip.js';
+import { RuntimeStore } from '../../runtimes/runtime-store.js';
+import { outputOf } from '../cli-output.js';
+import { resolveKit } from '../competition-kit.js';
+import { CliError, exitCodes } from '../exit-codes.js';
+import { describeFailure, formatScores } from '../submission-summary.js';
+
+/** `holdout test-submission ZIP --competition SLUG|BUNDLE`: the platform's smoke run, on this machine. */
+export function testSubmissionCommand(): Command {
+  return new Command('test-submission')
+    .description("run a submission.zip on the competition's smoke sample, locally, as the platform would, and score it")
+    .argument('<zip>', 'the submission zip (see "holdout pack")')
+    .requiredOption('-c, --competition <slug-or-bundle>', 'a competition slug on the server, or a bundle folder')
+    .addOption(
+      new Option('--executor <kind>', 'sandbox: the platform\'s own (root, bubblewrap, cgroups); local: rlimits only, approximate; auto: sandbox where it works')
+        .choices([...localTestExecutorChoices])
+        .default('auto'),
+    )
+    .addHelpText(
+      'after',
+      '\nThe run gets the same runtime, limits, layout and HOLDOUT_SMOKE=1 as a smoke submission on the\n' +
+        'platform; its log is shown live (stderr) and its predictions validated and scored with the\n' +
+        'platform\'s code. Without root (or cgroups) it falls back to the local runner and lists which\n' +
+        'limits are then only approximate. Built runtimes are looked up in HOLDOUT_RUNTIMES_DIR.',
+    )
+    .action(async (zip: string, opts: { competition: string; executor: LocalTestExecutorChoice }, cmd: Command) => {
+      const out = outputOf(cmd);
+      const info = await stat(zip).catch(() => undefined);
+      if (!info?.isFile()) throw new CliError(`${zip} does not exist or is not a file; create it with "holdout pack"`, exitCodes.invalidInput);
+      const { kit, bundleDir, source } = await resolveKit(opts.competition, cmd, out);
+
+      const runtimesDir = loadConfig(process.env, { workers: 0 }).runtimesDir;
+      let chosen;
+      try {
+        chosen = await chooseLocalTestExecutor(opts.executor, kit, runtimesDir);
+      } catch (error) {
+        if (error instanceof ExecutorUnavailableError) throw new CliError(`${error.message}; or use --executor local`, exitCodes.failure, 'executor_unavailable');
+        throw error;
+      }
+      if (chosen.fallbackReason) out.note(`note: not using the sandbox (${chosen.fallbackReason})`);
+      const localBuild = kit.runtime === 'host' ? undefined : await new RuntimeStore(runtimesDir).get(kit.runtime);
+      if (chosen.executor.name === 'sandbox' && kit.runtimeDigest && localBuild && localBuild.digest !== kit.runtimeDigest) {
+        out.note(`note: runtime ${kit.runtime} here (${localBuild.digest}) is another build than the competition's (${kit.runtimeDigest}); package versions may differ`);
+      }
+      if (chosen.approximations.length > 0) {
+        out.note('note: the local runner enforces these only approximately; the platform enforces them exactly:');
+        for (const line of chosen.approximations) out.note(`  - ${line}`);
+      }
+      out.note(`running ${path.basename(zip)} on the smoke sample of "${kit.title}" (${source}), runtime ${kit.runtime}, executor ${chosen.executor.name}`);
+      out.note('--- log ---');
+
+      let result;
+      try {
+        result = await runLocalTest({ kit, bundleDir, zipFile: zip, executor: chosen.executor, onLog: (chunk) => process.stderr.write(chunk) });
+      } catch (error) {
+        if (error instanceof ArchiveError) throw new CliError(`${zip}: ${error.message}`, exitCodes.invalidInput, 'invalid_archive');
+        throw error;
+      }
+      out.note('--- end of log ---');
+      const primary = kit.scoring.primary.metric;
+      const json = {
+        competition: kit.slug,
+        executor: chosen.executor.name,
+        approximations: chosen.approximations,
+        status: result.status,
+        reason: result.reason ?? null,
+        message: result.message ?? null,
+        exitCode: result.exitCode ?? null,
+        runMs: result.runMs ?? null,
+        publicScore: result.publicPrimary ?? null,
+        privateScore: result.privatePrimary ?? null,
+        publicScores: result.publicScores ?? null,
+        privateScores: result.privateScores ?? null,
+        logTruncated: result.logTruncated ?? false,
+      };
+      if (result.status !== 'scored') {
+        throw new CliError(`the run failed; ${describeFailure(result.reason, result.message)}`, exitCodes.submissionFailed, result.reason ?? 'failed', json);
+      }
+      out.result(json, [
+        `scored on the smoke sample: ${formatScores(result.publicScores, primary)} (public part, as the platform shows it)`,
+        `private part of the smoke sample: ${formatScores(result.privateScores, primary)}`,
+        ...(chosen.approximations.length > 0 ? ['(local runner: limits were approximate; see the notes above)'] : []),
+      ]);
+    });
+}

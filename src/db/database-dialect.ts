@@ -1,0 +1,23 @@
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import type { Database } from './schema.js';
+
+/** The query that picks the id of one submission a claim may take. */
+export type ClaimCandidate = SelectQueryBuilder<Database, 'submissions', { id: string }>;
+
+/**
+ * One database engine: how to open it from a URL, and the little that must differ between
+ * engines. Schema, migrations and repositories are shared.
+ * @remarks Implementations load their driver SDK lazily, inside `open`.
+ */
+export interface DatabaseDialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** True when `url` names a database of this engine. */
+  accepts(url: string): boolean;
+  /** Connects (or opens the file); does not migrate. */
+  open(url: string): Promise<Kysely<Database>>;
+  /**
+   * Makes concurrent claims pick different submissions: applied to the candidate query inside
+   * the claiming UPDATE.
+   */
+  lockClaimCandidate(candidate: ClaimCandidate): ClaimCandidate;
+}

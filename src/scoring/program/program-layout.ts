@@ -1,0 +1,26 @@
+import type { RunLayout } from '../../domain/limits.js';
+
+/**
+ * Where a scoring program's folders appear in its run: Codabench's fixed paths. `$program`,
+ * `$input` and `$output` in its command stand for these, so a program written for either
+ * convention runs unchanged. The program folder (a writable copy) is the working directory.
+ */
+export const programLayout: Readonly<RunLayout> = Object.freeze({
+  code: '/app/program',
+  data: '/app/input',
+  output: '/app/output',
+});
+
+const placeholders: Readonly<Record<string, string>> = {
+  program: programLayout.code,
+  input: programLayout.data,
+  output: programLayout.output,
+};
+
+/**
+ * The command with `$program`, `$input` and `$output` (also as `${program}`...) replaced by
+ * the in-run paths; any other `$word` is left as it is (the bundle loader refuses those). Pure.
+ */
+export function programArgv(command: readonly string[]): string[] {
+  return command.map((arg) => arg.replace(/\$(?:\{(program|input|output)\}|(program|input|output)(?![A-Za-z0-9_]))/g, (_, braced?: string, bare?: string) => placeholders[(braced ?? bare) as string] as string));
+}

@@ -1,0 +1,43 @@
+import type { CompetitionConfig } from '../domain/competition.js';
+
+/** How many submissions count for the final ranking when the bundle does not say. */
+export const DEFAULT_FINAL_SELECTIONS = 2;
+
+const mib = (bytes: number) => `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
+const duration = (ms: number) => (ms >= 60_000 ? `${Math.round((ms / 60_000) * 10) / 10} minutes` : `${Math.round(ms / 1000)} seconds`);
+
+/** The limits of one run in plain words, as the competition page and the rules state them. */
+export function limitsInWords(c: CompetitionConfig): string[] {
+  const l = c.limits;
+  return [
+    `Time: each run is stopped after ${duration(l.wallTimeMs)} of wall-clock time.`,
+    `Memory: ${mib(l.memoryBytes)} for all processes together; more and the run is killed.`,
+    `CPU: ${l.cpus} core${l.cpus === 1 ? '' : 's'}; at most ${l.pids} processes and threads.`,
+    `GPU: ${l.gpus === 0 ? 'none' : `${l.gpus}`}.`,
+    `Output: at most ${mib(l.outputBytes)} written in all; logs are kept up to ${mib(l.logBytes)}.`,
+    'Network: none. The test features are read-only; the labels are never visible to a run.',
+  ];
+}
+
+/**
+ * The rules a participant accepts before their first submission, generated from the
+ * competition's configuration so they always match what the platform enforces.
+ */
+export function competitionRules(c: CompetitionConfig): string {
+  const phases = c.phases.map((p) => `- **${p.name}**: from ${p.start.toISOString()}${p.end ? ` to ${p.end.toISOString()}` : ''}, ${p.dailyQuota} submissions per participant or team per UTC day.`);
+  return [
+    `# Rules of ${c.title}`,
+    '',
+    '1. One account per person. Do not share code or predictions privately outside your team.',
+    '2. A team shares one daily quota and one leaderboard entry. You can change teams only on a day you have not submitted.',
+    '3. Submissions run on the platform with the limits below; trying to get around them, to reach the network or to read the labels leads to disqualification.',
+    `4. The private leaderboard decides the final ranking. Up to ${DEFAULT_FINAL_SELECTIONS} selected submissions count; without a selection, your best public ones do.`,
+    '5. Hosts may re-run submissions, cancel runs and disqualify participants who break these rules.',
+    '',
+    '## Phases',
+    ...phases,
+    '',
+    '## Limits of a run',
+    ...limitsInWords(c).map((l) => `- ${l}`),
+  ].join('\n');
+}

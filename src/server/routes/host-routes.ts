@@ -1,0 +1,148 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { isFinal } from '../../domain/submission.js';
+import { requireHost, requireUser } from '../access.js';
+import { apiRoute } from '../api-route.js';
+import { csvLines } from '../csv.js';
+import { HttpError, notFound } from '../http-error.js';
+import type { ServerDeps } from '../server-deps.js';
+import { competitionOr404, slugParams } from './competition-routes.js';
+import { submissionView } from './submission-routes.js';
+
+const idParams = z.object({ id: z.string() });
+
+export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) => {
+  /** The submission and its competition, for a host of that competition only. */
+  async function hostedSubmission(req: Parameters<typeof requireUser>[0], id: string) {
+    const s = await deps.submissions.get(id);
+    const c = s && (await deps.competitions.byId(s.competition_id));
+    if (!s || !c) throw notFound(`submission ${id}`);
+    await requireHost(deps, req, c);
+    return { s, c };
+  }
+
+  apiRoute(app, {
+    method: 'GET', url: '/competitions/:slug/host/submissions', tag: 'hosting', access: 'host', summary: 'Every submission of the competition, with who made it and all scores',
+    params: slugParams,
+    handler: async (req, _reply, { params }) => {
+      const c = await competitionOr404(deps, params.slug);
+      await requireHost(deps, req, c);
+      const rows = await deps.hostSubmissions.forCompetition(c.id);
+      return rows.map((s) => ({ ...submissionView(s, { showPrivate: true }), userId: s.user_id, team: s.team_name, workerId: s.lease_owner }));
+    },
+  });
+
+  apiRoute(app, {
+    method: 'POST', url: '/submissions/:id/rerun', tag: 'hosting', access: 'host', summary: 'Run a finished submission again (which also re-scores it)',
+    description: 'Predictions are not kept after scoring, so re-scoring means running again. The quota slot is kept.',
+    params: idParams,
+    handler: async (req, _reply, { params }) => {
+      const { s, c } = await hostedSubmission(req, params.id);
+      if (!isFinal(s.status)) throw new HttpError(409, `submission ${s.id} is ${s.status}; cancel it first or wait for it to finish`);
+      await deps.hostSubmissions.requeue(c.id, [s.id]);
+      deps.worker?.wake();
+      return { requeued: 1 };
+    },
+  });
+
+  apiRoute(app, {
+    method: 'POST', url: '/competitions/:slug/rerun', tag: 'hosting', access: 'host', summary: 'Run every finished full submission again (e.g. after fixing the labels)',
+    params: slugParams,
+    handler: async (req, _reply, { params }) => {
+      const c = await competitionOr404(deps, params.slug);
+      await requireHost(deps, req, c);
+      const requeued = await deps.hostSubmissions.requeue(c.id);
+      deps.worker?.wake();
+      return { requeued };
+    },
+  });
+
+  apiRoute(app, {
+    method: 'POST', url: '/submissions/:id/cancel', tag: 'hosting', access: 'host', summary: 'Cancel a queued or running submission (its quota slot is freed)',
+    params: idParams,
+    handler: async (req, _reply, { params }) => {
+      const { s } = await hostedSubmission(req, params.id);
+      if (!(await deps.hostSubmissions.cancel(s.id, 'cancelled by a host'))) throw new HttpError(409, `submission ${s.id} is ${s.status} already`);
+      // A run of this process stops now; one elsewhere stops when its heartbeat finds the row cancelled.
+      deps.worker?.cancel(s.id);
+      return { id: s.id, status: 'cancelled' };
+    },
+  });
+
+  apiRoute(app, {
+    method: 'GET', url: '/competitions/:slug/disqualifications', tag: 'hosting', access: 'host', summary: 'Disqualified participants',
+    params: slugParams,
+    handler: async (req, _reply, { params }) => {
+      const c = await competitionOr404(deps, params.slug);
+      await requireHost(deps, req, c);
+      return deps.roles.disqualified(c.id);
+    },
+  });
+
+  apiRoute(app, {
+    method: 'POST', url: '/competitions/:slug/disqualifications', tag: 'hosting', access: 'host',
+    summary: 'Disqualify a participant: off the leaderboards (with their team), no more submissions',
+    params: slugParams, body: z.object({ username: z.string(), reason: z.string().trim().min(3).max(500) }),
+    handler: async (req, reply, { params, body }) => {
+      const c = await competitionOr404(deps, params.slug);
+      const host = await requireHost(deps, req, c);
+      const user = await deps.users.byName(body.username);
+      if (!user) throw notFound(`user "${body.username}"`);
+      await deps.roles.disqualify(c.id, user.id, body.reason, host.id);
+      return reply.status(201).send({ username: user.username, reason: body.reason });
+    },
+  });
+
+  apiRoute(app, {
+    method: 'DELETE', url: '/competitions/:slug/disqualifications/:username', tag: 'hosting', access: 'host', summary: 'Lift a disqualification',
+    params: z.object({ slug: z.string(), username: z.string() }),
+    responses: { 204: { description: 'Lifted' } },
+    handler: async (req, reply, { params }) => {
+      const c = await competitionOr404(deps, params.slug);
+      await requireHost(deps, req, c);
+      const user = await deps.users.byName(params.username);
+      if (!user || !(await deps.roles.reinstate(c.id, user.id))) throw notFound(`disqualification of "${params.username}"`);
+      return reply.status(204).send();
+    },
+  });
+
+  apiRoute(app, {
+    method: 'GET', url: '/queue', tag: 'hosting', access: 'host',
+    summary: 'What is queued and running (where, since when), and the workers alive; a host sees their competitions, an admin all',
+    handler: async (req) => {
+      const user = requireUser(req);
+      const hosted = user.role === 'admin' ? undefined : new Set((await deps.roles.hostedBy()).get(user.id) ?? []);
+      if (hosted && hosted.size === 0) throw new HttpError(403, 'only hosts and admins see the queue');
+      const active = (await deps.hostSubmissions.active()).filter((r) => !hosted || hosted.has(r.slug));
+      const since = new Date(Date.now() - 2 * deps.config.leaseMs).toISOString();
+      const workers = await deps.hostSubmissions.workersSeenSince(since);
+      const local = deps.worker && !workers.some((w) => w.id === deps.worker?.id) ? [{ id: deps.worker.id, hostname: 'this server', started_at: null, seen_at: new Date().toISOString(), capacity: deps.config.workers }] : [];
+      return {
+        queued: active.filter((r) => r.status === 'queued').map((r) => ({ id: r.id, competition: r.slug, username: r.username, kind: r.kind, since: r.created_at })),
+        running: active.filter((r) => r.status !== 'queued').map((r) => ({ id: r.id, competition: r.slug, username: r.username, kind: r.kind, status: r.status, worker: r.lease_owner, since: r.started_at, attempt: r.attempts })),
+        workers: [...local, ...workers].map((w) => ({ id: w.id, hostname: w.hostname, startedAt: w.started_at, seenAt: w.seen_at, capacity: w.capacity })),
+      };
+    },
+  });
+
+  apiRoute(app, {
+    method: 'GET', url: '/competitions/:slug/scores.csv', tag: 'hosting', access: 'host', summary: 'Every submission with its public and private scores, as CSV',
+    params: slugParams,
+    responses: { 200: { description: 'CSV', contentType: 'text/csv' } },
+    handler: async (req, reply, { params }) => {
+      const c = await competitionOr404(deps, params.slug);
+      await requireHost(deps, req, c);
+      const metrics = [c.config.scoring.primary.metric, ...c.config.scoring.extra.map((m) => m.metric)];
+      const rows = await deps.hostSubmissions.forCompetition(c.id);
+      const parse = (j: string | null) => (j ? (JSON.parse(j) as Record<string, number>) : {});
+      const csv = csvLines(
+        ['submission_id', 'username', 'team', 'kind', 'phase', 'status', 'reason', 'created_at', 'run_ms', 'selected', ...metrics.map((m) => `public_${m}`), ...metrics.map((m) => `private_${m}`)],
+        rows.map((s) => [
+          s.id, s.username, s.team_name, s.kind, s.phase, s.status, s.reason, s.created_at, s.run_ms, s.selected,
+          ...metrics.map((m) => parse(s.public_scores)[m]), ...metrics.map((m) => parse(s.private_scores)[m]),
+        ]),
+      );
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${c.slug}-scores.csv"`).send(csv);
+    },
+  });
+};

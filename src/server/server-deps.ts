@@ -1,0 +1,26 @@
+import type { AppContext } from '../app/context.js';
+import { CompetitionRolesRepo } from '../db/competition-roles-repo.js';
+import { HostSubmissionsRepo } from '../db/host-submissions-repo.js';
+import { QuotaRepo } from '../db/quota-repo.js';
+import { TeamsRepo } from '../db/teams-repo.js';
+import { LoginLimiter, type LoginLimits } from './login-limiter.js';
+
+/** What the routes use: the application context plus the repositories only the API needs. */
+export interface ServerDeps extends AppContext {
+  teams: TeamsRepo;
+  roles: CompetitionRolesRepo;
+  quota: QuotaRepo;
+  hostSubmissions: HostSubmissionsRepo;
+  loginLimiter: LoginLimiter;
+}
+
+export function serverDeps(ctx: AppContext, loginLimits?: LoginLimits): ServerDeps {
+  return {
+    ...ctx,
+    teams: new TeamsRepo(ctx.db),
+    roles: new CompetitionRolesRepo(ctx.db),
+    quota: new QuotaRepo(ctx.db),
+    hostSubmissions: new HostSubmissionsRepo(ctx.db),
+    loginLimiter: new LoginLimiter(loginLimits),
+  };
+}

@@ -1,0 +1,81 @@
+/** The public API, as the app uses it: same-origin cookies plus the CSRF header on writes. */
+
+export interface User { id: string; username: string; role: 'admin' | 'host' | 'participant'; createdAt: string }
+export interface Phase { name: string; start: string; end?: string; dailyQuota: number; state: 'past' | 'open' | 'upcoming' }
+export interface Quota { phase: string; limit: number; full: { used: number; left: number }; smoke: { used: number; left: number } }
+export interface Competition {
+  slug: string; title: string; runtime: string; openPhase: string | null; state: 'open' | 'upcoming' | 'finished';
+  description: string; entrypoint: string; limitsInWords: string[]; predictionsFile: string;
+  limits: { wallTimeMs: number; memoryBytes: number; cpus: number; gpus: number; outputBytes: number };
+  metric: { metric: string; higherIsBetter: boolean }; extraMetrics: { metric: string }[];
+  phases: Phase[]; hasSmoke: boolean; finalSelections: number; files: { path: string; bytes: number }[];
+  privateRevealed: boolean; rules: string; updatedAt: string;
+  me: { rulesAcceptedAt: string | null; isHost: boolean; team: { id: string; name: string } | null; disqualified: string | null; quota: Quota | null } | null;
+}
+export type CompetitionSummary = Pick<Competition, 'slug' | 'title' | 'runtime' | 'openPhase' | 'state'>;
+export interface Submission {
+  id: string; kind: 'full' | 'smoke'; phase: string; status: string; reason: string | null; message: string | null; advice: string | null;
+  createdAt: string; startedAt: string | null; finishedAt: string | null; runMs: number | null; exitCode: number | null; zipBytes: number;
+  publicScore: number | null; publicScores: Record<string, number> | null; privateScore?: number | null; logBytes: number | null;
+  logTruncated: boolean; attempts: number; selected: boolean; username?: string; team?: string | null;
+}
+export interface BoardRow { rank: number; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string }
+export interface Board { part: string; metric: string; higherIsBetter: boolean; extraMetrics: string[]; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }
+export interface Team { id: string; name: string; inviteCode: string; members: { userId: string; username: string; joinedAt: string }[] }
+
+/** An API error: its status, code and message in words (and, for a bundle, every problem). */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
+    super(message);
+  }
+}
+
+export function csrfToken(): string {
+  const m = /(?:^|;\s*)holdout_csrf=([^;]*)/.exec(document.cookie);
+  return m?.[1] ? decodeURIComponent(m[1]) : '';
+}
+
+async function fail(res: Response): Promise<never> {
+  const body = (await res.json().catch(() => ({}))) as { error?: string; message?: string; details?: unknown };
+  throw new ApiError(res.status, body.error ?? 'error', body.message ?? `${res.status} ${res.statusText}`, body.details);
+}
+
+/** Calls the API with JSON; resolves to the parsed body (undefined for 204). */
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (method !== 'GET') headers['x-csrf-token'] = csrfToken();
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`/api${path}`, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  if (!res.ok) return fail(res);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+export async function apiText(path: string): Promise<string> {
+  const res = await fetch(`/api${path}`, { credentials: 'same-origin' });
+  if (!res.ok) return fail(res);
+  return res.text();
+}
+
+/** Uploads one file as multipart with progress (fetch has no upload progress; XHR does). */
+export function uploadFile<T>(path: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api${path}`);
+    xhr.setRequestHeader('x-csrf-token', csrfToken());
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'the upload failed: check your connection and try again'));
+    xhr.onload = () => {
+      let body: { error?: string; message?: string; details?: unknown } = {};
+      try {
+        body = JSON.parse(xhr.responseText) as typeof body;
+      } catch {
+        // Not JSON: reported by status below.
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
+      else reject(new ApiError(xhr.status, body.error ?? 'error', body.message ?? `upload failed (${xhr.status})`, body.details));
+    };
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
+}

@@ -1,0 +1,58 @@
+import { api, type Board } from '../api.js';
+import type { PageFn } from '../app.js';
+import { fmtDate, fmtScore, h, s } from '../dom.js';
+import { competitionShell, loadCompetition } from './competition-shell.js';
+
+const colours = ['#0b5cad', '#c2410c', '#15803d', '#7e22ce', '#be123c', '#0f766e', '#a16207', '#4338ca'];
+
+/** Best public score over time as step lines, one per top entrant, in an inline SVG. */
+export function scorePlot(board: Board): SVGElement | HTMLElement {
+  const points = board.history.flatMap((e) => e.points);
+  if (!points.length) return h('p', { class: 'muted' }, 'No scores to plot yet.');
+  const times = points.map((p) => Date.parse(p.at));
+  const now = Date.now();
+  const [t0, t1] = [Math.min(...times), Math.max(now, ...times)];
+  const scores = points.map((p) => p.score);
+  let [lo, hi] = [Math.min(...scores), Math.max(...scores)];
+  if (hi - lo < 1e-9) [lo, hi] = [lo - 0.01, hi + 0.01];
+  const W = 640, H = 260, L = 56, R = 12, T = 12, B = 36;
+  const x = (t: number) => L + ((t - t0) / Math.max(1, t1 - t0)) * (W - L - R);
+  const y = (v: number) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
+  const lines = board.history.map((e, i) => {
+    let d = '';
+    e.points.forEach((p, k) => {
+      const [px, py] = [x(Date.parse(p.at)), y(p.score)];
+      d += k === 0 ? `M${px},${py}` : ` H${px} V${py}`;
+    });
+    const last = e.points.at(-1);
+    if (last) d += ` H${x(t1)}`;
+    return s('path', { d, fill: 'none', stroke: colours[i % colours.length] ?? '#000', 'stroke-width': 2 }, s('title', null, e.name));
+  });
+  const ticks = [lo, (lo + hi) / 2, hi].map((v) => s('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11 }, v.toFixed(3)));
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Best public ${board.metric} over time for the top ${board.history.length} entrants`, class: 'plot' },
+    s('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#888' }), s('line', { x1: L, y1: T, x2: L, y2: H - B, stroke: '#888' }), ...ticks,
+    s('text', { x: L, y: H - 12, 'font-size': 11 }, new Date(t0).toLocaleDateString()), s('text', { x: W - R, y: H - 12, 'font-size': 11, 'text-anchor': 'end' }, new Date(t1).toLocaleDateString()), ...lines);
+  const legend = h('ul', { class: 'legend' }, board.history.map((e, i) => h('li', null, h('span', { class: `swatch swatch-${i % colours.length}`, 'aria-hidden': 'true' }), e.name)));
+  return h('figure', null, svg, h('figcaption', null, `Best public ${board.metric} over time`), legend);
+}
+
+export const leaderboardPage: PageFn = async ({ params, query }) => {
+  const c = await loadCompetition(params.slug ?? '');
+  const canPrivate = c.privateRevealed || Boolean(c.me?.isHost);
+  const part = query.get('part') === 'private' && canPrivate ? 'private' : 'public';
+  const board = await api<Board>('GET', `/competitions/${encodeURIComponent(c.slug)}/leaderboard?part=${part}`);
+  const base = `/c/${encodeURIComponent(c.slug)}/leaderboard`;
+  const table = h('table', null,
+    h('thead', null, h('tr', null, ['Rank', 'Participant or team', `${board.metric} (${part})`, ...board.extraMetrics, 'Entries', 'Best entry'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', null, board.rows.map((r) => h('tr', null, h('td', null, r.rank), h('td', null, r.entrant.name, r.entrant.kind === 'team' ? h('span', { class: 'muted' }, ' (team)') : ''),
+      h('td', null, fmtScore(r.score)), board.extraMetrics.map((m) => h('td', null, fmtScore(r.scores[m]))), h('td', null, r.entries), h('td', null, fmtDate(r.createdAt))))));
+  return {
+    title: `Leaderboard · ${c.title}`,
+    body: competitionShell(c, '/leaderboard',
+      h('nav', { 'aria-label': 'Leaderboard part', class: 'subtabs' }, h('a', { href: base, ...(part === 'public' ? { 'aria-current': 'page' } : {}) }, 'Public'), ' ',
+        canPrivate ? h('a', { href: `${base}?part=private`, ...(part === 'private' ? { 'aria-current': 'page' } : {}) }, 'Private') : h('span', { class: 'muted' }, 'Private: hidden until the host reveals it')),
+      board.rows.length ? h('div', { class: 'scroll' }, table) : h('p', null, 'No scored submissions yet.'),
+      h('p', null, h('a', { href: `/api/competitions/${encodeURIComponent(c.slug)}/leaderboard.csv?part=${part}`, download: `${c.slug}-${part}-leaderboard.csv` }, 'Download as CSV')),
+      part === 'public' ? [h('h2', null, 'Best public score over time'), scorePlot(board)] : null),
+  };
+};

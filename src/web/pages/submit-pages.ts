@@ -1,0 +1,73 @@
+import { api, uploadFile, type Submission } from '../api.js';
+import { errorBox, render, type PageFn } from '../app.js';
+import { fmtBytes, fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
+import { competitionShell, loadCompetition, signInFirst } from './competition-shell.js';
+import { liveSubmission } from './live-submission.js';
+
+export const submitPage: PageFn = async ({ params, user, onLeave }) => {
+  const c = await loadCompetition(params.slug ?? '');
+  const shell = (...x: Parameters<typeof competitionShell>[2][]) => ({ title: `Submit · ${c.title}`, body: competitionShell(c, '/submit', h('h2', null, 'Submit'), ...x) });
+  if (!user || !c.me) return shell(signInFirst(location.pathname));
+  if (c.me.disqualified) return shell(h('p', { class: 'error' }, `You are disqualified: ${c.me.disqualified}`));
+  if (!c.me.rulesAcceptedAt) return shell(h('p', { class: 'notice' }, 'Accept the ', h('a', { href: `/c/${encodeURIComponent(c.slug)}/rules` }, 'rules'), ' before your first submission.'));
+  if (!c.me.quota) return shell(h('p', null, 'No phase is open for submissions now; see the timeline.'));
+  const q = c.me.quota;
+  const result = h('div', { 'aria-live': 'polite' });
+  const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+  const form = h('form', { class: 'stack' },
+    h('fieldset', null, h('legend', null, 'Kind of run'),
+      h('label', null, h('input', { type: 'radio', name: 'kind', value: 'smoke', ...(c.hasSmoke ? {} : { disabled: true }), checked: c.hasSmoke }), ` Smoke test: runs on a small public sample and shows the full log (${q.smoke.left} left today)`),
+      h('label', null, h('input', { type: 'radio', name: 'kind', value: 'full', checked: !c.hasSmoke }), ` Full run: scored on the test set, counts for the leaderboard (${q.full.left} left today)`)),
+    h('label', null, 'submission.zip ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })),
+    h('p', { class: 'muted' }, 'The zip holds your code and model; ', h('code', null, c.entrypoint), ` is run with the limits on the overview page and must write ${c.predictionsFile}.`),
+    h('button', { type: 'submit' }, 'Upload and run'), progress);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    const file = data.get('file');
+    if (!(file instanceof File) || file.size === 0) return mount(result, errorBox(new Error('choose a submission.zip first')));
+    progress.hidden = false;
+    mount(result, h('p', null, `Uploading ${file.name} (${fmtBytes(file.size)})…`));
+    uploadFile<Submission>(`/competitions/${encodeURIComponent(c.slug)}/submissions?kind=${String(data.get('kind'))}`, file, (f) => (progress.value = f))
+      .then((s) => {
+        progress.hidden = true;
+        mount(result, h('h3', null, 'Your submission'), liveSubmission(s, onLeave), h('p', null, h('a', { href: `/s/${s.id}` }, 'Open this submission'), ' · ', h('a', { href: `/c/${encodeURIComponent(c.slug)}/submissions` }, 'all my submissions')));
+      })
+      .catch((err: unknown) => {
+        progress.hidden = true;
+        mount(result, errorBox(err));
+      });
+  });
+  return shell(form, result);
+};
+
+export const submissionsPage: PageFn = async ({ params, user }) => {
+  const c = await loadCompetition(params.slug ?? '');
+  if (!user) return { title: `My submissions · ${c.title}`, body: competitionShell(c, '/submissions', signInFirst(location.pathname)) };
+  const rows = await api<Submission[]>('GET', `/competitions/${encodeURIComponent(c.slug)}/submissions`);
+  const status = h('div', { 'aria-live': 'polite' });
+  const choose = (s: Submission) => (e: Event) => {
+    const box = e.target as HTMLInputElement;
+    api('PUT', `/submissions/${s.id}/selection`, { selected: box.checked }).catch((err: unknown) => {
+      box.checked = !box.checked;
+      mount(status, errorBox(err));
+    });
+  };
+  const table = h('table', null,
+    h('thead', null, h('tr', null, ['Submitted', 'By', 'Kind', 'Status', 'Reason', 'Duration', 'Public score', ...(c.privateRevealed ? ['Private score'] : []), 'Size', 'Final'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', null, rows.map((s) => h('tr', null,
+      h('td', null, h('a', { href: `/s/${s.id}` }, fmtDate(s.createdAt))), h('td', null, s.username ?? ''), h('td', null, s.kind), h('td', null, s.status), h('td', null, s.reason ?? ''),
+      h('td', null, fmtMs(s.runMs)), h('td', null, fmtScore(s.publicScore)), c.privateRevealed ? h('td', null, fmtScore(s.privateScore)) : null, h('td', null, fmtBytes(s.zipBytes)),
+      h('td', null, s.kind === 'full' && s.status === 'scored' ? h('input', { type: 'checkbox', checked: s.selected, 'aria-label': `Count the submission of ${fmtDate(s.createdAt)} for the final ranking`, onchange: choose(s) }) : '')))));
+  return {
+    title: `My submissions · ${c.title}`,
+    body: competitionShell(c, '/submissions', h('h2', null, c.me?.team ? `Submissions of team ${c.me.team.name}` : 'My submissions'),
+      h('p', null, `Tick up to ${c.finalSelections} scored full runs to count for the final (private) ranking; with none ticked, your best public ones count.`), status,
+      rows.length ? h('div', { class: 'scroll' }, table) : h('p', null, 'No submissions yet. ', h('a', { href: `/c/${encodeURIComponent(c.slug)}/submit` }, 'Submit one'), '.')),
+  };
+};
+
+export const submissionPage: PageFn = async ({ params, onLeave }) => {
+  const s = await api<Submission>('GET', `/submissions/${encodeURIComponent(params.id ?? '')}`);
+  return { title: `Submission ${fmtDate(s.createdAt)}`, body: [h('h1', null, 'Submission'), h('p', { class: 'muted' }, s.id), liveSubmission(s, onLeave), h('p', null, h('button', { type: 'button', class: 'secondary', onclick: () => history.back() }, 'Back'), ' ', h('button', { type: 'button', class: 'secondary', onclick: () => void render() }, 'Reload'))] };
+};

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { bundleDigest } from '../bundle/bundle-digest.js';
+import { FsBlobStore } from '../storage/fs/fs-blob-store.js';
+import { BundleCache, BundleDigestError } from './bundle-cache.js';
+
+describe('BundleCache', () => {
+  let dir: string;
+  let blobs: FsBlobStore;
+  let digest: string;
+  const files: Record<string, string> = { 'test/features/x.csv': 'id,x\n1,2\n', 'private/labels.csv': 'id,label\n1,0\n' };
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'holdout-bundle-cache-'));
+    blobs = new FsBlobStore(path.join(dir, 'blobs'));
+    const source = path.join(dir, 'source');
+    for (const [rel, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(source, rel)), { recursive: true });
+      await writeFile(path.join(source, rel), text);
+      await blobs.put(`bundles/b/1/files/${rel}`, Readable.from([text]));
+    }
+    await blobs.put('bundles/b/1/.complete', Readable.from(['']));
+    digest = await bundleDigest(source, Object.keys(files));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('fetches a bundle once, checks it against its digest, and shares the read-only copy', async () => {
+    const caches = [new BundleCache(blobs, path.join(dir, 'cache')), new BundleCache(blobs, path.join(dir, 'cache'))];
+    // Two caches on one folder: two worker processes of one host racing for the same bundle.
+    const [a, b, c] = await Promise.all([caches[0]?.get('bundles/b/1', digest), caches[1]?.get('bundles/b/1', digest), caches[0]?.get('bundles/b/1', digest)]);
+    assert.ok(a);
+    assert.deepEqual([b, c], [a, a]);
+    assert.equal(await readFile(path.join(a, 'private', 'labels.csv'), 'utf8'), files['private/labels.csv']);
+    assert.equal((await stat(path.join(a, 'private', 'labels.csv'))).mode & 0o777, 0o444);
+    assert.deepEqual(await readdir(path.join(dir, 'cache')), [path.basename(a)], 'no temporary folder left');
+    await blobs.delete('bundles/b/1/files/private/labels.csv');
+    assert.equal(await new BundleCache(blobs, path.join(dir, 'cache')).get('bundles/b/1', digest), a, 'served from disk');
+    await blobs.put('bundles/b/1/files/private/labels.csv', Readable.from([files['private/labels.csv'] ?? '']));
+  });
+
+  it('refuses a bundle whose files do not match the digest, and keeps nothing of it', async () => {
+    await blobs.put('bundles/b/2/files/private/labels.csv', Readable.from(['id,label\n1,1\n']));
+    await blobs.put('bundles/b/2/files/test/features/x.csv', Readable.from([files['test/features/x.csv'] ?? '']));
+    await blobs.put('bundles/b/2/.complete', Readable.from(['']));
+    const cache = new BundleCache(blobs, path.join(dir, 'cache2'));
+    await assert.rejects(cache.get('bundles/b/2', digest), BundleDigestError);
+    assert.deepEqual(await readdir(path.join(dir, 'cache2')).catch(() => []), []);
+  });
+});

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { exitCodeFor, parseEventBlock } from '../../src/cli/api-client.js';
+import { formatBytes, formatTable } from '../../src/cli/cli-output.js';
+import { isSafeRelativePath } from '../../src/cli/download-files.js';
+import { CliError, exitCodes } from '../../src/cli/exit-codes.js';
+import { describeFailure, formatScores } from '../../src/cli/submission-summary.js';
+import { mainPyTemplate } from '../../src/cli/submission-template.js';
+import { configDir, normalizeServer } from '../../src/cli/user-config.js';
+
+describe('CLI building blocks', () => {
+  it('maps API answers to exit codes', () => {
+    assert.equal(exitCodeFor(401, 'bad_credentials'), exitCodes.auth);
+    assert.equal(exitCodeFor(403, 'rules_not_accepted'), exitCodes.refused);
+    assert.equal(exitCodeFor(404, 'not_found'), exitCodes.notFound);
+    assert.equal(exitCodeFor(400, 'invalid_archive'), exitCodes.invalidInput);
+    assert.equal(exitCodeFor(413, 'payload_too_large'), exitCodes.invalidInput);
+    assert.equal(exitCodeFor(429, 'quota_exceeded'), exitCodes.refused);
+    assert.equal(exitCodeFor(409, 'not_open'), exitCodes.refused);
+    assert.equal(exitCodeFor(500, 'internal'), exitCodes.failure);
+  });
+
+  it('parses server-sent event blocks', () => {
+    assert.deepEqual(parseEventBlock('event: status\ndata: {"a":1}'), { event: 'status', data: '{"a":1}' });
+    assert.deepEqual(parseEventBlock('event: log\ndata: line 1\ndata: line 2\ndata: '), { event: 'log', data: 'line 1\nline 2\n' });
+    assert.equal(parseEventBlock(': a comment'), undefined);
+  });
+
+  it('accepts only relative download paths that stay inside the folder', () => {
+    assert.ok(isSafeRelativePath('train/train_features.csv'));
+    for (const bad of ['', '/etc/passwd', '../x', 'a/../../x', 'a//b', 'a\\b', './a']) assert.equal(isSafeRelativePath(bad), false, bad);
+  });
+
+  it('formats sizes, tables, scores and failures for people', () => {
+    assert.equal(formatBytes(512), '512 B');
+    assert.equal(formatBytes(3 * 1024 * 1024), '3.0 MiB');
+    assert.equal(formatTable(['a', 'bb'], [['xxx', 'y']]), 'a    bb\nxxx  y');
+    assert.equal(formatScores({ f1_macro: 0.5, accuracy: 0.75 }, 'accuracy'), 'accuracy 0.7500, f1_macro 0.5000');
+    assert.match(describeFailure('timeout', 'stopped after 2 min'), /^timeout: stopped after 2 min\n {2}The run passed the time limit/);
+  });
+
+  it('checks server URLs and finds the config folder', () => {
+    assert.equal(normalizeServer('http://localhost:8080/'), 'http://localhost:8080');
+    assert.throws(() => normalizeServer('localhost:8080'), (e: unknown) => e instanceof CliError && e.exitCode === exitCodes.usage);
+    assert.equal(configDir({ XDG_CONFIG_HOME: '/x/cfg' }), '/x/cfg/holdout');
+    assert.match(configDir({ XDG_CONFIG_HOME: 'relative' }), /\.config\/holdout$/, 'a relative XDG_CONFIG_HOME is ignored, as the spec says');
+  });
+
+  it('writes a main.py in the submission format, quoting names safely', () => {
+    const py = mainPyTemplate({ slug: 's', title: 'T "quoted"', entrypoint: 'python main.py', idColumn: 'id', columns: ['a"b', 'c'], placeholders: ['0'], predictionsFile: 'submission.csv' });
+    assert.match(py, /COLUMNS = \["a\\"b", "c"\]/);
+    assert.match(py, /return \{"a\\"b": "0", "c": "0"\}/);
+    assert.match(py, /^"""Submission for "T 'quoted'"/);
+  });
+});

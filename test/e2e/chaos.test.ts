@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { testDialects } from '../../src/db/test-databases.case.js';
+import { rankLeaderboard } from '../../src/domain/leaderboard.js';
+import { demoBundle, getJson, startHoldout, upload, type TestHoldout } from '../helpers/holdout-server.js';
+import { trivialSubmission } from '../helpers/trivial-submission.js';
+import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
+
+/*
+ * Issue 7, part 6: 3 worker processes on PostgreSQL and 200 small submissions while a loop kills a
+ * random worker with SIGKILL and starts a new one every few seconds. The submissions are trivial
+ * (one csv pass over the test ids) so that the whole test stays within about a minute on 2 cores;
+ * it gives up after DEADLINE_MS and lists what is stuck.
+ */
+const SUBMISSIONS = Number(process.env.HOLDOUT_CHAOS_SUBMISSIONS ?? 200);
+const WORKERS = 3;
+const PARTICIPANTS = 20;
+const LEASE_MS = 2000;
+const DEADLINE_MS = 180_000;
+const seed = Number(process.env.HOLDOUT_CHAOS_SEED ?? Date.now() % 1_000_000);
+
+/** mulberry32: a seeded generator, so that a failing run can be replayed with HOLDOUT_CHAOS_SEED. */
+function random(state: number): () => number {
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Accuracy of predicting `label` everywhere, on each part of the labels: the score from scratch. */
+async function constantAccuracy(): Promise<(label: number) => { public: number; private: number }> {
+  const lines = (await readFile(path.join(demoBundle, 'private', 'labels.csv'), 'utf8')).trim().split('\n').slice(1);
+  const rows = lines.map((l) => l.split(',')).map(([, label, usage]) => ({ label: Number(label), usage }));
+  const part = (usage: string, label: number) => {
+    const of = rows.filter((r) => r.usage === usage);
+    return of.filter((r) => r.label === label).length / of.length;
+  };
+  return (label) => ({ public: part('Public', label), private: part('Private', label) });
+}
+
+const postgres = testDialects.find((d) => d.name === 'postgres');
+
+describe('chaos: workers killed at random while 200 submissions run', { skip: postgres?.skip ?? 'no PostgreSQL dialect' }, () => {
+  let h: TestHoldout;
+  const workers: WorkerProcess[] = [];
+  const next = random(seed);
+
+  before(async () => {
+    h = await startHoldout({
+      ...(postgres ? { dialect: postgres } : {}),
+      config: { workers: 0, leaseMs: LEASE_MS },
+      editYaml: (y) => y.replace(/daily_quota: \d+/, `daily_quota: ${SUBMISSIONS}`),
+    });
+  });
+  after(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    await h.close();
+  });
+
+  it('scores every submission exactly once, leaves none stuck, and the leaderboard matches one computed from scratch', async (t) => {
+    t.diagnostic(`seed ${seed} (HOLDOUT_CHAOS_SEED replays it)`);
+    const start = () =>
+      spawnWorker({
+        dataDir: h.dataDir,
+        databaseUrl: h.ctx.config.databaseUrl,
+        // Enough attempts that being killed repeatedly never turns into an infrastructure failure.
+        env: { HOLDOUT_LEASE_MS: String(LEASE_MS), HOLDOUT_MAX_ATTEMPTS: '20' },
+      });
+    const alive = new Set<WorkerProcess>();
+    for (const w of await Promise.all(Array.from({ length: WORKERS }, start))) {
+      workers.push(w);
+      alive.add(w);
+    }
+
+    const tokens = await Promise.all(Array.from({ length: PARTICIPANTS }, (_, i) => h.participant(`chaos-${i}`)));
+    const labels = new Map<string, number>();
+    const zips = await Promise.all(Array.from({ length: 10 }, (_, label) => trivialSubmission({ label })));
+    let sent = 0;
+    const uploader = async () => {
+      for (let i = sent++; i < SUBMISSIONS; i = sent++) {
+        const label = Math.floor(next() * 10);
+        const res = await upload(h.url, tokens[i % PARTICIPANTS] ?? '', 'digits', zips[label] ?? '');
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        labels.set(String(res.body.id), label);
+      }
+    };
+    const uploads = Promise.all(Array.from({ length: 4 }, uploader));
+
+    // The chaos loop: every 2-4 s one random worker dies with SIGKILL and a new one starts.
+    let kills = 0;
+    let done = false;
+    const chaos = (async () => {
+      while (!done) {
+        await new Promise((r) => setTimeout(r, 2000 + next() * 2000));
+        if (done) break;
+        const victims = [...alive];
+        const victim = victims[Math.floor(next() * victims.length)];
+        if (!victim) continue;
+        victim.kill('SIGKILL');
+        alive.delete(victim);
+        kills++;
+        const fresh = await start();
+        workers.push(fresh);
+        alive.add(fresh);
+      }
+    })();
+
+    await uploads;
+    const began = Date.now();
+    const ids = [...labels.keys()];
+    let open: { id: string; status: string }[] = [];
+    for (;;) {
+      const rows = await h.ctx.db.selectFrom('submissions').select(['id', 'status']).execute();
+      open = rows.filter((r) => !['scored', 'failed', 'cancelled'].includes(r.status));
+      if (open.length === 0) break;
+      if (Date.now() - began > DEADLINE_MS) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    done = true;
+    await chaos;
+    t.diagnostic(`${SUBMISSIONS} submissions, ${kills} workers killed, ${workers.length} started, ${Math.round((Date.now() - began) / 1000)} s after the last upload`);
+    assert.deepEqual(open, [], 'none stuck');
+
+    // Every submission scored; none failed on our side.
+    const rows = await h.ctx.db.selectFrom('submissions').selectAll().execute();
+    assert.equal(rows.length, SUBMISSIONS);
+    const notScored = rows.filter((r) => r.status !== 'scored');
+    assert.deepEqual(notScored.map((r) => [r.id, r.status, r.reason, r.message]), [], 'every submission scored');
+    assert.ok(rows.every((r) => r.lease_owner === null && r.lease_expires_at === null), 'no lease left behind');
+
+    // Exactly once: of all attempts at a submission, exactly one recorded its final status; the
+    // others were lost with a killed worker (or handed back), none is left open.
+    const attempts = await h.ctx.db.selectFrom('submission_attempts').selectAll().execute();
+    const recorded = new Map<string, number>();
+    for (const a of attempts) {
+      assert.notEqual(a.outcome, null, `attempt ${a.attempt} of ${a.submission_id} is still open`);
+      assert.ok(a.outcome !== 'requeued' && a.outcome !== 'failed', `attempt ${a.attempt} of ${a.submission_id}: ${a.outcome} ${a.message}`);
+      if (a.outcome === 'scored') recorded.set(a.submission_id, (recorded.get(a.submission_id) ?? 0) + 1);
+    }
+    assert.deepEqual(ids.filter((id) => recorded.get(id) !== 1), [], 'each submission recorded exactly once');
+    const retried = rows.filter((r) => r.attempts > 1).length;
+    t.diagnostic(`${attempts.length} attempts, ${retried} submissions taken over after a kill`);
+
+    // Scores from scratch: predicting one label everywhere scores that label's share of the labels.
+    const accuracy = await constantAccuracy();
+    for (const r of rows) {
+      const expected = accuracy(labels.get(r.id) ?? -1);
+      assert.ok(Math.abs((r.public_primary ?? Number.NaN) - expected.public) < 1e-12, `public score of ${r.id}`);
+      assert.ok(Math.abs((r.private_primary ?? Number.NaN) - expected.private) < 1e-12, `private score of ${r.id}`);
+    }
+    const users = new Map((await h.ctx.db.selectFrom('users').select(['id', 'username']).execute()).map((u) => [u.id, u.username]));
+    const fromScratch = rankLeaderboard(
+      rows.map((r) => ({
+        userId: r.user_id,
+        username: users.get(r.user_id) ?? '',
+        submissionId: r.id,
+        score: accuracy(labels.get(r.id) ?? -1).public,
+        scores: { accuracy: accuracy(labels.get(r.id) ?? -1).public },
+        createdAt: r.created_at,
+      })),
+      true,
+    );
+    const board = (await getJson(`${h.url}/api/competitions/digits/leaderboard`)).body as { rows: { rank: number; username: string; submissionId: string; score: number; entries: number }[] };
+    const pick = (r: { rank: number; username: string; submissionId: string; score: number; entries: number }) => [r.rank, r.username, r.submissionId, r.score, r.entries];
+    assert.equal(board.rows.length, PARTICIPANTS);
+    assert.deepEqual(board.rows.map(pick), fromScratch.map(pick));
+    assert.equal(board.rows.reduce((n, r) => n + r.entries, 0), SUBMISSIONS, 'one leaderboard entry per submission');
+
+    // The survivors drain and deregister; the killed ones stay listed, as lost.
+    await Promise.all([...alive].map(async (w) => {
+      w.kill('SIGTERM');
+      assert.equal(await w.exited, 0);
+    }));
+    // A worker killed moments ago still looks alive until its heartbeats are overdue.
+    await new Promise((r) => setTimeout(r, LEASE_MS + 500));
+    const listed = await h.ctx.workers.list(LEASE_MS);
+    assert.equal(listed.filter((w) => w.alive).length, 0);
+    assert.ok(listed.length <= kills);
+  });
+});
