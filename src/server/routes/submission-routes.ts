@@ -12,20 +12,13 @@ import { currentPhase, quotaDay } from '../../domain/phases.js';
 import { logTail, logVisibility } from '../../domain/log-visibility.js';
 import { reasonAdvice } from '../../domain/submission.js';
 import { isHostOf, requireUser, visibleSubmission } from '../access.js';
+import { entryFile } from '../../domain/entry-file.js';
 import { apiRoute } from '../api-route.js';
 import { DEFAULT_FINAL_SELECTIONS } from '../competition-rules.js';
 import { HttpError } from '../http-error.js';
 import { receiveUpload } from '../receive-upload.js';
 import type { ServerDeps } from '../server-deps.js';
 import { competitionOr404, slugParams } from './competition-routes.js';
-
-/** The file the entry point runs: the first argument after the interpreter, or the command itself. */
-export function entryFile(entrypoint: readonly string[]): string | undefined {
-  const [cmd, ...args] = entrypoint;
-  const arg = args.find((a) => !a.startsWith('-'));
-  if (arg) return arg.replace(/^\.\//, '');
-  return cmd?.startsWith('./') ? cmd.slice(2) : undefined;
-}
 
 const parseScores = (json: string | null) => (json ? (JSON.parse(json) as Record<string, number>) : null);
 
