@@ -135,6 +135,19 @@ for (const dialect of testDialects) {
       assert.equal((await repo.claim('w', 60_000, { free: { ...small, gpus: 1 } }))?.id, gpu.id);
     });
 
+    it('ends submissions queued past a deadline as infrastructure failures, and frees their quota slots', async () => {
+      const old = await repo.insertWithinQuota(queued('2026-01-01T00:00:01.000Z'), 5);
+      const recent = await repo.insertWithinQuota(queued('2026-01-01T00:00:09.000Z'), 5);
+      const running = await repo.insertWithinQuota(queued('2026-01-01T00:00:00.000Z'), 5);
+      assert.equal((await repo.claim('w1', 60_000))?.id, running.id);
+      assert.deepEqual(await repo.expireQueued('2026-01-01T00:00:05.000Z', 'too long'), [old.id]);
+      const ended = await repo.get(old.id);
+      assert.deepEqual([ended?.status, ended?.reason, ended?.message, ended?.quota_day], ['failed', 'infrastructure', 'too long', `void:${old.id}`]);
+      assert.equal((await repo.get(recent.id))?.status, 'queued');
+      assert.equal((await repo.get(running.id))?.status, 'running', 'only queued ones');
+      assert.deepEqual(await repo.expireQueued('2026-01-01T00:00:05.000Z', 'too long'), [], 'idempotent');
+    });
+
     it('returns byte counts and counts as numbers', async () => {
       await repo.insertWithinQuota({ ...queued('1'), zip_bytes: 5_000_000_000 }, 5);
       assert.equal(await repo.usedToday('c1', 'u1', 'dev', '2026-01-01'), 1);

@@ -1,7 +1,9 @@
+import type { CompetitionConfig } from '../domain/competition.js';
+
 /**
  * Every state before a final one has a deadline, so that no submission waits forever:
- * - `running`/`scoring`: the competition's wall time plus `graceMs` (fetching, unpacking, keeping
- *   the log, scoring) from the claim. A worker that dies stops renewing its lease and another
+ * - `running`/`scoring`: the competition's time limits (the run's, plus its scoring program's if
+ *   it has one) plus `graceMs` (fetching, unpacking, keeping the log, scoring) from the claim. A worker that dies stops renewing its lease and another
  *   worker takes the submission over; a live worker whose attempt hangs past the deadline ends
  *   the attempt itself (see `Worker`).
  * - `queued`: `queuedMs` from the upload. Past it no worker could take the submission (none
@@ -25,9 +27,14 @@ function duration(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
+/** The time limits an attempt runs under: the submission's and its scoring program's. Pure. */
+export function attemptLimitMs(config: Pick<CompetitionConfig, 'limits' | 'scoring'>): number {
+  return config.limits.wallTimeMs + (config.scoring.program?.limits.wallTimeMs ?? 0);
+}
+
 /** The failure message of an attempt ended at its deadline. Pure. */
-export function overdueMessage(wallTimeMs: number, graceMs: number): string {
-  return `the platform did not finish this attempt within ${duration(wallTimeMs + graceMs)} (the time limit of ${duration(wallTimeMs)} plus ${duration(graceMs)} for fetching, unpacking and scoring)`;
+export function overdueMessage(limitMs: number, graceMs: number): string {
+  return `the platform did not finish this attempt within ${duration(limitMs + graceMs)} (its time limits of ${duration(limitMs)} plus ${duration(graceMs)} for fetching, unpacking and scoring)`;
 }
 
 /** The failure message of a submission that stayed queued too long. Pure. */

@@ -11,7 +11,7 @@ import type { WorkersRepo } from '../db/workers-repo.js';
 import type { Executor } from '../executors/executor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { BundleCache } from './bundle-cache.js';
-import { defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
+import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
 import { runSubmission } from './run-submission.js';
 import { hostOffer, WorkerResources, type WorkerOffer } from './worker-resources.js';
 
@@ -70,6 +70,8 @@ export class Worker extends EventEmitter {
   private loops: Promise<void>[] = [];
   private claiming: Promise<unknown> = Promise.resolve();
   private heartbeat: NodeJS.Timeout | undefined;
+  private beating: Promise<void> = Promise.resolve();
+  private deregistering = false;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly deadlines: Deadlines;
   private readonly running = new Map<string, AbortController>();
@@ -126,6 +128,9 @@ export class Worker extends EventEmitter {
     clearInterval(this.sweeper);
     await Promise.all(this.loops);
     clearInterval(this.heartbeat);
+    // A heartbeat still in flight would register the worker again after it has left.
+    this.deregistering = true;
+    await this.beating;
     await this.deps.workers?.deregister(this.id).catch((err: unknown) => this.deps.logger.warn({ err }, 'deregistering the worker failed'));
   }
 
@@ -138,9 +143,15 @@ export class Worker extends EventEmitter {
     return Math.max(1000, this.opts.leaseMs / 3);
   }
 
-  private async beat(): Promise<void> {
+  /** Heartbeats one after another, so that an older state never lands after a newer one. */
+  private beat(): Promise<void> {
+    this.beating = this.beating.then(() => this.beatOnce());
+    return this.beating;
+  }
+
+  private async beatOnce(): Promise<void> {
     const { workers, logger } = this.deps;
-    if (!workers) return;
+    if (!workers || this.deregistering) return;
     const { offer } = this.resources;
     try {
       await workers.heartbeat(
@@ -231,7 +242,7 @@ export class Worker extends EventEmitter {
     const deadline =
       competition instanceof Error
         ? undefined
-        : setTimeout(() => void this.overdue(row, abort, competition.config.limits.wallTimeMs, log), competition.config.limits.wallTimeMs + this.deadlines.graceMs);
+        : setTimeout(() => void this.overdue(row, abort, attemptLimitMs(competition.config), log), attemptLimitMs(competition.config) + this.deadlines.graceMs);
     // Per worker: several worker processes on one host may share the scratch folder.
     const workDir = path.join(this.opts.scratchDir, this.id, `${row.id}-${row.attempts}`);
     try {
@@ -294,10 +305,10 @@ export class Worker extends EventEmitter {
   }
 
   /** Ends an attempt past its deadline as an infrastructure failure (retried while attempts remain), then stops it. */
-  private async overdue(row: SubmissionRow, abort: AbortController, wallTimeMs: number, log: Logger): Promise<void> {
+  private async overdue(row: SubmissionRow, abort: AbortController, limitMs: number, log: Logger): Promise<void> {
     const { submissions } = this.deps;
-    const message = overdueMessage(wallTimeMs, this.deadlines.graceMs);
-    log.error({ deadlineMs: wallTimeMs + this.deadlines.graceMs }, message);
+    const message = overdueMessage(limitMs, this.deadlines.graceMs);
+    log.error({ deadlineMs: limitMs + this.deadlines.graceMs }, message);
     try {
       if (row.attempts < this.opts.maxAttempts) await submissions.requeue(row.id, this.id, message);
       else await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message });
