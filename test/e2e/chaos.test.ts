@@ -93,7 +93,7 @@ describe('chaos: workers killed at random while 200 submissions run', { skip: po
     const uploads = Promise.all(Array.from({ length: 4 }, uploader));
 
     // The chaos loop: every 1.5-3.5 s one random worker dies with SIGKILL and a new one starts;
-    // one time in four a worker is frozen instead (SIGSTOP) until its lease has run out, then
+    // every fourth time (starting with the second) a worker is frozen instead (SIGSTOP) until its lease has run out, then
     // thawed: it comes back believing it still holds its submission, which another worker has taken.
     let kills = 0;
     let freezes = 0;
@@ -101,13 +101,13 @@ describe('chaos: workers killed at random while 200 submissions run', { skip: po
     const frozen = new Set<WorkerProcess>();
     const thawing: Promise<void>[] = [];
     const chaos = (async () => {
-      while (!done) {
+      for (let event = 0; !done; event++) {
         await new Promise((r) => setTimeout(r, 1500 + next() * 2000));
         if (done) break;
         const victims = [...alive].filter((w) => !frozen.has(w));
         const victim = victims[Math.floor(next() * victims.length)];
         if (!victim) continue;
-        if (next() < 0.25) {
+        if (event % 4 === 1) {
           victim.kill('SIGSTOP');
           frozen.add(victim);
           freezes++;
