@@ -38,3 +38,20 @@ export function logTail(log: Buffer, maxBytes = logTailBytes): string {
   const firstBreak = end.indexOf(0x0a);
   return end.subarray(firstBreak >= 0 ? firstBreak + 1 : 0).toString('utf8');
 }
+
+/**
+ * A message with every quoted string withheld except those in `publicTexts` (e.g. the submission
+ * format's column names). Validation messages quote what a predictions file holds, and a full run
+ * could write test features there: where its log is withheld, so is what it wrote. Pure.
+ */
+export function withholdQuoted(message: string, publicTexts: ReadonlySet<string>): string {
+  return message.replace(/"(?:[^"\\]|\\.)*"/g, (quoted) => {
+    let text: unknown;
+    try {
+      text = JSON.parse(quoted);
+    } catch {
+      return '"…"';
+    }
+    return typeof text === 'string' && publicTexts.has(text) ? quoted : '"…"';
+  });
+}

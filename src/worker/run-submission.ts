@@ -11,7 +11,7 @@ import type { Executor, RunResult } from '../executors/executor.js';
 import { linkedOutputFolder } from '../executors/output-path.js';
 import { scorePredictions } from '../scoring/score-predictions.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { logVisibility } from '../domain/log-visibility.js';
+import { logVisibility, withholdQuoted } from '../domain/log-visibility.js';
 import { describeRunFailure } from './describe-run-failure.js';
 
 export interface RunContext {
@@ -109,7 +109,8 @@ export async function runSubmission(
       // The scoring program's log may print anything it read, labels included: it is kept for the
       // host under its own key and never goes into the participant's message.
       if (outcome.hostLog !== undefined) await ctx.blobs.put(scoringLogKey(sub.id), Readable.from([outcome.hostLog]));
-      return { ...base, status: 'failed', reason: outcome.reason, message: outcome.message };
+      const message = showsLog ? outcome.message : withholdQuoted(outcome.message, await formatColumns(path.join(ctx.bundleDir, data.format)));
+      return { ...base, status: 'failed', reason: outcome.reason, message };
     }
     const primary = config.scoring.primary.metric;
     return {
@@ -122,6 +123,20 @@ export async function runSubmission(
     };
   } finally {
     await run.dispose();
+  }
+}
+
+/** The submission format's column names and header line: public, so messages may quote them. */
+async function formatColumns(file: string): Promise<Set<string>> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const header = buf.subarray(0, bytesRead).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
+    // Non-finite spellings carry no data, and naming them helps.
+    return new Set([header, ...header.split(','), 'NaN', 'nan', 'inf', '-inf', 'Infinity', '-Infinity']);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -6,19 +6,23 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { outputBytes, reportOf, startBench, type AttackBench, type SubmissionView } from './attack-harness.js';
 
-/** Each hostile predictions file and what the participant must read about it. */
+/**
+ * Each hostile predictions file and what the participant must read about it. These are full runs,
+ * whose logs are withheld by default: values the run wrote (ids here) are withheld from the
+ * message too ("…"), since they could carry test features; column names and NaN/inf are shown.
+ */
 const cases: [mode: string, message: RegExp][] = [
   ['none', /^no predictions file: the program must write submission\.csv to the output folder \(\/code_execution\/submission\)/],
   ['empty', /^submission\.csv is empty/],
   ['sparse-5g', /^submission\.csv is 4\.7 GiB \(5000000000 bytes\), more than the 8 MiB \(8388608 bytes\) limit/],
-  ['dense-5g', /^line 541: id "extra-0" is not in the submission format/],
+  ['dense-5g', /^line 541: id "…" is not in the submission format/],
   ['binary', /^submission\.csv is not UTF-8 text: byte 0x[0-9a-f]{2} on line 1/],
   ['nul-bytes', /^submission\.csv is not UTF-8 text: a NUL byte on line 2/],
-  ['wrong-ids', /^line 2: id "xd0003" is not in the submission format/],
+  ['wrong-ids', /^line 2: id "…" is not in the submission format/],
   ['nan', /^line 7, column "label": "NaN" is not a finite number/],
   ['infinity', /^line 2, column "label": "inf" is not a finite number/],
-  ['missing-row', /^1 of the 539 ids of the submission format are missing from submission\.csv, e\.g\. "d1793"/],
-  ['duplicate-id', /id "d0003" appears again \(first on line 2\)/],
+  ['missing-row', /^1 of the 539 ids of the submission format are missing from submission\.csv, e\.g\. "…"/],
+  ['duplicate-id', /id "…" appears again \(first on line 2\)/],
   ['symlink-to-data', /^submission\.csv is a symbolic link/],
   ['symlink-to-host', /^submission\.csv is a symbolic link/],
   ['fifo', /^submission\.csv is a named pipe/],
