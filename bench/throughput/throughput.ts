@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { createDatabase } from '../../src/db/create-database.js';
@@ -151,7 +151,7 @@ async function table(title: string, submissions: number, sleepSeconds: number): 
   }
 }
 
-console.log(`Holdout throughput on PostgreSQL (${availableParallelism()} CPUs)`);
+console.log(`Holdout throughput on PostgreSQL (${availableParallelism()} CPUs, load average ${loadavg()[0]?.toFixed(1)} at the start)`);
 await table(`${values.submissions} trivial submissions (one csv pass over the test ids)`, Number(values.submissions), 0);
 await table(`${values.sleepers} submissions that sleep ${values.sleep} s first`, Number(values.sleepers), Number(values.sleep));
 

@@ -115,6 +115,11 @@ export async function checkCsvFiles(input: CsvCheckInput): Promise<BundleIssue[]
       if (m.column !== undefined && !formatInfo.targets.includes(m.column)) {
         issues.push({ file: 'competition.yaml', field: `${field}.column`, message: `"${m.column}" is not a target column of the submission format (${formatInfo.targets.join(', ')})` });
       }
+      for (const column of m.columns ?? []) {
+        if (!formatInfo.targets.includes(column)) {
+          issues.push({ file: 'competition.yaml', field: `${field}.columns`, message: `"${column}" is not a target column of the submission format (${formatInfo.targets.join(', ')})` });
+        }
+      }
     }
   }
   const labels = await read(data.labels, 'data.labels', split?.column);

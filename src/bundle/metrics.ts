@@ -16,6 +16,10 @@ export const metricDirections = {
   average_precision: true,
   r2: true,
   jaccard: true,
+  mask_iou: true,
+  f1_micro_multilabel: true,
+  f1_macro_multilabel: true,
+  jaccard_samples: true,
   log_loss: false,
   rmse: false,
   mae: false,
@@ -29,6 +33,9 @@ export type KnownMetric = keyof typeof metricDirections;
 export const knownMetrics: readonly KnownMetric[] = Object.freeze(
   (Object.keys(metricDirections) as KnownMetric[]).sort(),
 );
+
+/** Metrics over several 0/1 target columns together: the only ones a bundle may give `columns:`. */
+export const multiLabelMetricNames: ReadonlySet<KnownMetric> = new Set<KnownMetric>(['f1_micro_multilabel', 'f1_macro_multilabel', 'jaccard_samples']);
 
 export function isKnownMetric(name: string): name is KnownMetric {
   return Object.hasOwn(metricDirections, name);

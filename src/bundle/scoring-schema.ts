@@ -2,13 +2,22 @@ import { z } from 'zod';
 import type { MetricSpec, ScoringConfig, ScoringProgram, SplitSpec } from '../domain/competition.js';
 import { command, relativePath } from './fields.js';
 import { limitsSchema } from './limits-schema.js';
-import { higherIsBetterByDefault, isKnownMetric, knownMetrics } from './metrics.js';
+import { higherIsBetterByDefault, isKnownMetric, knownMetrics, multiLabelMetricNames } from './metrics.js';
 import { didYouMean } from './suggest.js';
 
 const metric = z.preprocess(
   // `primary: accuracy` is short for `primary: { metric: accuracy }`.
   (v) => (typeof v === 'string' ? { metric: v } : v),
-  z.strictObject({ metric: z.string().trim().min(1), higher_is_better: z.boolean().optional(), column: z.string().min(1).optional() }),
+  z.strictObject({
+    metric: z.string().trim().min(1),
+    higher_is_better: z.boolean().optional(),
+    column: z.string().min(1).optional(),
+    columns: z
+      .array(z.string().min(1))
+      .min(2, 'list two or more target columns (one column is a binary task: use f1_binary or jaccard)')
+      .refine((c) => new Set(c).size === c.length, 'names a column twice')
+      .optional(),
+  }),
 );
 type MetricInput = z.output<typeof metric>;
 
@@ -64,19 +73,24 @@ const program = z.preprocess(
 function checkMetrics(metrics: ReadonlyArray<[path: Array<string | number>, MetricInput]>, withProgram: boolean, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   for (const [path, m] of metrics) {
-    const key = `${m.metric}\0${m.column ?? ''}`;
+    const key = `${m.metric}\0${m.column ?? ''}\0${(m.columns ?? []).join('\0')}`;
     if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [...path, 'metric'], message: `repeats metric "${m.metric}"` });
     seen.add(key);
     if (!withProgram) {
       if (!isKnownMetric(m.metric)) {
         const message = `unknown metric "${m.metric}"${didYouMean(m.metric, knownMetrics)}; known metrics: ${knownMetrics.join(', ')}`;
         ctx.addIssue({ code: 'custom', path: [...path, 'metric'], message });
+      } else if (m.columns !== undefined && !multiLabelMetricNames.has(m.metric)) {
+        const message = `applies to the multi-label metrics only (${[...multiLabelMetricNames].join(', ')}); "${m.metric}" reads one column: use column`;
+        ctx.addIssue({ code: 'custom', path: [...path, 'columns'], message });
+      } else if (m.columns !== undefined && m.column !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'column'], message: 'give either column or columns, not both' });
       }
       continue;
     }
-    if (m.column !== undefined) {
+    if (m.column !== undefined || m.columns !== undefined) {
       const message = 'applies to built-in metrics only: a scoring program reads the labels and predictions files itself';
-      ctx.addIssue({ code: 'custom', path: [...path, 'column'], message });
+      ctx.addIssue({ code: 'custom', path: [...path, m.column === undefined ? 'columns' : 'column'], message });
     }
     // The direction ranks the leaderboard: guessing it for a name of the host's own would be a silent error.
     if (path[0] === 'primary' && m.higher_is_better === undefined && !isKnownMetric(m.metric)) {
@@ -91,6 +105,7 @@ function toSpec(m: MetricInput): MetricSpec {
     metric: m.metric,
     higherIsBetter: m.higher_is_better ?? (isKnownMetric(m.metric) ? higherIsBetterByDefault(m.metric) : true),
     ...(m.column === undefined ? {} : { column: m.column }),
+    ...(m.columns === undefined ? {} : { columns: m.columns }),
   };
 }
 

@@ -10,6 +10,11 @@ export interface MetricSpec {
   higherIsBetter: boolean;
   /** Column compared between labels and predictions; defaults to the first non-id column of the format. */
   column?: string;
+  /**
+   * The 0/1 target columns a multi-label metric reads together, in order; defaults to every
+   * non-id column of the format. Set only for a multi-label metric, and never with `column`.
+   */
+  columns?: string[];
 }
 
 /** How label rows are divided between the public (live) and the private (final) leaderboard. */

@@ -46,11 +46,12 @@ export function scorePart(
     if (y === undefined || p === undefined) throw new Error(`column ${column} was not read`);
     picked.set(column, [pick(y, rows), pick(p, rows)]);
   }
-  for (const { name, metric, column } of plan.metrics) {
-    const [y, p] = picked.get(column) as [MetricValues, MetricValues];
+  for (const { name, metric, columns } of plan.metrics) {
+    const pairs = columns.map((column) => picked.get(column) as [MetricValues, MetricValues]);
     let value: number;
     try {
-      value = metric.fn(y, p);
+      const [y, p] = pairs[0] as [MetricValues, MetricValues];
+      value = 'multiLabel' in metric ? metric.fn(pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1])) : metric.fn(y, p);
     } catch (error) {
       if (error instanceof MetricError) {
         throw new ScoringError(`${name} on the ${partName} part (${rows.length} rows): ${error.message}`);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { metricDirections } from '../bundle/metrics.js';
+import { metricDirections, multiLabelMetricNames } from '../bundle/metrics.js';
 import { MetricError } from './metrics/metric.js';
-import { metrics } from './metrics/registry.js';
+import { metrics, multiLabelMetrics } from './metrics/registry.js';
 import { parseNumber } from './parse-number.js';
 
 const fixtures = new URL('./fixtures/', import.meta.url);
@@ -66,9 +66,10 @@ describe('metric registry', () => {
     assert.equal(metrics.rmse?.higherIsBetter, false);
     // The bundle loader accepts exactly these names, with these directions.
     assert.deepEqual(
-      Object.fromEntries(Object.entries(metrics).map(([name, metric]) => [name, metric.higherIsBetter])),
+      Object.fromEntries([...Object.entries(metrics), ...Object.entries(multiLabelMetrics)].map(([name, metric]) => [name, metric.higherIsBetter])),
       { ...metricDirections },
     );
+    assert.deepEqual([...multiLabelMetricNames].sort(), Object.keys(multiLabelMetrics).sort());
     assert.equal(metrics.log_loss?.needsProbabilities, true);
     assert.equal(metrics.accuracy?.needsProbabilities, false);
   });

@@ -3,6 +3,7 @@ import { ColumnBuilder } from './column-builder.js';
 import { CsvSyntaxError, maxRecordBytes, readCsv } from './csv-reader.js';
 import type { CsvRow } from './csv-row.js';
 import type { MetricValues } from './metrics/metric.js';
+import { parseRle } from './metrics/rle-mask.js';
 import { formatBytes } from './open-predictions.js';
 import { clip, describeNotANumber } from './parse-number.js';
 import type { ColumnRule, ScoringPlan } from './plan-scoring.js';
@@ -67,11 +68,13 @@ export async function readPredictions(
       const rule = rules[column] as ColumnRule;
       const values = kept[column];
       if (!rule.numeric) {
+        const mask = rule.maskFor === undefined ? undefined : parseRle(record.text(column));
+        if (typeof mask === 'string') reject(`line ${line}, column ${JSON.stringify(format.header[column])}: the mask ${mask} (${rule.maskFor} needs "start length ..." runs, 1-based; empty for no pixels)`);
         (values as ColumnBuilder).set(row, record, column);
         continue;
       }
       const value = record.number(column);
-      if (value !== value || (rule.wholeNumbers && !Number.isInteger(value)) || (rule.probabilityFor !== undefined && !(value >= 0 && value <= 1))) {
+      if (value !== value || (rule.wholeNumbers && !Number.isInteger(value)) || (rule.probabilityFor !== undefined && !(value >= 0 && value <= 1)) || (rule.indicatorFor !== undefined && value !== 0 && value !== 1)) {
         reject(`line ${line}, column ${JSON.stringify(format.header[column])}: ${describeBadNumber(rule, value, record.text(column))}`);
       }
       if (values !== undefined) (values as Float64Array)[row] = value;
@@ -117,6 +120,7 @@ export async function readPredictions(
 /** What is wrong with a value of a numeric column, called once it failed one of the checks in `readPredictions`. */
 function describeBadNumber(rule: ColumnRule, value: number, text: string): string {
   if (value !== value) return `${describeNotANumber(text)}; expected a number`;
+  if (rule.indicatorFor !== undefined && value !== 0 && value !== 1) return `${clip(text)} is not 0 or 1; ${rule.indicatorFor} needs a 0/1 indicator per target column`;
   if (rule.wholeNumbers && !Number.isInteger(value)) return `${clip(text)} is not a class label; expected a whole number`;
   return `${clip(text)} is outside [0, 1]; ${rule.probabilityFor ?? 'the metric'} needs probabilities`;
 }

@@ -12,7 +12,10 @@ import { linkedOutputFolder } from '../executors/output-path.js';
 import { scorePredictions } from '../scoring/score-predictions.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { logVisibility, withholdQuoted } from '../domain/log-visibility.js';
+import { scoringLogKey } from '../domain/scoring-log.js';
 import { describeRunFailure } from './describe-run-failure.js';
+
+export { scoringLogKey };
 
 export interface RunContext {
   blobs: BlobStore;
@@ -138,11 +141,6 @@ async function formatColumns(file: string): Promise<Set<string>> {
   } finally {
     await fh.close();
   }
-}
-
-/** Blob key of the end of a failed scoring program's log, for the competition's host. */
-export function scoringLogKey(submissionId: string): string {
-  return `scoring-logs/${submissionId}.txt`;
 }
 
 /** The last non-empty line of a log (read from its tail only): usually the error a run died of. */

@@ -13,6 +13,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { BundleCache } from './bundle-cache.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
 import { runSubmission } from './run-submission.js';
+import { WorkerRegistration } from './worker-registration.js';
 import { hostOffer, WorkerResources, type WorkerOffer } from './worker-resources.js';
 
 export interface WorkerOptions {
@@ -70,8 +71,7 @@ export class Worker extends EventEmitter {
   private loops: Promise<void>[] = [];
   private claiming: Promise<unknown> = Promise.resolve();
   private heartbeat: NodeJS.Timeout | undefined;
-  private beating: Promise<void> = Promise.resolve();
-  private deregistering = false;
+  private readonly registration: WorkerRegistration;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly deadlines: Deadlines;
   private readonly running = new Map<string, AbortController>();
@@ -82,6 +82,8 @@ export class Worker extends EventEmitter {
   ) {
     super();
     this.resources = new WorkerResources(opts.offer ?? hostOffer([deps.executor.name]));
+    const advert = { id: this.id, hostname: hostname(), capacity: opts.concurrency, ...this.resources.offer };
+    this.registration = new WorkerRegistration(deps.workers, advert, deps.logger);
     this.deadlines = { ...defaultDeadlines, ...opts.deadlines };
   }
 
@@ -128,10 +130,7 @@ export class Worker extends EventEmitter {
     clearInterval(this.sweeper);
     await Promise.all(this.loops);
     clearInterval(this.heartbeat);
-    // A heartbeat still in flight would register the worker again after it has left.
-    this.deregistering = true;
-    await this.beating;
-    await this.deps.workers?.deregister(this.id).catch((err: unknown) => this.deps.logger.warn({ err }, 'deregistering the worker failed'));
+    await this.registration.leave();
   }
 
   private abortAll(reason: AbortReason): void {
@@ -143,24 +142,8 @@ export class Worker extends EventEmitter {
     return Math.max(1000, this.opts.leaseMs / 3);
   }
 
-  /** Heartbeats one after another, so that an older state never lands after a newer one. */
   private beat(): Promise<void> {
-    this.beating = this.beating.then(() => this.beatOnce());
-    return this.beating;
-  }
-
-  private async beatOnce(): Promise<void> {
-    const { workers, logger } = this.deps;
-    if (!workers || this.deregistering) return;
-    const { offer } = this.resources;
-    try {
-      await workers.heartbeat(
-        { id: this.id, hostname: hostname(), capacity: this.opts.concurrency, ...offer },
-        { running: this.running.size, draining: this.stopping },
-      );
-    } catch (err) {
-      logger.warn({ err }, 'worker heartbeat failed');
-    }
+    return this.registration.beat({ running: this.running.size, draining: this.stopping });
   }
 
   private async loop(): Promise<void> {

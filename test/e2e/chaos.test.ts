@@ -11,8 +11,9 @@ import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 /*
  * Issue 7, part 6: 3 worker processes on PostgreSQL and 200 small submissions while a loop kills a
  * random worker with SIGKILL and starts a new one every few seconds. The submissions are trivial
- * (one csv pass over the test ids) so that the whole test takes well under a minute on 2 cores
- * of its own; it gives up DEADLINE_MS after it began and lists what is stuck.
+ * (one csv pass over the test ids) but wait 0 to 0.8 s first, so that runs are in progress when
+ * the blows fall while the whole test takes about a minute on 2 cores; it gives up DEADLINE_MS
+ * after it began and lists what is stuck.
  */
 const SUBMISSIONS = Number(process.env.HOLDOUT_CHAOS_SUBMISSIONS ?? 200);
 const WORKERS = 3;
@@ -80,7 +81,7 @@ describe('chaos: workers killed at random while 200 submissions run', { skip: po
 
     const tokens = await Promise.all(Array.from({ length: PARTICIPANTS }, (_, i) => h.participant(`chaos-${i}`)));
     const labels = new Map<string, number>();
-    const zips = await Promise.all(Array.from({ length: 10 }, (_, label) => trivialSubmission({ label })));
+    const zips = await Promise.all(Array.from({ length: 10 }, (_, label) => trivialSubmission({ label, sleepSeconds: (label % 5) * 0.2 })));
     let sent = 0;
     const uploader = async () => {
       for (let i = sent++; i < SUBMISSIONS; i = sent++) {
@@ -164,7 +165,9 @@ describe('chaos: workers killed at random while 200 submissions run', { skip: po
     }
     assert.deepEqual(ids.filter((id) => recorded.get(id) !== 1), [], 'each submission recorded exactly once');
     const retried = rows.filter((r) => r.attempts > 1).length;
-    t.diagnostic(`${attempts.length} attempts, ${retried} submissions taken over after a kill`);
+    // What thawed workers tried to record for submissions others had taken over, and were refused.
+    const refused = workers.flatMap((w) => w.logs).filter((l) => l.recorded === false || l.msg === 'lease lost; the run was stopped').length;
+    t.diagnostic(`${attempts.length} attempts, ${retried} submissions taken over, ${refused} stale results refused`);
 
     // Scores from scratch: predicting one label everywhere scores that label's share of the labels.
     const accuracy = await constantAccuracy();

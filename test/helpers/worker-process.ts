@@ -21,11 +21,20 @@ export interface WorkerProcess {
  * `env` on top (HOLDOUT_* of the test process itself are not passed on). Resolves once the
  * worker has registered and started claiming.
  */
-export async function spawnWorker(opts: { dataDir: string; databaseUrl: string; env?: Record<string, string>; concurrency?: number }): Promise<WorkerProcess> {
+export async function spawnWorker(opts: {
+  dataDir: string;
+  databaseUrl: string;
+  env?: Record<string, string>;
+  concurrency?: number;
+  /** A command that runs the worker, e.g. `ip netns exec NAME` to put it on another network. */
+  wrap?: readonly string[];
+}): Promise<WorkerProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOLDOUT_')));
+  const argv = [process.execPath, '--import', 'tsx', path.join(repoRoot, 'src', 'cli', 'main.ts'), 'worker', '--concurrency', String(opts.concurrency ?? 1)];
+  const [file = process.execPath, ...args] = [...(opts.wrap ?? []), ...argv];
   const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'src', 'cli', 'main.ts'), 'worker', '--concurrency', String(opts.concurrency ?? 1)],
+    file,
+    args,
     {
       cwd: repoRoot,
       env: {

@@ -4,18 +4,38 @@
  */
 export type MetricValues = Float64Array | readonly string[];
 
-/** What a metric needs in the predictions column; the scorer validates predictions accordingly. */
-export type PredictionKind = 'classes' | 'numbers' | 'probabilities';
+/**
+ * What a metric needs in the predictions column; the scorer validates predictions accordingly.
+ * `indicators` are 0 or 1 (a multi-label target column); `masks` are run-length-encoded pixel
+ * masks, text the metric decodes.
+ */
+export type PredictionKind = 'classes' | 'numbers' | 'probabilities' | 'indicators' | 'masks';
 
 /** A metric over (label, prediction) pairs; both arrays have the same, non-zero length. */
 export type MetricFn = (labels: MetricValues, predictions: MetricValues) => number;
 
+/**
+ * A metric over several columns at once (multi-label targets): one array per column, in the
+ * configured order, labels and predictions alike; every array has the same, non-zero length.
+ */
+export type MultiLabelFn = (labels: readonly MetricValues[], predictions: readonly MetricValues[]) => number;
+
+/** A metric of one column of labels against the same column of predictions. */
 export interface Metric {
   fn: MetricFn;
   higherIsBetter: boolean;
   /** Predictions must be probabilities in [0, 1] (P(positive class) for binary metrics). */
   needsProbabilities: boolean;
   predictions: PredictionKind;
+}
+
+/** A metric of several 0/1 target columns together, as scikit-learn scores a multi-label indicator matrix. */
+export interface MultiLabelMetric {
+  readonly multiLabel: true;
+  fn: MultiLabelFn;
+  higherIsBetter: boolean;
+  needsProbabilities: false;
+  predictions: 'indicators';
 }
 
 /**

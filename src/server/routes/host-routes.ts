@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { isFinal } from '../../domain/submission.js';
-import { requireHost, requireUser } from '../access.js';
+import { scoringLogKey } from '../../domain/scoring-log.js';
+import { isHostOf, requireHost, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
 import { csvLines } from '../csv.js';
 import { HttpError, notFound } from '../http-error.js';
@@ -42,6 +43,23 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
       await deps.hostSubmissions.requeue(c.id, [s.id]);
       deps.worker?.wake();
       return { requeued: 1 };
+    },
+  });
+
+  apiRoute(app, {
+    method: 'GET', url: '/submissions/:id/scoring-log', tag: 'hosting', access: 'host', summary: "The end of a failed scoring program's log",
+    description: "Kept when the competition's scoring program crashed or wrote no valid scores file (reason scoring_error). The program may print what it read, labels included, so only the competition's hosts and admins read it; for anyone else the submission does not exist (404).",
+    params: idParams,
+    responses: { 200: { description: "The scoring program's log, or its end", contentType: 'text/plain' }, 404: { description: 'No such submission for this user, or no scoring log kept for it' } },
+    handler: async (req, reply, { params }) => {
+      const user = requireUser(req);
+      const s = await deps.submissions.get(params.id);
+      const c = s && (await deps.competitions.byId(s.competition_id));
+      // Not 403: a participant must not learn that a submission exists, nor that its scorer failed.
+      if (!s || !c || !(await isHostOf(deps, user, c))) throw notFound(`submission ${params.id}`);
+      const key = scoringLogKey(s.id);
+      if ((await deps.blobs.stat(key)) === undefined) throw new HttpError(404, `submission ${s.id} has no scoring program log (its scoring program has not failed)`, 'not_found');
+      return reply.type('text/plain; charset=utf-8').send(await deps.blobs.get(key));
     },
   });
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The second database pass: runs again, with every test server on PostgreSQL
+# (HOLDOUT_TEST_DATABASE=postgres), each test file that starts a Holdout or opens a database but
+# does not choose its dialects itself (files that loop over `testDialects` ran on both already).
+# Needs HOLDOUT_TEST_POSTGRES_URL: run it through scripts/with-postgres.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -n "${HOLDOUT_TEST_POSTGRES_URL:-}" ] || { echo "test-on-postgres: HOLDOUT_TEST_POSTGRES_URL is not set (use scripts/with-postgres.sh)" >&2; exit 2; }
+mapfile -t files < <(grep -rlE 'holdout-server|attack-harness|createContext|createDatabase' --include='*.test.ts' src test | xargs grep -L 'testDialects' | sort)
+HOLDOUT_TEST_DATABASE=postgres exec node --import tsx --test --test-reporter=spec "$@" "${files[@]}"

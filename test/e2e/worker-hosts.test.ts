@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { testDialects } from '../../src/db/test-databases.case.js';
+import { startHoldout, upload, type TestHoldout } from '../helpers/holdout-server.js';
+import { trivialSubmission } from '../helpers/trivial-submission.js';
+import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
+
+/*
+ * Issue 7, part 7: workers on "other hosts". Each worker runs in a network namespace of its own
+ * (and a UTS namespace with its own hostname) whose only link is a veth pair to this machine on a
+ * private /30 of 10.231.X.0/24. PostgreSQL listens on loopback only; a small TCP relay on the host
+ * end of each veth pair is the one way to it. The fs blob store is still a shared folder: there is
+ * no network blob store adapter yet.
+ */
+const run = promisify(execFile);
+const postgres = testDialects.find((d) => d.name === 'postgres');
+const hasIp = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].some((f) => existsSync(f));
+const skip =
+  process.getuid?.() !== 0
+    ? 'network namespaces need root'
+    : !hasIp
+      ? 'the ip tool is missing (apt-get install iproute2)'
+      : postgres?.skip || (!postgres ? 'no PostgreSQL dialect' : false);
+
+interface Host {
+  ns: string;
+  hostname: string;
+  /** Host end of the veth pair: where the relay listens. */
+  gateway: string;
+  /** The namespace's own address. */
+  address: string;
+}
+
+/** Relays TCP from `listen` to `target`, counting connections by client address. */
+function relay(listenHost: string, target: { host: string; port: number }, seen: Map<string, number>): Promise<net.Server> {
+  const server = net.createServer((client) => {
+    const from = client.remoteAddress ?? '?';
+    seen.set(from, (seen.get(from) ?? 0) + 1);
+    const upstream = net.connect(target.port, target.host);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close);
+    upstream.on('error', close);
+  });
+  return new Promise((resolve, reject) => server.once('error', reject).listen(0, listenHost, () => resolve(server)));
+}
+
+describe('workers on separate hosts (network namespaces) reach PostgreSQL only over their own network', { skip }, () => {
+  const tag = `${process.pid % 10_000}${randomInt(10)}`;
+  const subnet = `10.231.${randomInt(256)}`;
+  const hosts: Host[] = [1, 2].map((i) => ({ ns: `holdout-${tag}-${i}`, hostname: `worker-host-${i}`, gateway: `${subnet}.${4 * i + 1}`, address: `${subnet}.${4 * i + 2}` }));
+  const relays: net.Server[] = [];
+  const seen = new Map<string, number>();
+  const workers: WorkerProcess[] = [];
+  let h: TestHoldout;
+
+  before(async () => {
+    for (const [i, host] of hosts.entries()) {
+      const [a, b] = [`hd${tag}${i}a`, `hd${tag}${i}b`];
+      await run('ip', ['netns', 'add', host.ns]);
+      await run('ip', ['link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
+      await run('ip', ['link', 'set', b, 'netns', host.ns]);
+      await run('ip', ['addr', 'add', `${host.gateway}/30`, 'dev', a]);
+      await run('ip', ['link', 'set', a, 'up']);
+      await run('ip', ['-n', host.ns, 'addr', 'add', `${host.address}/30`, 'dev', b]);
+      await run('ip', ['-n', host.ns, 'link', 'set', b, 'up']);
+      await run('ip', ['-n', host.ns, 'link', 'set', 'lo', 'up']);
+    }
+    h = await startHoldout({ ...(postgres ? { dialect: postgres } : {}), config: { workers: 0 } });
+  });
+  after(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    for (const r of relays) r.close();
+    await h?.close();
+    // Deleting a namespace deletes its end of the veth pair, and with it the host's end.
+    for (const host of hosts) await run('ip', ['netns', 'del', host.ns]).catch(() => undefined);
+  });
+
+  it('runs submissions with one worker per host, each registered under its own hostname', async () => {
+    const db = new URL(h.ctx.config.databaseUrl);
+    for (const host of hosts) {
+      const server = await relay(host.gateway, { host: db.hostname, port: Number(db.port) }, seen);
+      relays.push(server);
+      const url = new URL(db);
+      url.hostname = host.gateway;
+      url.port = String((server.address() as net.AddressInfo).port);
+      // From inside, the database's loopback address is out of reach: only the veth pair leads out.
+      const probe = `require("net").connect(${db.port}, "127.0.0.1").on("connect", () => process.exit(0)).on("error", () => process.exit(7))`;
+      const direct = await run('nsenter', [`--net=/run/netns/${host.ns}`, '--', process.execPath, '-e', probe]).then(() => 0, (e: { code: number }) => e.code);
+      assert.equal(direct, 7, `${host.ns} cannot reach 127.0.0.1:${db.port}`);
+      workers.push(
+        await spawnWorker({
+          dataDir: h.dataDir,
+          databaseUrl: url.toString(),
+          // nsenter, not `ip netns exec`: that also remounts /sys, hiding the cgroups runs need.
+          wrap: ['nsenter', `--net=/run/netns/${host.ns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', host.hostname],
+        }),
+      );
+    }
+
+    const token = await h.participant();
+    const zip = await trivialSubmission({ sleepSeconds: 1 });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const sent = await upload(h.url, token, 'digits', zip);
+      assert.equal(sent.status, 201, JSON.stringify(sent.body));
+      ids.push(String(sent.body.id));
+    }
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const rows = await Promise.all(ids.map((id) => h.ctx.submissions.get(id)));
+      if (rows.every((r) => r?.status === 'scored')) break;
+      assert.ok(Date.now() < deadline, `not all scored: ${rows.map((r) => r?.status).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const listed = await h.ctx.workers.list(h.ctx.config.leaseMs);
+    assert.deepEqual(listed.map((w) => w.hostname).sort(), hosts.map((x) => x.hostname));
+    const byWorker = new Set((await h.ctx.db.selectFrom('submission_attempts').select('worker_id').execute()).map((a) => a.worker_id));
+    assert.deepEqual([...byWorker].sort(), workers.map((w) => w.id).sort(), 'both hosts ran submissions');
+    assert.ok(byWorker.size === 2 && [...byWorker].every((id) => hosts.some((x) => id.startsWith(x.hostname))));
+    for (const host of hosts) assert.ok((seen.get(host.address) ?? 0) > 0, `${host.ns} connected through its veth pair`);
+
+    for (const w of workers) w.kill('SIGTERM');
+    assert.deepEqual(await Promise.all(workers.map((w) => w.exited)), [0, 0]);
+  });
+});
