@@ -10,6 +10,8 @@ command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 /usr/bin/python3 -c 'import numpy, pandas, sklearn' >/dev/null 2>&1 || missing+=(python3 python3-numpy python3-pandas python3-sklearn)
 # Debian's chromium drives the web app's browser tests (playwright-core downloads no browser).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# debootstrap builds runtimes (holdout runtime build) from Debian's packages.
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 # PostgreSQL: the second database dialect; the tests start a throwaway cluster of their own.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,6 +1,23 @@
 #!/usr/bin/env bash
 # Runs every test with node's test runner (TypeScript through tsx). Needs root for the sandbox.
+# Where PostgreSQL is installed (npm run setup installs it) and HOLDOUT_TEST_POSTGRES_URL is not
+# set, a throwaway cluster is started for the run: the database tests then run on both dialects,
+# and a second pass runs the files that start a Holdout with their servers on PostgreSQL.
+# Ends with one line "N passed, N failed" over both passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -z "${HOLDOUT_TEST_POSTGRES_URL:-}" ] && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  exec bash scripts/with-postgres.sh bash "$0" "$@"
+fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
-exec node --import tsx --test --test-reporter=spec "$@" "${files[@]}"
+status=0
+node --import tsx --test --test-reporter=spec "$@" "${files[@]}" 2>&1 | tee "$log" || status=1
+if [ -n "${HOLDOUT_TEST_POSTGRES_URL:-}" ]; then
+  bash scripts/test-on-postgres.sh "$@" 2>&1 | tee -a "$log" || status=1
+fi
+passed=$(awk '$1 == "ℹ" && $2 == "pass" { s += $3 } END { print s + 0 }' "$log")
+failed=$(awk '$1 == "ℹ" && $2 == "fail" { s += $3 } END { print s + 0 }' "$log")
+echo "$passed passed, $failed failed"
+exit "$status"

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CompetitionConfig, DataConfig, Phase } from '../domain/competition.js';
+import { predictionsFormats, type CompetitionConfig, type DataConfig, type Phase } from '../domain/competition.js';
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
 import { command, describeValue, isoDate, relativePath, runPath } from './fields.js';
@@ -136,11 +136,18 @@ export const competitionSchema = z
     limits,
     layout,
     predictions_file: relativePath('the output folder').default('submission.csv'),
+    predictions_format: z.enum(predictionsFormats).default('csv'),
     id_column: idColumn,
     data,
     scoring: scoringSchema,
     phases,
     logs,
+  })
+  .superRefine((c, ctx) => {
+    // A scoring program is handed the predictions as CSV parts; JSON lines would need converting.
+    if (c.predictions_format === 'jsonl' && c.scoring.program !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['predictions_format'], message: 'jsonl works with the built-in metrics only; a scoring program reads CSV predictions' });
+    }
   })
   .transform(
     (c): ParsedCompetition => ({
@@ -152,6 +159,7 @@ export const competitionSchema = z
       limits: c.limits,
       layout: c.layout,
       predictionsFile: c.predictions_file,
+      ...(c.predictions_format === 'csv' ? {} : { predictionsFormat: c.predictions_format }),
       idColumn: c.id_column,
       data: c.data,
       scoring: c.scoring,

@@ -128,7 +128,9 @@ const migrations: Record<string, Migration> = {
       // Expired leases are looked up on every claim: an index keeps that flat as the table grows.
       await db.schema.createIndex('submissions_lease').on('submissions').column('lease_expires_at').execute();
     },
-  },  // Numbered high so that migrations added meanwhile by other work (0003, 0004, …) sort first.
+  },
+  // Kysely runs migrations in name order and refuses one sorting before an applied one: a new
+  // migration must be named after the last (0101_…), not 0003.
   '0100_web_app': webAppMigration,
 };
 

@@ -5,6 +5,10 @@ import type { LogPolicy } from './log-visibility.js';
  * A metric by name with its direction: a built-in metric (see scoring/metrics), or with a
  * scoring program, a key of the scores file the program writes.
  */
+/** The ways a predictions file may be written. */
+export const predictionsFormats = ['csv', 'jsonl'] as const;
+export type PredictionsFormat = (typeof predictionsFormats)[number];
+
 export interface MetricSpec {
   metric: string;
   higherIsBetter: boolean;
@@ -89,6 +93,12 @@ export interface CompetitionConfig {
   layout: RunLayout;
   /** Predictions file, relative to the run's output folder. */
   predictionsFile: string;
+  /**
+   * How the predictions file is written: CSV with the submission format's header, or JSON lines
+   * (one object per row, keyed by the format's columns).
+   * @defaultValue 'csv' (also for configurations stored before it existed)
+   */
+  predictionsFormat?: PredictionsFormat;
   idColumn: string;
   data: DataConfig;
   scoring: ScoringConfig;

@@ -61,7 +61,7 @@ describe('metric registry', () => {
     const names = Object.keys(metrics).sort();
     assert.deepEqual(names, [
       'accuracy', 'average_precision', 'balanced_accuracy', 'f1_binary', 'f1_macro', 'f1_micro', 'f1_weighted',
-      'jaccard', 'log_loss', 'mae', 'mape', 'precision_macro', 'r2', 'recall_macro', 'rmse', 'roc_auc',
+      'jaccard', 'log_loss', 'mae', 'mape', 'mask_iou', 'precision_macro', 'r2', 'recall_macro', 'rmse', 'roc_auc',
     ]);
     assert.equal(metrics.rmse?.higherIsBetter, false);
     // The bundle loader accepts exactly these names, with these directions.

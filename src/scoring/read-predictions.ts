@@ -1,7 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
+import type { PredictionsFormat } from '../domain/competition.js';
 import { ColumnBuilder } from './column-builder.js';
 import { CsvSyntaxError, maxRecordBytes, readCsv } from './csv-reader.js';
 import type { CsvRow } from './csv-row.js';
+import { readJsonLines } from './json-lines-reader.js';
 import type { MetricValues } from './metrics/metric.js';
 import { parseRle } from './metrics/rle-mask.js';
 import { formatBytes } from './open-predictions.js';
@@ -16,8 +18,8 @@ export type PredictionsResult =
   | { ok: false; message: string };
 
 /**
- * Streams an opened predictions file and checks it against the submission format, keeping only the
- * columns metrics read (by format position).
+ * Streams an opened predictions file (CSV, or JSON lines keyed by the format's columns) and checks
+ * it against the submission format, keeping only the columns metrics read (by format position).
  * @remarks Memory is a few typed arrays of the format's length plus the kept text columns; nothing
  * holds the file. The first problem found ends the read, and its message names the line.
  */
@@ -27,6 +29,7 @@ export async function readPredictions(
   name: string,
   format: SubmissionFormat,
   plan: ScoringPlan,
+  predictionsFormat: PredictionsFormat = 'csv',
 ): Promise<PredictionsResult> {
   const n = format.index.size;
   const width = format.header.length;
@@ -83,7 +86,8 @@ export async function readPredictions(
 
   const utf8 = new Utf8Check();
   try {
-    await readCsv(handle, size, onRecord, { checkChunk: (chunk) => utf8.check(chunk) });
+    const options = { checkChunk: (chunk: Buffer) => utf8.check(chunk) };
+    await (predictionsFormat === 'jsonl' ? readJsonLines(handle, size, format.header, onRecord, options) : readCsv(handle, size, onRecord, options));
     utf8.finish();
   } catch (error) {
     if (error instanceof InvalidOutputError) return { ok: false, message: error.message };

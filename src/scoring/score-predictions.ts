@@ -50,7 +50,9 @@ async function score(input: ScoreInput): Promise<ScoreOutcome> {
   const opened = await openPredictions(input.predictionsPath, maxBytes, input.outputFolder ?? defaultLayout.output);
   if (!opened.ok) return { ok: false, reason: 'invalid_output', message: opened.message };
   try {
-    const predictions = await readPredictions(opened.handle, opened.size, basename(input.predictionsPath), format, plan);
+    const predictionsFormat = input.predictionsFormat ?? 'csv';
+    if (predictionsFormat !== 'csv' && scoring.program !== undefined) throw new ScoringError('a scoring program reads CSV predictions only');
+    const predictions = await readPredictions(opened.handle, opened.size, basename(input.predictionsPath), format, plan, predictionsFormat);
     if (!predictions.ok) return { ok: false, reason: 'invalid_output', message: predictions.message };
     if (scoring.program !== undefined) return await runScoringProgram(input, scoring.program, format, labels, opened);
     const part = (name: string, value: number) =>

@@ -1,4 +1,4 @@
-import type { ScoringConfig } from '../domain/competition.js';
+import type { PredictionsFormat, ScoringConfig } from '../domain/competition.js';
 import type { Executor } from '../executors/executor.js';
 import type { HostDataCache } from './host-data-cache.js';
 
@@ -11,6 +11,8 @@ export interface ScoreInput {
   labelsPath: string;
   idColumn: string;
   scoring: ScoringConfig;
+  /** How the predictions file is written (JSON lines: built-in metrics only). @defaultValue 'csv' */
+  predictionsFormat?: PredictionsFormat;
   /** Largest predictions file accepted. @defaultValue 1 GiB */
   maxBytes?: number;
   /**

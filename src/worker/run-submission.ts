@@ -15,7 +15,6 @@ import { logVisibility, withholdQuoted } from '../domain/log-visibility.js';
 import { scoringLogKey } from '../domain/scoring-log.js';
 import { describeRunFailure } from './describe-run-failure.js';
 
-export { scoringLogKey };
 
 export interface RunContext {
   blobs: BlobStore;
@@ -80,6 +79,8 @@ export async function runSubmission(
     if (failure) return { ...base, status: 'failed', ...failure };
 
     await ctx.onScoring();
+    // A scoring log is about the latest attempt only: a re-run must not show an older failure's.
+    await ctx.blobs.delete(scoringLogKey(sub.id));
     const linked = await linkedOutputFolder(run.outputDir, config.predictionsFile);
     if (linked) return { ...base, status: 'failed', reason: 'invalid_output', message: linked };
     const program = config.scoring.program;
@@ -91,6 +92,7 @@ export async function runSubmission(
       labelsPath: path.join(ctx.bundleDir, data.labels),
       idColumn: config.idColumn,
       scoring: config.scoring,
+      ...(config.predictionsFormat === undefined ? {} : { predictionsFormat: config.predictionsFormat }),
       outputFolder: config.layout.output,
       maxBytes: config.limits.outputBytes,
       ...(program

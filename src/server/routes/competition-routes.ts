@@ -104,6 +104,7 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
         limitsInWords: limitsInWords(config),
         layout: config.layout,
         predictionsFile: config.predictionsFile,
+        predictionsFormat: config.predictionsFormat ?? 'csv',
         metric: config.scoring.primary,
         extraMetrics: config.scoring.extra,
         phases: config.phases.map((p) => ({ ...p, state: p.start > now ? 'upcoming' : p.end && p.end <= now ? 'past' : 'open' })),
