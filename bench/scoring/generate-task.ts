@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { seededRandom } from '../../test/helpers/seeded-random.js';
 
 /** The files of a generated binary-classification task, and what a scorer is told about them. */
 export interface GeneratedTask {
@@ -9,18 +10,6 @@ export interface GeneratedTask {
   predictionsPath: string;
   rows: number;
   publicRows: number;
-}
-
-/** mulberry32: a small seeded generator, so every run of the benchmark scores the same files. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Appends text to a file through a large buffer (one write per ~4 MiB). */
@@ -64,7 +53,7 @@ export function generateTask(dir: string, rows: number, seed = 1): GeneratedTask
     rows,
     publicRows: 0,
   };
-  const next = random(seed);
+  const next = seededRandom(seed);
   const format = new BufferedFile(task.formatPath);
   const labels = new BufferedFile(task.labelsPath);
   const predictions = new BufferedFile(task.predictionsPath);

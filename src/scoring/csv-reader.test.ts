@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CsvError, parse } from 'csv-parse/sync';
 import { CsvSyntaxError, maxRecordBytes, readCsv } from './csv-reader.js';
+import { seededRandom } from '../../test/helpers/seeded-random.js';
 
 const root = mkdtempSync(join(tmpdir(), 'holdout-csv-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -80,18 +81,6 @@ async function assertAgrees(text: string, exactLines = true): Promise<void> {
   }
 }
 
-/** mulberry32, for a repeatable fuzz. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('readCsv', () => {
   it('reads plain, quoted and awkward CSV as csv-parse does', async () => {
     const cases = [
@@ -120,7 +109,7 @@ describe('readCsv', () => {
   });
 
   it('agrees with csv-parse on random CSV', async () => {
-    const next = random(7);
+    const next = seededRandom(7);
     const pieces = ['a', 'b1', '0.5', '', ' ', ',', ',', '"', '""', '"x,y"', '"p\nq"', '\n', '\n', 'é'];
     for (let n = 0; n < 300; n++) {
       let text = '';

@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseNumber, parseNumberBytes } from './parse-number.js';
-
-/** mulberry32, for repeatable random doubles. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../test/helpers/seeded-random.js';
 
 /** parseNumberBytes on `text` placed inside a larger buffer, as the CSV reader hands it over. */
 function fromBytes(text: string): number {
@@ -32,7 +21,7 @@ describe('parseNumberBytes', () => {
   });
 
   it('reads the shortest text of random doubles back exactly, as pandas writes them', () => {
-    const next = random(3);
+    const next = seededRandom(3);
     for (let i = 0; i < 200_000; i++) {
       const value = i % 3 === 0 ? next() : i % 3 === 1 ? (next() - 0.5) * 10 ** Math.floor(next() * 12) : next() ** 7;
       const text = String(value);

@@ -1,6 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { CgroupLayout } from './cgroups.js';
+import { isAlive } from './is-alive.js';
 import { RunCgroup } from './run-cgroup.js';
 import { Workspace } from './workspace.js';
 
@@ -30,15 +31,6 @@ export function runName(runId: string, suffix: string, pid = process.pid, pidNam
 export function runOwner(name: string): { pidNamespace: string; pid: number } | undefined {
   const m = /-w(\d+)\.([0-9a-z]+)-[0-9a-f]+$/.exec(name);
   return m?.[1] && m[2] ? { pidNamespace: m[1], pid: parseInt(m[2], 36) } : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Where a host keeps its runs, as `sweepStaleRuns` needs it. */

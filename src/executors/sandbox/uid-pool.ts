@@ -1,20 +1,12 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isAlive } from './is-alive.js';
 
 /**
  * Uids taken by any pool in this process, so that two executors with overlapping ranges never
  * give the same uid to two live runs.
  */
 const taken = new Set<number>();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Hands out one host uid per live run from a reserved range, so runs cannot signal, ptrace or
