@@ -84,8 +84,25 @@ export class HostSubmissionsRepo {
   }
 
   /**
+   * Queues finished submissions to be scored again from the predictions their run wrote (scores
+   * and reason cleared; time, exit code and log kept). The quota slot is kept.
+   */
+  async requeueForRescore(competitionId: string, ids?: readonly string[]): Promise<number> {
+    let q = this.db
+      .updateTable('submissions')
+      .set({
+        status: 'queued', rescore: 1, reason: null, message: null, finished_at: null, public_scores: null, private_scores: null,
+        public_primary: null, private_primary: null, attempts: 0, lease_owner: null, lease_expires_at: null,
+      })
+      .where('competition_id', '=', competitionId)
+      .where('status', 'in', ['scored', 'failed']);
+    q = ids ? q.where('id', 'in', [...ids]) : q.where('kind', '=', 'full');
+    return Number((await q.executeTakeFirst()).numUpdatedRows);
+  }
+
+  /**
    * Puts finished submissions back in the queue as new (results cleared, attempts reset): a
-   * re-run, which also re-scores since predictions are not kept. The quota slot is kept.
+   * re-run. The quota slot is kept.
    */
   async requeue(competitionId: string, ids?: readonly string[]): Promise<number> {
     let q = this.db
@@ -93,7 +110,7 @@ export class HostSubmissionsRepo {
       .set({
         status: 'queued', reason: null, message: null, started_at: null, finished_at: null, run_ms: null, exit_code: null,
         public_scores: null, private_scores: null, public_primary: null, private_primary: null, log_key: null, log_bytes: null,
-        log_truncated: 0, attempts: 0, lease_owner: null, lease_expires_at: null,
+        log_truncated: 0, attempts: 0, lease_owner: null, lease_expires_at: null, rescore: 0,
       })
       .where('competition_id', '=', competitionId)
       .where('status', 'in', [...finalStatuses]);

@@ -132,6 +132,12 @@ const migrations: Record<string, Migration> = {
   // Kysely runs migrations in name order and refuses one sorting before an applied one: a new
   // migration must be named after the last (0101_…), not 0003.
   '0100_web_app': webAppMigration,
+  '0101_rescore': {
+    async up(db: Kysely<unknown>) {
+      // Set by a host's re-score: the worker scores the kept predictions instead of running again.
+      await db.schema.alterTable('submissions').addColumn('rescore', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -83,6 +83,8 @@ export interface SubmissionsTable {
   quota_owner: string | null;
   /** 1 when chosen by its participant (or team) for the final ranking. */
   selected: Generated<number>;
+  /** 1 while a host's re-score is queued: score the kept predictions, do not run again. */
+  rescore: Generated<number>;
 }
 
 export interface TeamsTable {

@@ -213,6 +213,7 @@ export class SubmissionsRepo {
       log_key: result.logKey ?? null,
       log_bytes: result.logBytes ?? null,
       log_truncated: result.logTruncated ? 1 : 0,
+      rescore: 0,
       lease_owner: null,
       lease_expires_at: null,
       // A failure of ours must not cost the participant a submission: free the quota slot.

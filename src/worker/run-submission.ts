@@ -1,7 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extractZip } from '../archive/safe-unzip.js';
 import type { StoredCompetition } from '../db/competitions-repo.js';
@@ -9,11 +8,11 @@ import type { SubmissionRow } from '../db/schema.js';
 import type { SubmissionResult } from '../db/submissions-repo.js';
 import type { Executor, RunResult } from '../executors/executor.js';
 import { linkedOutputFolder } from '../executors/output-path.js';
-import { scorePredictions } from '../scoring/score-predictions.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { logVisibility, withholdQuoted } from '../domain/log-visibility.js';
-import { scoringLogKey } from '../domain/scoring-log.js';
+import { logVisibility } from '../domain/log-visibility.js';
 import { describeRunFailure } from './describe-run-failure.js';
+import { keepPredictions } from './kept-predictions.js';
+import { runData, scoreOutputs } from './score-outputs.js';
 
 
 export interface RunContext {
@@ -41,10 +40,7 @@ export async function runSubmission(
   ctx: RunContext,
 ): Promise<SubmissionResult | 'cancelled'> {
   const config = competition.config;
-  const smoke = sub.kind === 'smoke' && config.data.smoke;
-  const data = smoke
-    ? { features: smoke.features, labels: smoke.labels, format: smoke.submissionFormat }
-    : { features: config.data.testFeatures, labels: config.data.labels, format: config.data.submissionFormat };
+  const data = runData(config, sub.kind);
 
   const zipFile = path.join(ctx.workDir, 'submission.zip');
   const codeDir = path.join(ctx.workDir, 'code');
@@ -62,7 +58,7 @@ export async function runSubmission(
     dataDir: path.join(ctx.bundleDir, data.features),
     layout: config.layout,
     limits: config.limits,
-    env: { HOLDOUT_DATA: config.layout.data, HOLDOUT_OUTPUT: config.layout.output, HOLDOUT_SMOKE: smoke ? '1' : '0' },
+    env: { HOLDOUT_DATA: config.layout.data, HOLDOUT_OUTPUT: config.layout.output, HOLDOUT_SMOKE: data.smoke ? '1' : '0' },
     logPath,
     signal: ctx.signal,
     ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
@@ -79,69 +75,15 @@ export async function runSubmission(
     if (failure) return { ...base, status: 'failed', ...failure };
 
     await ctx.onScoring();
-    // A scoring log is about the latest attempt only: a re-run must not show an older failure's.
-    await ctx.blobs.delete(scoringLogKey(sub.id));
     const linked = await linkedOutputFolder(run.outputDir, config.predictionsFile);
     if (linked) return { ...base, status: 'failed', reason: 'invalid_output', message: linked };
-    const program = config.scoring.program;
-    const scoringDir = path.join(ctx.workDir, 'scoring');
-    if (program) await mkdir(scoringDir);
-    const outcome = await scorePredictions({
-      predictionsPath: path.join(run.outputDir, config.predictionsFile),
-      submissionFormatPath: path.join(ctx.bundleDir, data.format),
-      labelsPath: path.join(ctx.bundleDir, data.labels),
-      idColumn: config.idColumn,
-      scoring: config.scoring,
-      ...(config.predictionsFormat === undefined ? {} : { predictionsFormat: config.predictionsFormat }),
-      outputFolder: config.layout.output,
-      maxBytes: config.limits.outputBytes,
-      ...(program
-        ? {
-            program: {
-              executor: ctx.executor,
-              bundleDir: ctx.bundleDir,
-              workDir: scoringDir,
-              runId: `${sub.id}-${sub.attempts}`,
-              runtime: config.runtime,
-              ...(config.runtimeDigest === undefined ? {} : { runtimeDigest: config.runtimeDigest }),
-              signal: ctx.signal,
-            },
-          }
-        : {}),
-    });
-    if (program && ctx.signal.aborted) return 'cancelled';
-    if (!outcome.ok) {
-      // The scoring program's log may print anything it read, labels included: it is kept for the
-      // host under its own key and never goes into the participant's message.
-      if (outcome.hostLog !== undefined) await ctx.blobs.put(scoringLogKey(sub.id), Readable.from([outcome.hostLog]));
-      const message = showsLog ? outcome.message : withholdQuoted(outcome.message, await formatColumns(path.join(ctx.bundleDir, data.format)));
-      return { ...base, status: 'failed', reason: outcome.reason, message };
-    }
-    const primary = config.scoring.primary.metric;
-    return {
-      ...base,
-      status: 'scored',
-      publicScores: outcome.public,
-      privateScores: outcome.private,
-      publicPrimary: outcome.public[primary] ?? null,
-      privatePrimary: outcome.private[primary] ?? null,
-    };
+    const predictions = path.join(run.outputDir, config.predictionsFile);
+    // Kept so that a host can re-score (after fixing the labels) without running the code again.
+    await keepPredictions(ctx.blobs, sub.id, predictions, config.limits.outputBytes);
+    const scored = await scoreOutputs(sub, config, data, predictions, { ...ctx, showsLog });
+    return scored === 'cancelled' ? scored : { ...base, ...scored };
   } finally {
     await run.dispose();
-  }
-}
-
-/** The submission format's column names and header line: public, so messages may quote them. */
-async function formatColumns(file: string): Promise<Set<string>> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const header = buf.subarray(0, bytesRead).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
-    // Non-finite spellings carry no data, and naming them helps.
-    return new Set([header, ...header.split(','), 'NaN', 'nan', 'inf', '-inf', 'Infinity', '-Infinity']);
-  } finally {
-    await fh.close();
   }
 }
 

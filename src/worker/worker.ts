@@ -12,7 +12,8 @@ import type { Executor } from '../executors/executor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { BundleCache } from './bundle-cache.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
-import { runSubmission } from './run-submission.js';
+import { rescoreSubmission } from './rescore-submission.js';
+import { type RunContext, runSubmission } from './run-submission.js';
 import { WorkerRegistration } from './worker-registration.js';
 import { hostOffer, WorkerResources, type WorkerOffer } from './worker-resources.js';
 
@@ -231,7 +232,7 @@ export class Worker extends EventEmitter {
     try {
       if (competition instanceof Error) throw competition;
       await mkdir(workDir, { recursive: true });
-      const result = await runSubmission(row, competition, {
+      const runContext: RunContext = {
         blobs: this.deps.blobs,
         executor: this.deps.executor,
         bundleDir: await this.deps.bundles.get(competition.bundleKey, competition.bundleDigest),
@@ -243,7 +244,10 @@ export class Worker extends EventEmitter {
           this.emit('status', row.id);
         },
         onLog: (chunk) => this.emit('log', row.id, chunk),
-      });
+      };
+      // A host's re-score uses the kept predictions; without them, the submission runs again.
+      const rescored = row.rescore === 1 ? await rescoreSubmission(row, competition, runContext) : undefined;
+      const result = rescored ?? (await runSubmission(row, competition, runContext));
       if (result !== 'cancelled') {
         const recorded = await submissions.finish(row.id, this.id, result);
         log.info({ status: result.status, reason: result.reason, recorded }, 'submission finished');

@@ -35,7 +35,7 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
 
   apiRoute(app, {
     method: 'POST', url: '/submissions/:id/rerun', tag: 'hosting', access: 'host', summary: 'Run a finished submission again (which also re-scores it)',
-    description: 'Predictions are not kept after scoring, so re-scoring means running again. The quota slot is kept.',
+    description: 'The code runs again from the start (new log, new time). The quota slot is kept.',
     params: idParams,
     handler: async (req, _reply, { params }) => {
       const { s, c } = await hostedSubmission(req, params.id);
@@ -64,12 +64,37 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
   });
 
   apiRoute(app, {
-    method: 'POST', url: '/competitions/:slug/rerun', tag: 'hosting', access: 'host', summary: 'Run every finished full submission again (e.g. after fixing the labels)',
+    method: 'POST', url: '/competitions/:slug/rerun', tag: 'hosting', access: 'host', summary: 'Run every finished full submission again (e.g. after changing the test features)',
     params: slugParams,
     handler: async (req, _reply, { params }) => {
       const c = await competitionOr404(deps, params.slug);
       await requireHost(deps, req, c);
       const requeued = await deps.hostSubmissions.requeue(c.id);
+      deps.worker?.wake();
+      return { requeued };
+    },
+  });
+
+  apiRoute(app, {
+    method: 'POST', url: '/submissions/:id/rescore', tag: 'hosting', access: 'host', summary: 'Score a finished submission again from the predictions its run wrote',
+    description: 'For a fixed labels file or scorer: the code does not run again; its time, exit code and log are kept. A submission whose predictions were not kept runs again.',
+    params: idParams,
+    handler: async (req, _reply, { params }) => {
+      const { s, c } = await hostedSubmission(req, params.id);
+      if (s.status !== 'scored' && s.status !== 'failed') throw new HttpError(409, `submission ${s.id} is ${s.status}; only a scored or failed submission can be re-scored`);
+      await deps.hostSubmissions.requeueForRescore(c.id, [s.id]);
+      deps.worker?.wake();
+      return { requeued: 1 };
+    },
+  });
+
+  apiRoute(app, {
+    method: 'POST', url: '/competitions/:slug/rescore', tag: 'hosting', access: 'host', summary: 'Score every finished full submission again (e.g. after fixing the labels)',
+    params: slugParams,
+    handler: async (req, _reply, { params }) => {
+      const c = await competitionOr404(deps, params.slug);
+      await requireHost(deps, req, c);
+      const requeued = await deps.hostSubmissions.requeueForRescore(c.id);
       deps.worker?.wake();
       return { requeued };
     },

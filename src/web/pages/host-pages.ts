@@ -55,7 +55,10 @@ export const hostPage: PageFn = async ({ params }) => {
       h('td', null, h('a', { href: `/s/${s.id}` }, fmtDate(s.createdAt))), h('td', null, s.username ?? ''), h('td', null, s.team ?? ''), h('td', null, s.kind), h('td', null, s.status), h('td', null, s.reason ?? ''),
       h('td', null, fmtMs(s.runMs)), h('td', null, fmtScore(s.publicScore)), h('td', null, fmtScore(s.privateScore)),
       h('td', null, ['scored', 'failed', 'cancelled'].includes(s.status)
-        ? h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/submissions/${s.id}/rerun`)) }, 'Re-run')
+        ? [
+            h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/submissions/${s.id}/rerun`)) }, 'Re-run'),
+            ...(s.status === 'cancelled' ? [] : [' ', h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/submissions/${s.id}/rescore`)) }, 'Re-score')]),
+          ]
         : h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/submissions/${s.id}/cancel`)) }, 'Cancel'))))));
   return {
     title: `Host · ${c.title}`,
@@ -68,7 +71,10 @@ export const hostPage: PageFn = async ({ params }) => {
         h('li', null, h('a', { href: `/api/competitions/${slug}/leaderboard.csv?part=private`, download: `${c.slug}-private-leaderboard.csv` }, 'Private leaderboard (CSV)')),
         h('li', null, h('a', { href: `/api/competitions/${slug}/scores.csv`, download: `${c.slug}-scores.csv` }, 'All scores (CSV)'))),
       h('h2', null, `Submissions (${subs.length})`),
-      h('p', null, h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/competitions/${slug}/rerun`)) }, 'Re-run and re-score all full runs'), ' ', h('a', { href: '/queue' }, 'See the queue')),
+      h('p', null,
+        h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/competitions/${slug}/rescore`)) }, 'Re-score all full runs'), ' ',
+        h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/competitions/${slug}/rerun`)) }, 'Re-run all full runs'), ' ',
+        h('a', { href: '/queue' }, 'See the queue')),
       h('div', { class: 'scroll' }, table),
       h('h2', null, 'Disqualifications'),
       dqs.length ? h('ul', null, dqs.map((d) => h('li', null, `${d.username}: ${d.reason} `, h('button', { type: 'button', class: 'secondary', onclick: () => act(api('DELETE', `/competitions/${slug}/disqualifications/${encodeURIComponent(d.username)}`)) }, `Reinstate ${d.username}`)))) : h('p', null, 'None.'),

@@ -1,0 +1,31 @@
+import path from 'node:path';
+import type { StoredCompetition } from '../db/competitions-repo.js';
+import type { SubmissionRow } from '../db/schema.js';
+import type { SubmissionResult } from '../db/submissions-repo.js';
+import { logVisibility } from '../domain/log-visibility.js';
+import { fetchKeptPredictions } from './kept-predictions.js';
+import type { RunContext } from './run-submission.js';
+import { runData, scoreOutputs } from './score-outputs.js';
+
+/**
+ * Scores a submission again from the predictions its last run wrote (a host asked for it, e.g.
+ * after fixing the labels), keeping that run's time, exit code and log. Undefined when no
+ * predictions were kept: the caller then runs the submission again.
+ */
+export async function rescoreSubmission(sub: SubmissionRow, competition: Pick<StoredCompetition, 'config'>, ctx: RunContext): Promise<SubmissionResult | 'cancelled' | undefined> {
+  const config = competition.config;
+  const file = path.join(ctx.workDir, 'output', config.predictionsFile);
+  if (!(await fetchKeptPredictions(ctx.blobs, sub.id, file))) return undefined;
+  await ctx.onScoring();
+  const showsLog = logVisibility(config.logs, sub.kind) !== 'reason-only';
+  const scored = await scoreOutputs(sub, config, runData(config, sub.kind), file, { ...ctx, showsLog });
+  if (scored === 'cancelled') return scored;
+  return {
+    runMs: sub.run_ms,
+    exitCode: sub.exit_code,
+    logKey: sub.log_key,
+    logBytes: sub.log_bytes === null ? null : Number(sub.log_bytes),
+    logTruncated: sub.log_truncated === 1,
+    ...scored,
+  };
+}
