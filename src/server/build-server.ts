@@ -12,6 +12,7 @@ import { competitionRoutes } from './routes/competition-routes.js';
 import { hostRoutes } from './routes/host-routes.js';
 import { leaderboardRoutes } from './routes/leaderboard-routes.js';
 import { openApiRoutes } from './routes/openapi-routes.js';
+import { metricsRoutes } from './routes/metrics-routes.js';
 import { submissionEvents } from './routes/submission-events.js';
 import { submissionRoutes } from './routes/submission-routes.js';
 import { teamRoutes } from './routes/team-routes.js';
@@ -87,6 +88,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     await app.register(plugin(deps), { prefix: '/api' });
   }
   await app.register(openApiRoutes(), { prefix: '/api' });
+  await app.register(metricsRoutes(deps));
   await serveWebApp(app, opts.webRoot);
   return app;
 }
