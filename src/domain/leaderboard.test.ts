@@ -21,3 +21,10 @@ it('ranks lower-is-better metrics ascending and ignores non-finite scores', () =
   const rows = rankLeaderboard([entry('a', 2, '1'), entry('b', 1, '1'), entry('c', Number.NaN, '1')], false);
   assert.deepEqual(rows.map((r) => r.userId), ['b', 'a']);
 });
+
+it('orders entries tied on score and time by submission id, whatever order they arrive in', () => {
+  const a = { ...entry('a', 0.5, 't'), submissionId: 'id-1' };
+  const b = { ...entry('b', 0.5, 't'), submissionId: 'id-2' };
+  assert.deepEqual(rankLeaderboard([a, b], true).map((r) => r.userId), ['a', 'b']);
+  assert.deepEqual(rankLeaderboard([b, a], true).map((r) => r.userId), ['a', 'b']);
+});

@@ -28,8 +28,12 @@ export interface LeaderboardRow {
  * so copying a leader's result never overtakes them.
  */
 export function rankLeaderboard(entries: readonly ScoredEntry[], higherIsBetter: boolean): LeaderboardRow[] {
+  // Two uploads in the same millisecond tie on both: the submission id settles it, so the order
+  // never depends on the order rows came out of the database.
   const better = (a: ScoredEntry, b: ScoredEntry): boolean =>
-    a.score !== b.score ? (higherIsBetter ? a.score > b.score : a.score < b.score) : a.createdAt < b.createdAt;
+    a.score !== b.score
+      ? higherIsBetter ? a.score > b.score : a.score < b.score
+      : a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : a.submissionId < b.submissionId;
   const best = new Map<string, { entry: ScoredEntry; count: number }>();
   for (const e of entries) {
     if (!Number.isFinite(e.score)) continue;
