@@ -78,11 +78,6 @@ export class HostSubmissionsRepo {
       .execute();
   }
 
-  /** Workers that sent a heartbeat since `since` (ISO). */
-  workersSeenSince(since: string) {
-    return this.db.selectFrom('workers').select(['id', 'hostname', 'started_at', 'seen_at', 'capacity']).where('seen_at', '>=', since).orderBy('started_at').execute();
-  }
-
   /**
    * Queues finished submissions to be scored again from the predictions their run wrote (scores
    * and reason cleared; time, exit code and log kept). The quota slot is kept.

@@ -16,13 +16,7 @@ export interface WorkerAdvert {
 }
 
 /** A registered worker as the queue page shows it. */
-export interface WorkerState {
-  id: string;
-  hostname: string;
-  capacity: number;
-  cpus: number;
-  memoryBytes: number;
-  gpus: number;
+export interface WorkerState extends Omit<WorkerAdvert, 'executors' | 'runtimes'> {
   executors: string[];
   runtimes: string[] | null;
   running: number;

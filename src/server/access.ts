@@ -18,6 +18,19 @@ export function requireAdmin(req: FastifyRequest): RequestUser {
   return user;
 }
 
+/** The competition named in the URL, or a 404 that names it. */
+export async function competitionOr404(deps: Pick<ServerDeps, 'competitions'>, slug: string): Promise<StoredCompetition> {
+  const c = await deps.competitions.bySlug(slug);
+  if (!c) throw notFound(`competition "${slug}"`);
+  return c;
+}
+
+/** The competition named in the URL, for one of its hosts (or an admin) only. */
+export async function hostedCompetition(deps: ServerDeps, req: FastifyRequest, slug: string): Promise<{ c: StoredCompetition; host: RequestUser }> {
+  const c = await competitionOr404(deps, slug);
+  return { c, host: await requireHost(deps, req, c) };
+}
+
 /** True for an admin or a host of this competition. */
 export async function isHostOf(deps: ServerDeps, user: UserRow | null, c: StoredCompetition): Promise<boolean> {
   if (!user) return false;

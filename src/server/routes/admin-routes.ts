@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { requireAdmin, requireHost } from '../access.js';
+import { competitionOr404, hostedCompetition, requireAdmin } from '../access.js';
 import { apiRoute } from '../api-route.js';
 import { HttpError, notFound } from '../http-error.js';
 import type { ServerDeps } from '../server-deps.js';
-import { competitionOr404, slugParams } from './competition-routes.js';
+import { slugParams } from './competition-routes.js';
 
 export const adminRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) => {
   apiRoute(app, {
@@ -35,8 +35,7 @@ export const adminRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app)
     method: 'GET', url: '/competitions/:slug/hosts', tag: 'admin', access: 'host', summary: 'Who hosts a competition',
     params: slugParams,
     handler: async (req, _reply, { params }) => {
-      const c = await competitionOr404(deps, params.slug);
-      await requireHost(deps, req, c);
+      const { c } = await hostedCompetition(deps, req, params.slug);
       return deps.roles.hosts(c.id);
     },
   });

@@ -9,7 +9,7 @@ import { BundleError } from '../../bundle/bundle-error.js';
 import { loadBundle } from '../../bundle/load-bundle.js';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
 import { currentPhase, quotaDay } from '../../domain/phases.js';
-import { isHostOf, requireUser } from '../access.js';
+import { competitionOr404, isHostOf, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
 import { competitionRules, DEFAULT_FINAL_SELECTIONS, limitsInWords } from '../competition-rules.js';
 import { HttpError, notFound } from '../http-error.js';
@@ -17,12 +17,6 @@ import { receiveUpload } from '../receive-upload.js';
 import type { ServerDeps } from '../server-deps.js';
 
 export const slugParams = z.object({ slug: z.string() });
-
-export async function competitionOr404(deps: Pick<ServerDeps, 'competitions'>, slug: string): Promise<StoredCompetition> {
-  const c = await deps.competitions.bySlug(slug);
-  if (!c) throw notFound(`competition "${slug}"`);
-  return c;
-}
 
 /**
  * Public files of a competition: the bundle files under one of `data.public`, and the smoke

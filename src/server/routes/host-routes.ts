@@ -1,13 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { isFinal } from '../../domain/submission.js';
 import { scoringLogKey } from '../../domain/scoring-log.js';
-import { isHostOf, requireHost, requireUser } from '../access.js';
+import { hostedCompetition, isHostOf, requireHost, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
 import { csvLines } from '../csv.js';
 import { HttpError, notFound } from '../http-error.js';
 import type { ServerDeps } from '../server-deps.js';
-import { competitionOr404, slugParams } from './competition-routes.js';
+import { slugParams } from './competition-routes.js';
 import { submissionView } from './submission-routes.js';
 
 const idParams = z.object({ id: z.string() });
@@ -26,25 +25,55 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
     method: 'GET', url: '/competitions/:slug/host/submissions', tag: 'hosting', access: 'host', summary: 'Every submission of the competition, with who made it and all scores',
     params: slugParams,
     handler: async (req, _reply, { params }) => {
-      const c = await competitionOr404(deps, params.slug);
-      await requireHost(deps, req, c);
+      const { c } = await hostedCompetition(deps, req, params.slug);
       const rows = await deps.hostSubmissions.forCompetition(c.id);
       return rows.map((s) => ({ ...submissionView(s, { showPrivate: true }), userId: s.user_id, team: s.team_name, workerId: s.lease_owner }));
     },
   });
 
-  apiRoute(app, {
-    method: 'POST', url: '/submissions/:id/rerun', tag: 'hosting', access: 'host', summary: 'Run a finished submission again (which also re-scores it)',
-    description: 'The code runs again from the start (new log, new time). The quota slot is kept.',
-    params: idParams,
-    handler: async (req, _reply, { params }) => {
-      const { s, c } = await hostedSubmission(req, params.id);
-      if (!isFinal(s.status)) throw new HttpError(409, `submission ${s.id} is ${s.status}; cancel it first or wait for it to finish`);
-      await deps.hostSubmissions.requeue(c.id, [s.id]);
-      deps.worker?.wake();
-      return { requeued: 1 };
+  /*
+   * Doing a finished submission again: a re-run runs the code from the start (new log, new time);
+   * a re-score scores the predictions its run wrote against the current labels or scorer (the
+   * code does not run; its time, exit code and log are kept; without kept predictions it runs).
+   * Both keep the quota slot. The repository picks which submissions qualify.
+   */
+  const again = [
+    {
+      verb: 'rerun', done: 're-run', qualifies: 'finished',
+      requeue: (competitionId: string, ids?: string[]) => deps.hostSubmissions.requeue(competitionId, ids),
+      one: 'Run a finished submission again (which also re-scores it)',
+      all: 'Run every finished full submission again (e.g. after changing the test features)',
     },
-  });
+    {
+      verb: 'rescore', done: 're-scored', qualifies: 'scored or failed',
+      requeue: (competitionId: string, ids?: string[]) => deps.hostSubmissions.requeueForRescore(competitionId, ids),
+      one: 'Score a finished submission again from the predictions its run wrote',
+      all: 'Score every finished full submission again (e.g. after fixing the labels)',
+    },
+  ] as const;
+  for (const a of again) {
+    apiRoute(app, {
+      method: 'POST', url: `/submissions/:id/${a.verb}`, tag: 'hosting', access: 'host', summary: a.one,
+      params: idParams,
+      handler: async (req, _reply, { params }) => {
+        const { s, c } = await hostedSubmission(req, params.id);
+        const requeued = await a.requeue(c.id, [s.id]);
+        if (requeued === 0) throw new HttpError(409, `submission ${s.id} is ${s.status}; only a ${a.qualifies} submission can be ${a.done}`);
+        deps.worker?.wake();
+        return { requeued };
+      },
+    });
+    apiRoute(app, {
+      method: 'POST', url: `/competitions/:slug/${a.verb}`, tag: 'hosting', access: 'host', summary: a.all,
+      params: slugParams,
+      handler: async (req, _reply, { params }) => {
+        const { c } = await hostedCompetition(deps, req, params.slug);
+        const requeued = await a.requeue(c.id);
+        deps.worker?.wake();
+        return { requeued };
+      },
+    });
+  }
 
   apiRoute(app, {
     method: 'GET', url: '/submissions/:id/scoring-log', tag: 'hosting', access: 'host', summary: "The end of a failed scoring program's log",
@@ -64,43 +93,6 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
   });
 
   apiRoute(app, {
-    method: 'POST', url: '/competitions/:slug/rerun', tag: 'hosting', access: 'host', summary: 'Run every finished full submission again (e.g. after changing the test features)',
-    params: slugParams,
-    handler: async (req, _reply, { params }) => {
-      const c = await competitionOr404(deps, params.slug);
-      await requireHost(deps, req, c);
-      const requeued = await deps.hostSubmissions.requeue(c.id);
-      deps.worker?.wake();
-      return { requeued };
-    },
-  });
-
-  apiRoute(app, {
-    method: 'POST', url: '/submissions/:id/rescore', tag: 'hosting', access: 'host', summary: 'Score a finished submission again from the predictions its run wrote',
-    description: 'For a fixed labels file or scorer: the code does not run again; its time, exit code and log are kept. A submission whose predictions were not kept runs again.',
-    params: idParams,
-    handler: async (req, _reply, { params }) => {
-      const { s, c } = await hostedSubmission(req, params.id);
-      if (s.status !== 'scored' && s.status !== 'failed') throw new HttpError(409, `submission ${s.id} is ${s.status}; only a scored or failed submission can be re-scored`);
-      await deps.hostSubmissions.requeueForRescore(c.id, [s.id]);
-      deps.worker?.wake();
-      return { requeued: 1 };
-    },
-  });
-
-  apiRoute(app, {
-    method: 'POST', url: '/competitions/:slug/rescore', tag: 'hosting', access: 'host', summary: 'Score every finished full submission again (e.g. after fixing the labels)',
-    params: slugParams,
-    handler: async (req, _reply, { params }) => {
-      const c = await competitionOr404(deps, params.slug);
-      await requireHost(deps, req, c);
-      const requeued = await deps.hostSubmissions.requeueForRescore(c.id);
-      deps.worker?.wake();
-      return { requeued };
-    },
-  });
-
-  apiRoute(app, {
     method: 'POST', url: '/submissions/:id/cancel', tag: 'hosting', access: 'host', summary: 'Cancel a queued or running submission (its quota slot is freed)',
     params: idParams,
     handler: async (req, _reply, { params }) => {
@@ -116,8 +108,7 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
     method: 'GET', url: '/competitions/:slug/disqualifications', tag: 'hosting', access: 'host', summary: 'Disqualified participants',
     params: slugParams,
     handler: async (req, _reply, { params }) => {
-      const c = await competitionOr404(deps, params.slug);
-      await requireHost(deps, req, c);
+      const { c } = await hostedCompetition(deps, req, params.slug);
       return deps.roles.disqualified(c.id);
     },
   });
@@ -127,8 +118,7 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
     summary: 'Disqualify a participant: off the leaderboards (with their team), no more submissions',
     params: slugParams, body: z.object({ username: z.string(), reason: z.string().trim().min(3).max(500) }),
     handler: async (req, reply, { params, body }) => {
-      const c = await competitionOr404(deps, params.slug);
-      const host = await requireHost(deps, req, c);
+      const { c, host } = await hostedCompetition(deps, req, params.slug);
       const user = await deps.users.byName(body.username);
       if (!user) throw notFound(`user "${body.username}"`);
       await deps.roles.disqualify(c.id, user.id, body.reason, host.id);
@@ -141,8 +131,7 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
     params: z.object({ slug: z.string(), username: z.string() }),
     responses: { 204: { description: 'Lifted' } },
     handler: async (req, reply, { params }) => {
-      const c = await competitionOr404(deps, params.slug);
-      await requireHost(deps, req, c);
+      const { c } = await hostedCompetition(deps, req, params.slug);
       const user = await deps.users.byName(params.username);
       if (!user || !(await deps.roles.reinstate(c.id, user.id))) throw notFound(`disqualification of "${params.username}"`);
       return reply.status(204).send();
@@ -157,13 +146,12 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
       const hosted = user.role === 'admin' ? undefined : new Set((await deps.roles.hostedBy()).get(user.id) ?? []);
       if (hosted && hosted.size === 0) throw new HttpError(403, 'only hosts and admins see the queue');
       const active = (await deps.hostSubmissions.active()).filter((r) => !hosted || hosted.has(r.slug));
-      const since = new Date(Date.now() - 2 * deps.config.leaseMs).toISOString();
-      const workers = await deps.hostSubmissions.workersSeenSince(since);
-      const local = deps.worker && !workers.some((w) => w.id === deps.worker?.id) ? [{ id: deps.worker.id, hostname: 'this server', started_at: null, seen_at: new Date().toISOString(), capacity: deps.config.workers }] : [];
+      // Every worker registers, the in-process one too: a silent one past a lease is lost, not listed.
+      const workers = (await deps.workers.list(deps.config.leaseMs)).filter((w) => w.alive);
       return {
         queued: active.filter((r) => r.status === 'queued').map((r) => ({ id: r.id, competition: r.slug, username: r.username, kind: r.kind, since: r.created_at })),
         running: active.filter((r) => r.status !== 'queued').map((r) => ({ id: r.id, competition: r.slug, username: r.username, kind: r.kind, status: r.status, worker: r.lease_owner, since: r.started_at, attempt: r.attempts })),
-        workers: [...local, ...workers].map((w) => ({ id: w.id, hostname: w.hostname, startedAt: w.started_at, seenAt: w.seen_at, capacity: w.capacity })),
+        workers: workers.map((w) => ({ id: w.id, hostname: w.hostname, startedAt: w.startedAt, seenAt: w.seenAt, capacity: w.capacity, running: w.running, draining: w.draining })),
       };
     },
   });
@@ -173,8 +161,7 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
     params: slugParams,
     responses: { 200: { description: 'CSV', contentType: 'text/csv' } },
     handler: async (req, reply, { params }) => {
-      const c = await competitionOr404(deps, params.slug);
-      await requireHost(deps, req, c);
+      const { c } = await hostedCompetition(deps, req, params.slug);
       const metrics = [c.config.scoring.primary.metric, ...c.config.scoring.extra.map((m) => m.metric)];
       const rows = await deps.hostSubmissions.forCompetition(c.id);
       const parse = (j: string | null) => (j ? (JSON.parse(j) as Record<string, number>) : {});

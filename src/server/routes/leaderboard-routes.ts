@@ -4,13 +4,13 @@ import type { StoredCompetition } from '../../db/competitions-repo.js';
 import type { AttributedSubmission } from '../../db/host-submissions-repo.js';
 import { rankLeaderboard } from '../../domain/leaderboard.js';
 import { bestScoreHistory, finalCandidates } from '../../domain/score-history.js';
-import { isHostOf, requireHost } from '../access.js';
+import { competitionOr404, hostedCompetition, isHostOf } from '../access.js';
 import { apiRoute } from '../api-route.js';
 import { DEFAULT_FINAL_SELECTIONS } from '../competition-rules.js';
 import { csvLines } from '../csv.js';
 import { HttpError } from '../http-error.js';
 import type { ServerDeps } from '../server-deps.js';
-import { competitionOr404, slugParams } from './competition-routes.js';
+import { slugParams } from './competition-routes.js';
 
 const partQuery = z.object({
   part: z.enum(['public', 'private']).default('public').describe('private: once revealed, or for hosts'),
@@ -106,8 +106,7 @@ export const leaderboardRoutes = (deps: ServerDeps): FastifyPluginAsync => async
     params: slugParams, body: z.object({ revealed: z.boolean().default(true) }),
     responses: { 200: { description: 'Done', schema: z.object({ slug: z.string(), privateRevealed: z.boolean() }) } },
     handler: async (req, _reply, { params, body }) => {
-      const c = await competitionOr404(deps, params.slug);
-      await requireHost(deps, req, c);
+      const { c } = await hostedCompetition(deps, req, params.slug);
       await deps.competitions.setPrivateRevealed(c.id, body.revealed);
       return { slug: c.slug, privateRevealed: body.revealed };
     },

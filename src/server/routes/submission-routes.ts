@@ -11,14 +11,14 @@ import type { SubmissionRow } from '../../db/schema.js';
 import { currentPhase, quotaDay } from '../../domain/phases.js';
 import { logTail, logVisibility } from '../../domain/log-visibility.js';
 import { reasonAdvice } from '../../domain/submission.js';
-import { isHostOf, requireUser, visibleSubmission } from '../access.js';
+import { competitionOr404, isHostOf, requireUser, visibleSubmission } from '../access.js';
 import { entryFile } from '../../domain/entry-file.js';
 import { apiRoute } from '../api-route.js';
 import { DEFAULT_FINAL_SELECTIONS } from '../competition-rules.js';
 import { HttpError } from '../http-error.js';
 import { receiveUpload } from '../receive-upload.js';
 import type { ServerDeps } from '../server-deps.js';
-import { competitionOr404, slugParams } from './competition-routes.js';
+import { slugParams } from './competition-routes.js';
 
 const parseScores = (json: string | null) => (json ? (JSON.parse(json) as Record<string, number>) : null);
 

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
 import { TeamConflictError } from '../../db/teams-repo.js';
 import { quotaDay } from '../../domain/phases.js';
-import { requireUser } from '../access.js';
+import { competitionOr404, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
 import { HttpError, notFound } from '../http-error.js';
 import type { ServerDeps } from '../server-deps.js';
-import { competitionOr404, slugParams } from './competition-routes.js';
+import { slugParams } from './competition-routes.js';
 
 /**
  * A team shares one quota and one leaderboard entry, so changing teams mid-day would let a
