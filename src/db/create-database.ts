@@ -25,7 +25,7 @@ export async function createDatabase(url: string): Promise<OpenDatabase> {
   const dialect = dialectFor(url);
   const db = await dialect.open(url);
   try {
-    await migrateToLatest(db as Kysely<unknown>);
+    await dialect.serializeMigrations(db, () => migrateToLatest(db as Kysely<unknown>));
   } catch (err) {
     await db.destroy();
     // A refused connection first shows up here: name the database it was about.

@@ -20,4 +20,9 @@ export interface DatabaseDialect {
    * the claiming UPDATE.
    */
   lockClaimCandidate(candidate: ClaimCandidate): ClaimCandidate;
+  /**
+   * Runs `migrate` so that processes opening one database at the same moment (a server and its
+   * workers) migrate one after another: the first applies the migrations, the others find them applied.
+   */
+  serializeMigrations<T>(db: Kysely<Database>, migrate: () => Promise<T>): Promise<T>;
 }

@@ -29,4 +29,6 @@ export const postgresDialect: DatabaseDialect = Object.freeze({
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   },
   lockClaimCandidate: (candidate) => candidate.forUpdate().skipLocked(),
+  // Kysely's PostgreSQL migrator already holds an advisory lock in one transaction.
+  serializeMigrations: (_db, migrate) => migrate(),
 } satisfies DatabaseDialect);

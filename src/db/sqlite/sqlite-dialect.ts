@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { DatabaseDialect } from '../database-dialect.js';
 import type { Database } from '../schema.js';
 
@@ -26,4 +26,19 @@ export const sqliteDialect: DatabaseDialect = Object.freeze({
   },
   // SQLite has one writer at a time: the claiming UPDATE … WHERE id = (SELECT …) is atomic as is.
   lockClaimCandidate: (candidate) => candidate,
+  // Kysely's migration lock is a no-op on SQLite (it assumes one process), and SQLite DDL is not
+  // run in a transaction by Kysely: two processes could both create the first table. BEGIN
+  // IMMEDIATE takes the database's write lock first (others wait, busy_timeout), and the whole
+  // migration commits at once. One connection, so Kysely's statements run inside it.
+  async serializeMigrations<T>(db: Kysely<Database>, migrate: () => Promise<T>): Promise<T> {
+    await sql`begin immediate`.execute(db);
+    try {
+      const result = await migrate();
+      await sql`commit`.execute(db);
+      return result;
+    } catch (err) {
+      await sql`rollback`.execute(db).catch(() => undefined);
+      throw err;
+    }
+  },
 } satisfies DatabaseDialect);
