@@ -12,8 +12,14 @@ const schema = z.object({
   host: z.string().default('127.0.0.1').describe('interface to listen on'),
   dataDir: z.string().default('var').describe('folder for the database, blobs and caches'),
   databaseUrl: z.string().optional().describe('database URL; default sqlite:<dataDir>/holdout.db'),
-  blobStore: z.enum(['fs']).default('fs').describe('where submissions, logs and bundles are stored'),
+  blobStore: z.enum(['fs', 'azure']).default('fs').describe('where submissions, logs and bundles are stored: fs (a folder) or azure (Azure Blob Storage)'),
   blobDir: z.string().optional().describe('root of the fs blob store; default <dataDir>/blobs'),
+  azureConnectionString: z.string().optional().describe('Azure Storage connection string for the azure blob store (AccountName=…;AccountKey=…, or a SAS); a secret'),
+  azureContainer: z
+    .string()
+    .regex(/^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/, 'must be an Azure container name: 3 to 63 lowercase letters, digits and single hyphens')
+    .default('holdout')
+    .describe('container of the azure blob store; created when missing'),
   executor: z.enum(['sandbox']).default('sandbox').describe('how submissions run'),
   sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),
   runtimesDir: z.string().optional().describe('folder of built runtimes ("holdout runtime build"); default <dataDir>/runtimes'),
@@ -29,13 +35,23 @@ const schema = z.object({
   drainMs: z.coerce.number().int().min(0).default(30_000).describe('on SIGTERM, how long a worker lets its runs finish before it hands them back'),
   workerCpus: z.coerce.number().positive().optional().describe("CPUs a worker offers; default: this host's"),
   workerMemoryBytes: z.coerce.number().int().positive().optional().describe("memory a worker offers, in bytes; default: this host's"),
-  workerGpus: z.coerce.number().int().min(0).default(0).describe('GPUs a worker offers'),
+  workerGpus: z
+    .string()
+    .regex(/^(all|none|\d+(,\d+)*)$/, 'expected "all", "none" or GPU ids like "0,1" (N of /dev/nvidiaN)')
+    .default('none')
+    .describe('GPUs a worker hands to runs: "all", "none" or ids like "0,1" (N of /dev/nvidiaN); workers sharing a host need disjoint ids'),
+  gpuDevDir: z.string().default('/dev').describe('folder holding the NVIDIA device nodes (nvidia0, nvidiactl…)'),
   workerRuntimes: z
     .string()
     .optional()
     .transform((s) => s?.split(',').map((r) => r.trim()).filter(Boolean))
     .describe('comma-separated runtimes a worker runs; default: any its executor knows'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((c, ctx) => {
+  // Refused at start-up: otherwise a server would run until its first upload fails.
+  if (c.blobStore === 'azure' && !c.azureConnectionString) {
+    ctx.addIssue({ code: 'custom', path: ['azureConnectionString'], message: 'required when HOLDOUT_BLOB_STORE=azure' });
+  }
 });
 
 export type Config = Readonly<z.infer<typeof schema> & { databaseUrl: string; blobDir: string; runtimesDir: string }>;

@@ -10,8 +10,9 @@ import { UsersRepo } from '../db/users-repo.js';
 import { WorkersRepo } from '../db/workers-repo.js';
 import { createExecutor } from '../executors/create-executor.js';
 import type { Executor } from '../executors/executor.js';
+import { discoverGpus, selectGpus } from '../executors/gpu-host.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { createBlobStore } from '../storage/create-blob-store.js';
+import { createBlobStore, type BlobStoreConfig } from '../storage/create-blob-store.js';
 import { BundleCache } from '../worker/bundle-cache.js';
 import { Worker } from '../worker/worker.js';
 import { hostOffer } from '../worker/worker-resources.js';
@@ -37,8 +38,13 @@ export interface AppContext {
 export async function createContext(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<AppContext> {
   await mkdir(config.dataDir, { recursive: true });
   const { db, dialect } = await createDatabase(config.databaseUrl);
-  const blobs = createBlobStore({ kind: config.blobStore, root: config.blobDir });
-  const executor = createExecutor({ kind: config.executor, runtimesDir: config.runtimesDir, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) });
+  const blobs = createBlobStore(blobStoreConfig(config));
+  const executor = createExecutor({
+    kind: config.executor,
+    runtimesDir: config.runtimesDir,
+    gpuDevDir: config.gpuDevDir,
+    ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}),
+  });
   const submissions = new SubmissionsRepo(db, dialect);
   const competitions = new CompetitionsRepo(db);
   const workers = new WorkersRepo(db);
@@ -60,7 +66,7 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
           ...hostOffer([executor.name]),
           ...(config.workerCpus ? { cpus: config.workerCpus } : {}),
           ...(config.workerMemoryBytes ? { memoryBytes: config.workerMemoryBytes } : {}),
-          gpus: config.workerGpus,
+          gpus: selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus).map((g) => g.id),
           ...(config.workerRuntimes ? { runtimes: config.workerRuntimes } : {}),
         },
       },
@@ -82,4 +88,11 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       await db.destroy();
     },
   };
+}
+
+/** The blob store the configuration names; loadConfig has already refused azure without a connection string. */
+function blobStoreConfig(config: Config): BlobStoreConfig {
+  if (config.blobStore === 'fs') return { kind: 'fs', root: config.blobDir };
+  if (!config.azureConnectionString) throw new Error('HOLDOUT_AZURE_CONNECTION_STRING is required when HOLDOUT_BLOB_STORE=azure');
+  return { kind: 'azure', connectionString: config.azureConnectionString, container: config.azureContainer };
 }

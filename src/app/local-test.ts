@@ -8,6 +8,7 @@ import type { CompetitionConfig, DataConfig } from '../domain/competition.js';
 import { entryFile } from '../domain/entry-file.js';
 import type { SubmissionResult } from '../db/submissions-repo.js';
 import type { Executor } from '../executors/executor.js';
+import { discoverGpus } from '../executors/gpu-host.js';
 import { FsBlobStore } from '../storage/fs/fs-blob-store.js';
 import { runSubmission } from '../worker/run-submission.js';
 
@@ -78,6 +79,7 @@ export async function runLocalTest(input: LocalTestInput): Promise<SubmissionRes
       workDir: runDir,
       limits: platformUnpackLimits,
       signal: input.signal ?? new AbortController().signal,
+      gpus: await localGpus(input.kit.limits.gpus),
       onScoring: async () => undefined,
       ...(input.onLog ? { onLog: input.onLog } : {}),
     });
@@ -85,6 +87,18 @@ export async function runLocalTest(input: LocalTestInput): Promise<SubmissionRes
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The first GPUs of this machine, for a competition that needs them: the same count a worker hands
+ * to the run (the local executor ignores them and shows the run every GPU).
+ * @throws Error when this machine has fewer.
+ */
+async function localGpus(needed: number): Promise<string[]> {
+  if (needed === 0) return [];
+  const { gpus } = await discoverGpus({ driverFiles: false });
+  if (gpus.length < needed) throw new Error(`this competition's runs need ${needed} GPU(s); this machine has ${gpus.length} (no /dev/nvidiaN)`);
+  return gpus.slice(0, needed).map((g) => g.id);
 }
 
 /**

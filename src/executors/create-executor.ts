@@ -14,6 +14,8 @@ export type ExecutorConfig =
       root?: string;
       /** Folder of built runtimes (`holdout runtime build`); runs of other runtimes than "host" find them there. */
       runtimesDir?: string;
+      /** Folder of the NVIDIA device nodes. @defaultValue "/dev" */
+      gpuDevDir?: string;
     }
   | { kind: 'local'; root?: string };
 
@@ -24,6 +26,7 @@ export function createExecutor(config: ExecutorConfig): Executor {
       const store = config.runtimesDir === undefined ? undefined : new RuntimeStore(config.runtimesDir);
       return new SandboxExecutor({
         ...(config.root ? { workspaceRoot: config.root } : {}),
+        ...(config.gpuDevDir ? { gpus: { devDir: config.gpuDevDir } } : {}),
         ...(store
           ? {
               findRuntime: async (name: string) => {

@@ -33,6 +33,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   data?: Record<string, string>;
   runtime?: string;
+  gpus?: readonly string[];
 }
 
 /** Host processes whose command line contains `token`. */
@@ -79,6 +80,7 @@ export class SuiteHarness {
       },
       ...(o.env === undefined ? {} : { env: o.env }),
       ...(o.signal === undefined ? {} : { signal: o.signal }),
+      ...(o.gpus === undefined ? {} : { gpus: o.gpus }),
     });
     const elapsedMs = performance.now() - started;
     return { result, log: await readFile(logPath, 'utf8'), live, elapsedMs };

@@ -20,6 +20,11 @@ export interface RunSpec {
   dataDir: string;
   layout: RunLayout;
   limits: Limits;
+  /**
+   * Ids of the host GPUs this run may use (N of /dev/nvidiaN), as many as `limits.gpus`; the worker
+   * assigns them so that no two of its runs share one. The run sees these and no others.
+   */
+  gpus?: readonly string[];
   /** Extra environment variables for the run (nothing else of the host's environment is passed). */
   env?: Record<string, string>;
   /** stdout and stderr, interleaved, capped at `limits.logBytes`, are written to this host file. */

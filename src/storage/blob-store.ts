@@ -14,7 +14,11 @@ export class BlobNotFoundError extends Error {
  */
 export interface BlobStore {
   readonly name: string;
-  /** Writes the whole stream, then makes the blob visible at once (no half-written blob is readable). */
+  /**
+   * Writes the whole stream, then makes the blob visible at once (no half-written blob is readable).
+   * @remarks Puts of one key at the same time leave the whole body of one that succeeded; the others
+   * may fail (Azure refuses a block list whose blocks another put's commit discarded).
+   */
   put(key: string, body: Readable): Promise<{ bytes: number }>;
   /** @throws BlobNotFoundError */
   get(key: string): Promise<Readable>;
@@ -22,7 +26,10 @@ export interface BlobStore {
   stat(key: string): Promise<{ bytes: number } | undefined>;
   /** Removes the blob; a missing blob is not an error. */
   delete(key: string): Promise<void>;
-  /** Keys under a prefix, in no particular order. */
+  /**
+   * Keys under a prefix, in no particular order.
+   * @remarks The prefix names a folder: "a" and "a/" list "a/b" but not "ab"; "" lists every key.
+   */
   list(prefix: string): AsyncIterable<string>;
   /** A time-limited URL a browser can fetch directly, where the adapter supports it. */
   signedUrl?(key: string, ttlSeconds: number): Promise<string>;

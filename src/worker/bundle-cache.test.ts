@@ -50,4 +50,21 @@ describe('BundleCache', () => {
     await assert.rejects(cache.get('bundles/b/2', digest), BundleDigestError);
     assert.deepEqual(await readdir(path.join(dir, 'cache2')).catch(() => []), []);
   });
+
+  it('prunes folders of replaced bundles once unused for a while, never the current ones', async () => {
+    const root = path.join(dir, 'cache3');
+    const cache = new BundleCache(blobs, root);
+    const current = await cache.get('bundles/b/1', digest);
+    // A replaced bundle's folder and a download a killed worker abandoned.
+    await mkdir(path.join(root, 'bundles_b_0', 'private'), { recursive: true });
+    await mkdir(path.join(root, 'bundles_b_0.tmp-dead'));
+    const hour = 3_600_000;
+    assert.deepEqual(await cache.prune(['bundles/b/1'], hour), [], 'used just now: kept');
+    const later = Date.now() + 2 * hour;
+    assert.deepEqual((await cache.prune(['bundles/b/1'], hour, later)).sort(), ['bundles_b_0', 'bundles_b_0.tmp-dead']);
+    assert.deepEqual(await readdir(root), [path.basename(current)], 'the current bundle stays, however old');
+    // Using a folder marks it: a replaced bundle still used by a run is kept.
+    await cache.get('bundles/b/1', digest);
+    assert.deepEqual(await cache.prune([], hour), []);
+  });
 });

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { access, chmod, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,7 +24,8 @@ export class BundleDigestError extends Error {
  * A download is checked against the bundle's digest before it becomes visible, so a folder that
  * exists holds exactly the bundle its name says; an updated bundle has a new digest, hence a new
  * folder, and no run ever sees the old one's files for it.
- * @remarks Folders of replaced bundles are not removed yet: runs of this host may still use them.
+ * Each use marks its folder (mtime), so `prune` removes only folders of replaced bundles that no
+ * run of this host has used for a while: a run in progress may still have an older one mounted.
  */
 export class BundleCache {
   private readonly pending = new Map<string, Promise<string>>();
@@ -50,7 +51,7 @@ export class BundleCache {
   }
 
   private async materialise(prefix: string, dir: string, digest: string | undefined): Promise<string> {
-    if (await exists(dir)) return dir;
+    if (await exists(dir)) return markUsed(dir);
     if (!(await this.blobs.stat(`${prefix}/.complete`))) throw new Error(`bundle ${prefix} is incomplete in the blob store`);
     const temp = `${dir}.tmp-${randomUUID()}`;
     const filesPrefix = `${prefix}/files/`;
@@ -81,11 +82,36 @@ export class BundleCache {
     } catch (err) {
       await rm(temp, { recursive: true, force: true });
       // Another worker process on this host sharing the cache won the race: use its copy.
-      if (await exists(dir)) return dir;
+      if (await exists(dir)) return markUsed(dir);
       throw err;
     }
     return dir;
   }
+
+  /**
+   * Removes the folders (and abandoned downloads) of bundles other than `current` that no worker
+   * of this host has used for `unusedMs`; returns their names.
+   */
+  async prune(current: readonly string[], unusedMs: number, now = Date.now()): Promise<string[]> {
+    const keep = new Set(current.map((prefix) => prefix.replaceAll('/', '_')));
+    const removed: string[] = [];
+    for (const name of await readdir(this.root).catch(() => [])) {
+      if (keep.has(name)) continue;
+      const dir = path.join(this.root, name);
+      const used = await stat(dir).then((s) => s.mtimeMs, () => now);
+      if (now - used < unusedMs) continue;
+      await rm(dir, { recursive: true, force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+}
+
+/** Marks a folder as used now (its mtime), for `prune`. */
+async function markUsed(dir: string): Promise<string> {
+  const now = new Date();
+  await utimes(dir, now, now).catch(() => undefined);
+  return dir;
 }
 
 function exists(file: string): Promise<boolean> {

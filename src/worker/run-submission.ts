@@ -24,6 +24,8 @@ export interface RunContext {
   workDir: string;
   limits: { maxUnpackedBytes: number; maxFiles: number };
   signal: AbortSignal;
+  /** Host GPUs assigned to this attempt, as many as the competition's `limits.gpus`. */
+  gpus?: readonly string[];
   /** Called once the run has ended and scoring begins. */
   onScoring: () => Promise<void>;
   onLog?: (chunk: Buffer) => void;
@@ -58,6 +60,7 @@ export async function runSubmission(
     dataDir: path.join(ctx.bundleDir, data.features),
     layout: config.layout,
     limits: config.limits,
+    ...(ctx.gpus ? { gpus: ctx.gpus } : {}),
     env: { HOLDOUT_DATA: config.layout.data, HOLDOUT_OUTPUT: config.layout.output, HOLDOUT_SMOKE: data.smoke ? '1' : '0' },
     logPath,
     signal: ctx.signal,

@@ -12,10 +12,11 @@ import type { Executor } from '../executors/executor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { BundleCache } from './bundle-cache.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
+import { defaultSweepAges, type SweepAges, sweepHost } from './host-sweep.js';
 import { rescoreSubmission } from './rescore-submission.js';
 import { type RunContext, runSubmission } from './run-submission.js';
 import { WorkerRegistration } from './worker-registration.js';
-import { hostOffer, WorkerResources, type WorkerOffer } from './worker-resources.js';
+import { hostOffer, type Reservation, WorkerResources, type WorkerOffer } from './worker-resources.js';
 
 export interface WorkerOptions {
   /** Runs at once. */
@@ -39,6 +40,8 @@ export interface WorkerOptions {
   offer?: WorkerOffer;
   /** When unfinished submissions are ended (see `Deadlines`). @defaultValue `defaultDeadlines` */
   deadlines?: Partial<Deadlines>;
+  /** When killed workers' leftovers are cleaned (see `sweepHost`). @defaultValue `defaultSweepAges` */
+  sweepAges?: Partial<SweepAges>;
 }
 
 export interface WorkerDeps {
@@ -59,7 +62,8 @@ type AbortReason = 'cancel' | 'drain' | 'lease_lost' | 'deadline';
 interface Claim {
   row: SubmissionRow;
   competition: StoredCompetition | Error;
-  release: () => void;
+  /** The claim's memory and GPUs, held until the attempt ends. */
+  reservation: Reservation;
 }
 
 /** Events: `status` (submissionId) after every status change, `log` (submissionId, chunk). */
@@ -83,7 +87,7 @@ export class Worker extends EventEmitter {
   ) {
     super();
     this.resources = new WorkerResources(opts.offer ?? hostOffer([deps.executor.name]));
-    const advert = { id: this.id, hostname: hostname(), capacity: opts.concurrency, ...this.resources.offer };
+    const advert = { id: this.id, hostname: hostname(), capacity: opts.concurrency, ...this.resources.offer, gpus: this.resources.offer.gpus.length };
     this.registration = new WorkerRegistration(deps.workers, advert, deps.logger);
     this.deadlines = { ...defaultDeadlines, ...opts.deadlines };
   }
@@ -93,8 +97,14 @@ export class Worker extends EventEmitter {
     if (this.loops.length > 0 || this.stopping) return;
     void this.beat();
     this.heartbeat = setInterval(() => void this.beat(), this.beatMs());
-    this.sweeper = setInterval(() => void this.expireQueued(), this.deadlines.sweepMs);
+    void this.sweep();
+    this.sweeper = setInterval(() => void this.sweep(), this.deadlines.sweepMs);
     for (let i = 0; i < this.opts.concurrency; i++) this.loops.push(this.loop());
+  }
+
+  /** What this worker offers to the runs it claims. */
+  get offer(): WorkerOffer {
+    return this.resources.offer;
   }
 
   /** A submission was queued: an idle loop claims it now instead of at its next poll. */
@@ -178,7 +188,7 @@ export class Worker extends EventEmitter {
       (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
     );
     const limits = competition instanceof Error ? { cpus: 0, memoryBytes: 0, gpus: 0 } : competition.config.limits;
-    return { row, competition, release: this.resources.reserve({ cpus: limits.cpus, memoryBytes: limits.memoryBytes, gpus: limits.gpus }) };
+    return { row, competition, reservation: this.resources.reserve({ cpus: limits.cpus, memoryBytes: limits.memoryBytes, gpus: limits.gpus }) };
   }
 
   private idle(): Promise<void> {
@@ -198,7 +208,7 @@ export class Worker extends EventEmitter {
     });
   }
 
-  private async process({ row, competition, release }: Claim): Promise<void> {
+  private async process({ row, competition, reservation }: Claim): Promise<void> {
     const { submissions, logger } = this.deps;
     const log = logger.child({ submission: row.id, attempt: row.attempts, worker: this.id });
     this.emit('status', row.id);
@@ -206,7 +216,7 @@ export class Worker extends EventEmitter {
       const message = `gave up after ${this.opts.maxAttempts} attempts${row.message ? `: ${row.message}` : ''}`;
       const recorded = await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message });
       log.warn({ recorded }, message);
-      release();
+      reservation.release();
       this.emit('status', row.id);
       return;
     }
@@ -239,6 +249,7 @@ export class Worker extends EventEmitter {
         workDir,
         limits: { maxUnpackedBytes: this.opts.maxUnpackedBytes, maxFiles: this.opts.maxFiles },
         signal: abort.signal,
+        gpus: reservation.gpus,
         onScoring: async () => {
           await submissions.markScoring(row.id, this.id);
           this.emit('status', row.id);
@@ -265,7 +276,7 @@ export class Worker extends EventEmitter {
       clearTimeout(deadline);
       this.running.delete(row.id);
       void this.beat();
-      release();
+      reservation.release();
       await rm(workDir, { recursive: true, force: true });
       this.emit('status', row.id);
     }
@@ -308,6 +319,19 @@ export class Worker extends EventEmitter {
   }
 
   /** Ends submissions queued past their deadline (any worker may; the update is idempotent). */
+  /** Ends submissions queued past their deadline and cleans what killed workers left. */
+  private async sweep(): Promise<void> {
+    await this.expireQueued();
+    try {
+      const { competitions, workers, bundles } = this.deps;
+      const ages = { ...defaultSweepAges, ...this.opts.sweepAges };
+      const swept = await sweepHost({ workers, competitions, bundles, scratchDir: this.opts.scratchDir, selfId: this.id, lostAfterMs: this.opts.leaseMs, ages });
+      if (swept.forgottenWorkers + swept.scratch.length + swept.bundles.length > 0) this.deps.logger.info(swept, 'swept leftovers');
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'sweeping leftovers failed');
+    }
+  }
+
   private async expireQueued(): Promise<void> {
     const { queuedMs } = this.deadlines;
     try {

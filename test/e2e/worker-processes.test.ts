@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { text } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { testDialects } from '../../src/db/test-databases.case.js';
 import { installCompetition } from '../../src/app/install-competition.js';
+import { makeStandInGpus, standInGpusSkip } from '../../src/executors/stand-in-gpus.case.js';
 import { demoBundle, startHoldout, upload, type TestHoldout } from '../helpers/holdout-server.js';
 import { trivialSubmission } from '../helpers/trivial-submission.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
@@ -100,6 +102,46 @@ for (const dialect of testDialects) {
       w.kill('SIGTERM');
       assert.equal(await w.exited, 0);
       await h.ctx.submissions.deleteRow(gpu);
+    });
+
+    it('a worker with GPUs hands each run its own, and the run sees that one only', { skip: standInGpusSkip }, async () => {
+      const gpus = await makeStandInGpus(2);
+      try {
+        const preamble = 'print("GPUS", sorted(n for n in os.listdir("/dev") if n.startswith("nvidia")), os.environ.get("CUDA_VISIBLE_DEVICES"))';
+        const send = async () => {
+          const sent = await upload(h.url, token, 'digits-gpu', await trivialSubmission({ sleepSeconds: 2, preamble }));
+          assert.equal(sent.status, 201, JSON.stringify(sent.body));
+          return String(sent.body.id);
+        };
+        const ids = [await send(), await send()];
+        const env = { HOLDOUT_LEASE_MS: String(LEASE_MS), HOLDOUT_GPU_DEV_DIR: gpus.devDir, HOLDOUT_WORKER_GPUS: 'all' };
+        const wrong = spawnWorker({ dataDir: h.dataDir, databaseUrl: h.ctx.config.databaseUrl, env: { ...env, HOLDOUT_WORKER_GPUS: '1,5' } });
+        await assert.rejects(wrong, /GPU 5 is not on this host \(it has: 0, 1\)/, 'a GPU it does not have stops the worker at start');
+        const w = await spawnWorker({ dataDir: h.dataDir, databaseUrl: h.ctx.config.databaseUrl, concurrency: 2, env });
+        spawned.push(w);
+        const listed = await until('the worker to register', async () => (await h.ctx.workers.list(LEASE_MS)).find((x) => x.id === w.id));
+        assert.equal(listed.gpus, 2, 'it advertises its GPUs');
+        let together = false;
+        await until('both GPU submissions to be scored', async () => {
+          const rows = await Promise.all(ids.map(row));
+          together ||= rows.every((r) => r.status === 'running');
+          return rows.every((r) => r.status === 'scored');
+        });
+        assert.ok(together, 'the two ran at the same time');
+        const seen: string[] = [];
+        for (const id of ids) {
+          const log = await text(await h.ctx.blobs.get(String((await row(id)).log_key)));
+          // The stand-ins' /proc entries are not the kernel's, so CUDA_VISIBLE_DEVICES falls back to the run's own order.
+          const m = log.match(/^GPUS \['nvidia-uvm', '(nvidia\d)', 'nvidiactl'\] 0$/m);
+          assert.ok(m, `exactly one GPU in the run: ${log}`);
+          seen.push(m[1]!);
+        }
+        assert.deepEqual(seen.sort(), ['nvidia0', 'nvidia1'], 'each run had its own GPU');
+        w.kill('SIGTERM');
+        assert.equal(await w.exited, 0);
+      } finally {
+        await rm(path.dirname(gpus.devDir), { recursive: true, force: true });
+      }
     });
 
     it('SIGTERM drains: the run in progress finishes, nothing more is claimed, the worker deregisters', async () => {

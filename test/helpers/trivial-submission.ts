@@ -6,13 +6,14 @@ import { zipFolder } from '../../src/archive/zip-folder.js';
 /**
  * A submission.zip for the demo competition that predicts `label` for every test id with the csv
  * module, after sleeping `sleepSeconds` (to be caught mid-run). The least a real submission does;
- * its accuracy is the share of that label in the labels.
+ * its accuracy is the share of that label in the labels. `preamble`: Python run first (after the imports).
  */
-export async function trivialSubmission(opts: { sleepSeconds?: number; label?: number } = {}): Promise<string> {
-  const { sleepSeconds = 0, label = 0 } = opts;
+export async function trivialSubmission(opts: { sleepSeconds?: number; label?: number; preamble?: string } = {}): Promise<string> {
+  const { sleepSeconds = 0, label = 0, preamble = '' } = opts;
   const dir = await mkdtemp(path.join(tmpdir(), 'holdout-trivial-'));
   const code = path.join(dir, 'code');
   const main = `import csv, os, time
+${preamble}
 time.sleep(${sleepSeconds})
 data = os.environ.get("HOLDOUT_DATA", "/code_execution/data")
 out = os.environ.get("HOLDOUT_OUTPUT", "/code_execution/submission")

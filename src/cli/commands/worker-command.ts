@@ -12,8 +12,9 @@ export function workerCommand(): Command {
   return new Command('worker')
     .description('run a standalone worker that claims queued submissions from the database (host)')
     .option('--concurrency <n>', 'runs at once (overrides HOLDOUT_WORKERS; default 1)')
-    .action(async (opts: { concurrency?: string }) => {
-      const config = loadConfig(process.env, { workers: opts.concurrency ?? process.env.HOLDOUT_WORKERS ?? 1 });
+    .option('--gpus <ids>', 'GPUs to hand to runs: "all", "none" or ids like "0,1" of /dev/nvidiaN (overrides HOLDOUT_WORKER_GPUS; default none)')
+    .action(async (opts: { concurrency?: string; gpus?: string }) => {
+      const config = loadConfig(process.env, { workers: opts.concurrency ?? process.env.HOLDOUT_WORKERS ?? 1, ...(opts.gpus ? { workerGpus: opts.gpus } : {}) });
       if (config.workers < 1) throw new Error('a worker needs a concurrency of at least 1');
       // Loaded here, so that participant commands start without the database and worker code.
       const { createContext } = await import('../../app/context.js');
@@ -21,7 +22,7 @@ export function workerCommand(): Command {
       const worker = ctx.worker;
       if (!worker) throw new Error('no worker was created');
       worker.start();
-      ctx.logger.info({ worker: worker.id, pid: process.pid, concurrency: config.workers }, 'worker started');
+      ctx.logger.info({ worker: worker.id, pid: process.pid, concurrency: config.workers, gpus: worker.offer.gpus }, 'worker started');
       let signals = 0;
       const shutdown = async (signal: NodeJS.Signals) => {
         if (++signals > 1) {

@@ -22,6 +22,8 @@ export interface BwrapArgsInput {
   statusFd?: number;
   /** Descriptor bwrap reads a compiled seccomp program from. */
   seccompFd?: number;
+  /** Added after /proc and /dev are mounted: device nodes bound into /dev, proc entries hidden (see `buildGpuArgs`). */
+  deviceArgs?: readonly string[];
 }
 
 const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -97,6 +99,7 @@ export function buildBwrapArgs(input: BwrapArgsInput): string[] {
     '--ro-bind', etcFiles.hosts, '/etc/hosts',
     '--proc', '/proc',
     '--dev', '/dev',
+    ...(input.deviceArgs ?? []),
     // POSIX semaphores (multiprocessing) need a writable /dev/shm; it and /tmp count as memory.
     '--perms', '1777', '--tmpfs', '/dev/shm',
     '--perms', '1777', '--tmpfs', '/tmp',

@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultLayout, type Limits } from '../../domain/limits.js';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
+import { discoverGpus, type GpuDiscoveryOptions, type GpuHost } from '../gpu-host.js';
 import { type CgroupLayout, detectCgroups } from './cgroups.js';
+import { buildGpuArgs, type GpuRunArgs } from './gpu-args.js';
 import { missingHostRequirements } from './host-check.js';
 import { LogSink } from './log-sink.js';
 import { prepareCgroupParent, RunCgroup } from './run-cgroup.js';
@@ -52,6 +54,11 @@ export interface SandboxExecutorOptions {
    * @defaultValue true on x64 and arm64
    */
   seccomp?: boolean;
+  /**
+   * Where this host's GPUs are found; discovered once, at the first run that needs one.
+   * @defaultValue the NVIDIA devices in /dev and /proc/driver/nvidia (see `discoverGpus`)
+   */
+  gpus?: GpuDiscoveryOptions;
 }
 
 const safeRunId = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -71,6 +78,8 @@ export class SandboxExecutor implements Executor {
   readonly #runtimes: Readonly<Record<string, SandboxRuntime>>;
   readonly #findRuntime: SandboxExecutorOptions['findRuntime'];
   readonly #seccomp: Buffer | undefined;
+  readonly #gpuDiscovery: GpuDiscoveryOptions;
+  #gpuHost: Promise<GpuHost> | undefined;
   #cgroups: CgroupLayout | null = null;
 
   constructor(options: SandboxExecutorOptions = {}) {
@@ -88,6 +97,21 @@ export class SandboxExecutor implements Executor {
       throw new Error(`the sandbox seccomp filter does not cover ${process.arch}; set seccomp: false`);
     }
     this.#seccomp = (options.seccomp ?? archSupported) ? buildSeccompFilter() : undefined;
+    this.#gpuDiscovery = options.gpus ?? {};
+  }
+
+  /** The host's GPUs and driver files, looked up once. */
+  gpuHost(): Promise<GpuHost> {
+    return (this.#gpuHost ??= discoverGpus(this.#gpuDiscovery));
+  }
+
+  /** Bubblewrap arguments for the run's assigned GPUs; undefined for a run without any. */
+  async #gpuArgs(spec: RunSpec): Promise<GpuRunArgs | undefined> {
+    const assigned = spec.gpus ?? [];
+    if (assigned.length !== spec.limits.gpus) {
+      throw new Error(`the run needs ${spec.limits.gpus} GPU(s) but ${assigned.length} were assigned to it`);
+    }
+    return assigned.length === 0 ? undefined : buildGpuArgs(await this.gpuHost(), assigned);
   }
 
   /** The cgroup layout, detected (and the parent cgroups created) on first use. */
@@ -145,6 +169,7 @@ export class SandboxExecutor implements Executor {
     }
     if (!safeRunId.test(spec.runId)) throw new Error(`runId "${spec.runId}" cannot name a folder`);
     checkLimits(spec.limits);
+    const gpu = await this.#gpuArgs(spec);
     const cgroups = this.#cgroupLayout();
     // The owner's pid lets a later worker sweep what this one leaves if it is killed.
     const name = runName(spec.runId, randomBytes(4).toString('hex'));
@@ -152,7 +177,7 @@ export class SandboxExecutor implements Executor {
     const parts: Partial<RunParts> = {};
     try {
       const { log, workspace, cgroup } = await this.#prepare(spec, cgroups, name, uid, parts);
-      const seen = await superviseSandbox({ spec, runtime, uid, workspace, cgroup, log, seccomp: this.#seccomp });
+      const seen = await superviseSandbox({ spec, runtime, uid, workspace, cgroup, log, seccomp: this.#seccomp, ...(gpu ? { gpu } : {}) });
       // Whatever the entry point left behind (double-forked, setsid, SIGTERM-proof) dies here.
       await cgroup.killAndWait();
       const oomKills = cgroup.oomKills();
@@ -227,5 +252,5 @@ function checkLimits(limits: Limits): void {
   for (const key of ['outputBytes', 'logBytes', 'cpus'] as const) {
     if (!Number.isFinite(limits[key]) || limits[key] < 0) throw new Error(`limits.${key} must be zero or more, got ${limits[key]}`);
   }
-  if (limits.gpus > 0) throw new Error('the sandbox executor does not provide GPUs');
+  if (!Number.isInteger(limits.gpus) || limits.gpus < 0) throw new Error(`limits.gpus must be a whole number, got ${limits.gpus}`);
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { RunSpec } from '../executor.js';
 import { buildBwrapArgs } from './bwrap-args.js';
+import type { GpuRunArgs } from './gpu-args.js';
 import { buildLauncherArgs } from './launcher-args.js';
 import type { LogSink } from './log-sink.js';
 import type { RunCgroup } from './run-cgroup.js';
@@ -18,6 +19,8 @@ export interface SupervisedRun {
   log: LogSink;
   /** A compiled seccomp program for bwrap, if any. */
   seccomp?: Buffer;
+  /** What makes the run's assigned GPUs usable, if it has any. */
+  gpu?: GpuRunArgs;
 }
 
 /** What happened while the sandbox ran. */
@@ -68,7 +71,8 @@ export function superviseSandbox(run: SupervisedRun): Promise<SandboxObservation
     etcFiles: workspace.etcFiles,
     uid: run.uid,
     command: spec.command,
-    env: spec.env,
+    env: { ...spec.env, ...run.gpu?.env },
+    deviceArgs: run.gpu?.args,
     statusFd,
     seccompFd: run.seccomp === undefined ? undefined : seccompFd,
   });

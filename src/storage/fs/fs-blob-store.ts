@@ -5,7 +5,10 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BlobNotFoundError, type BlobStore } from '../blob-store.js';
-import { assertValidKey } from '../blob-key.js';
+import { assertValidKey, assertValidPrefix } from '../blob-key.js';
+
+/** Holds unfinished puts; "~" cannot appear in a key, so no blob lives here and `list` skips it. */
+const TEMP_DIR = '.tmp~';
 
 /** Blobs as files under one root folder. Writes go to a temp file first, then rename into place. */
 export class FsBlobStore implements BlobStore {
@@ -21,7 +24,7 @@ export class FsBlobStore implements BlobStore {
   async put(key: string, body: Readable): Promise<{ bytes: number }> {
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
-    const temp = path.join(this.root, '.tmp', randomUUID());
+    const temp = path.join(this.root, TEMP_DIR, randomUUID());
     await mkdir(path.dirname(temp), { recursive: true });
     let bytes = 0;
     body.on('data', (chunk: Buffer) => (bytes += chunk.length));
@@ -63,19 +66,22 @@ export class FsBlobStore implements BlobStore {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
+    assertValidPrefix(prefix);
     const dir = path.join(this.root, ...prefix.split('/').filter(Boolean));
     let entries;
     try {
       entries = await readdir(dir, { recursive: true, withFileTypes: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      // Nothing there, or a blob: a prefix names a folder.
+      if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return;
       throw err;
     }
     for (const e of entries) {
       if (!e.isFile()) continue;
       // `parentPath` arrived in Node 20.12; `path` is its older name.
       const parent = (e as unknown as { parentPath?: string; path: string }).parentPath ?? e.path;
-      yield path.relative(this.root, path.join(parent, e.name)).split(path.sep).join('/');
+      const key = path.relative(this.root, path.join(parent, e.name)).split(path.sep).join('/');
+      if (!key.startsWith(`${TEMP_DIR}/`)) yield key;
     }
   }
 }

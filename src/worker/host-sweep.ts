@@ -1,0 +1,62 @@
+import { readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { CompetitionsRepo } from '../db/competitions-repo.js';
+import type { WorkersRepo } from '../db/workers-repo.js';
+import type { BundleCache } from './bundle-cache.js';
+
+/** How long leftovers are kept before a worker's sweep removes them. */
+export interface SweepAges {
+  /** A lost worker stays on the queue page this long, then is forgotten. @defaultValue 24 hours */
+  forgetLostWorkerMs: number;
+  /** A replaced bundle's cached copy stays this long after its last use on this host. @defaultValue 24 hours */
+  unusedBundleMs: number;
+}
+
+export const defaultSweepAges: Readonly<SweepAges> = Object.freeze({ forgetLostWorkerMs: 24 * 3_600_000, unusedBundleMs: 24 * 3_600_000 });
+
+/** What `sweepHost` looks at and cleans. */
+export interface HostSweepInput {
+  /** The registry; without it nothing tells a dead worker from a live one, and scratch is left alone. */
+  workers: WorkersRepo | undefined;
+  competitions: CompetitionsRepo;
+  bundles: BundleCache;
+  /** The scratch folder worker processes of this host share, one subfolder per worker id. */
+  scratchDir: string;
+  /** This worker's id: its own scratch is never swept. */
+  selfId: string;
+  /** A worker silent for this long is lost (its leases have expired, its runs were taken over). */
+  lostAfterMs: number;
+  ages: SweepAges;
+}
+
+/** What a sweep removed. */
+export interface HostSweepResult {
+  forgottenWorkers: number;
+  scratch: string[];
+  bundles: string[];
+}
+
+/**
+ * Cleans what killed workers leave: registry rows of workers lost long ago, scratch folders of
+ * workers that are no longer alive (downloads and unpacked code of their last attempts), and
+ * cached bundles no competition uses any more. The sandbox's own leftovers (mounted workspaces,
+ * cgroups) are swept by the executor's check at start.
+ */
+export async function sweepHost(input: HostSweepInput, now = Date.now()): Promise<HostSweepResult> {
+  const result: HostSweepResult = { forgottenWorkers: 0, scratch: [], bundles: [] };
+  if (input.workers) {
+    result.forgottenWorkers = await input.workers.pruneLost(input.ages.forgetLostWorkerMs, now);
+    const alive = new Set((await input.workers.list(input.lostAfterMs, now)).filter((w) => w.alive).map((w) => w.id));
+    for (const id of await readdir(input.scratchDir).catch(() => [])) {
+      if (id === input.selfId || alive.has(id)) continue;
+      // A worker that started a moment ago may not be registered yet: its folder is new.
+      const changed = await stat(path.join(input.scratchDir, id)).then((s) => s.mtimeMs, () => now);
+      if (now - changed < input.lostAfterMs) continue;
+      await rm(path.join(input.scratchDir, id), { recursive: true, force: true });
+      result.scratch.push(id);
+    }
+  }
+  const current = (await input.competitions.list()).map((c) => c.bundleKey);
+  result.bundles = await input.bundles.prune(current, input.ages.unusedBundleMs, now);
+  return result;
+}
