@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { testDialects } from '../../src/db/test-databases.case.js';
+import { startAzurite, type Azurite } from '../helpers/azurite.js';
 import { startHoldout, upload, type TestHoldout } from '../helpers/holdout-server.js';
 import { trivialSubmission } from '../helpers/trivial-submission.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
@@ -13,15 +17,19 @@ import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 /*
  * Issue 7, part 7: workers on "other hosts". Each worker runs in a network namespace of its own
  * (and a UTS namespace with its own hostname) whose only link is a veth pair to this machine on a
- * private /30 of 10.231.X.0/24. PostgreSQL listens on loopback only; a small TCP relay on the host
- * end of each veth pair is the one way to it. The fs blob store is still a shared folder: there is
- * no network blob store adapter yet.
+ * private /30 of 10.231.X.0/24, with a data folder of its own (cache, scratch). PostgreSQL and the
+ * blob store (Azurite, Azure's storage emulator) listen on loopback only; a small TCP relay per
+ * service on the host end of each veth pair is the one way to them. Nothing is shared on disk.
  */
 const run = promisify(execFile);
 const postgres = testDialects.find((d) => d.name === 'postgres');
 const hasIp = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].some((f) => existsSync(f));
+const azurite = await startAzurite().catch((err: Error) => err);
+after(() => (azurite instanceof Error ? undefined : azurite.stop()));
 const skip =
-  process.getuid?.() !== 0
+  azurite instanceof Error
+    ? `Azurite did not start: ${azurite.message}`
+    : process.getuid?.() !== 0
     ? 'network namespaces need root'
     : !hasIp
       ? 'the ip tool is missing (apt-get install iproute2)'
@@ -58,7 +66,9 @@ describe('workers on separate hosts (network namespaces) reach PostgreSQL only o
   const subnet = `10.231.${randomInt(256)}`;
   const hosts: Host[] = [1, 2].map((i) => ({ ns: `holdout-${tag}-${i}`, hostname: `worker-host-${i}`, gateway: `${subnet}.${4 * i + 1}`, address: `${subnet}.${4 * i + 2}` }));
   const relays: net.Server[] = [];
-  const seen = new Map<string, number>();
+  const seen = { db: new Map<string, number>(), blobs: new Map<string, number>() };
+  const container = `hosts-${randomUUID()}`;
+  const dataDirs: string[] = [];
   const workers: WorkerProcess[] = [];
   let h: TestHoldout;
 
@@ -74,7 +84,8 @@ describe('workers on separate hosts (network namespaces) reach PostgreSQL only o
       await run('ip', ['-n', host.ns, 'link', 'set', b, 'up']);
       await run('ip', ['-n', host.ns, 'link', 'set', 'lo', 'up']);
     }
-    h = await startHoldout({ ...(postgres ? { dialect: postgres } : {}), config: { workers: 0 } });
+    const { connectionString } = azurite as Azurite;
+    h = await startHoldout({ ...(postgres ? { dialect: postgres } : {}), config: { workers: 0, blobStore: 'azure', azureConnectionString: connectionString, azureContainer: container } });
   });
   after(async () => {
     for (const w of workers) w.kill('SIGKILL');
@@ -83,24 +94,39 @@ describe('workers on separate hosts (network namespaces) reach PostgreSQL only o
     await h?.close();
     // Deleting a namespace deletes its end of the veth pair, and with it the host's end.
     for (const host of hosts) await run('ip', ['netns', 'del', host.ns]).catch(() => undefined);
+    for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
   });
 
   it('runs submissions with one worker per host, each registered under its own hostname', async () => {
     const db = new URL(h.ctx.config.databaseUrl);
+    const blobs = new URL((azurite as Azurite).endpoint);
     for (const host of hosts) {
-      const server = await relay(host.gateway, { host: db.hostname, port: Number(db.port) }, seen);
-      relays.push(server);
+      const dbRelay = await relay(host.gateway, { host: db.hostname, port: Number(db.port) }, seen.db);
+      const blobRelay = await relay(host.gateway, { host: blobs.hostname, port: Number(blobs.port) }, seen.blobs);
+      relays.push(dbRelay, blobRelay);
       const url = new URL(db);
       url.hostname = host.gateway;
-      url.port = String((server.address() as net.AddressInfo).port);
-      // From inside, the database's loopback address is out of reach: only the veth pair leads out.
-      const probe = `require("net").connect(${db.port}, "127.0.0.1").on("connect", () => process.exit(0)).on("error", () => process.exit(7))`;
-      const direct = await run('nsenter', [`--net=/run/netns/${host.ns}`, '--', process.execPath, '-e', probe]).then(() => 0, (e: { code: number }) => e.code);
-      assert.equal(direct, 7, `${host.ns} cannot reach 127.0.0.1:${db.port}`);
+      url.port = String((dbRelay.address() as net.AddressInfo).port);
+      const blobEndpoint = new URL(blobs);
+      blobEndpoint.hostname = host.gateway;
+      blobEndpoint.port = String((blobRelay.address() as net.AddressInfo).port);
+      // From inside, the loopback addresses of the database and the blob store are out of reach: only the veth pair leads out.
+      for (const port of [db.port, blobs.port]) {
+        const probe = `require("net").connect(${port}, "127.0.0.1").on("connect", () => process.exit(0)).on("error", () => process.exit(7))`;
+        const direct = await run('nsenter', [`--net=/run/netns/${host.ns}`, '--', process.execPath, '-e', probe]).then(() => 0, (e: { code: number }) => e.code);
+        assert.equal(direct, 7, `${host.ns} cannot reach 127.0.0.1:${port}`);
+      }
+      const dataDir = await mkdtemp(path.join(tmpdir(), `holdout-${host.hostname}-`));
+      dataDirs.push(dataDir);
       workers.push(
         await spawnWorker({
-          dataDir: h.dataDir,
+          dataDir,
           databaseUrl: url.toString(),
+          env: {
+            HOLDOUT_BLOB_STORE: 'azure',
+            HOLDOUT_AZURE_CONNECTION_STRING: (azurite as Azurite).connectionString.replace(blobs.origin, blobEndpoint.origin),
+            HOLDOUT_AZURE_CONTAINER: container,
+          },
           // nsenter, not `ip netns exec`: that also remounts /sys, hiding the cgroups runs need.
           wrap: ['nsenter', `--net=/run/netns/${host.ns}`, '--', 'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', host.hostname],
         }),
@@ -128,7 +154,11 @@ describe('workers on separate hosts (network namespaces) reach PostgreSQL only o
     const byWorker = new Set((await h.ctx.db.selectFrom('submission_attempts').select('worker_id').execute()).map((a) => a.worker_id));
     assert.deepEqual([...byWorker].sort(), workers.map((w) => w.id).sort(), 'both hosts ran submissions');
     assert.ok(byWorker.size === 2 && [...byWorker].every((id) => hosts.some((x) => id.startsWith(x.hostname))));
-    for (const host of hosts) assert.ok((seen.get(host.address) ?? 0) > 0, `${host.ns} connected through its veth pair`);
+    for (const host of hosts) {
+      assert.ok((seen.db.get(host.address) ?? 0) > 0, `${host.ns} reached the database through its veth pair`);
+      assert.ok((seen.blobs.get(host.address) ?? 0) > 0, `${host.ns} reached the blob store through its veth pair`);
+    }
+    for (const dir of [h.dataDir, ...dataDirs]) assert.ok(!existsSync(path.join(dir, 'blobs')), `no blob folder in ${dir}`);
 
     for (const w of workers) w.kill('SIGTERM');
     assert.deepEqual(await Promise.all(workers.map((w) => w.exited)), [0, 0]);
