@@ -39,6 +39,10 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
   await mkdir(config.dataDir, { recursive: true });
   const { db, dialect } = await createDatabase(config.databaseUrl);
   const blobs = createBlobStore(blobStoreConfig(config));
+  await blobs.check?.().catch(async (err: unknown) => {
+    await db.destroy();
+    throw err;
+  });
   const executor = createExecutor({
     kind: config.executor,
     runtimesDir: config.runtimesDir,

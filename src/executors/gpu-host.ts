@@ -39,12 +39,14 @@ export interface GpuDiscoveryOptions {
   procDir?: string;
   /** Look up the driver's libraries with `ldconfig -p`. @defaultValue true */
   driverFiles?: boolean;
+  /** Which libraries of the linker's cache are the driver's. @defaultValue NVIDIA's compute and utility libraries */
+  driverLibrary?: RegExp;
 }
 
 const kernelProcDir = '/proc/driver/nvidia/gpus';
 const controlNames = ['nvidiactl', 'nvidia-uvm', 'nvidia-uvm-tools', 'nvidia-modeset'];
 /** The driver libraries CUDA, NVML and PTX JIT load (nvidia-container-toolkit's "compute" and "utility" sets). */
-const driverLibrary = /^lib(cuda|cudadebugger|nvidia-(ml|ptxjitcompiler|nvvm|gpucomp|opencl|cfg|allocator))\.so(\.\d+)*$/;
+const nvidiaLibrary = /^lib(cuda|cudadebugger|nvidia-(ml|ptxjitcompiler|nvvm|gpucomp|opencl|cfg|allocator))\.so(\.\d+)*$/;
 
 async function isCharDevice(file: string): Promise<boolean> {
   return stat(file).then((s) => s.isCharacterDevice(), () => false);
@@ -68,7 +70,7 @@ async function procInfo(procDir: string): Promise<Map<string, Pick<HostGpu, 'uui
 }
 
 /** The driver's files as the dynamic linker's cache lists them (x86-64 or aarch64 only), plus nvidia-smi. */
-async function findDriverFiles(): Promise<GpuHost['driverFiles']> {
+async function findDriverFiles(driverLibrary: RegExp): Promise<GpuHost['driverFiles']> {
   const { stdout } = await promisify(execFile)('/sbin/ldconfig', ['-p']).catch(() => ({ stdout: '' }));
   const files: { source: string; name: string; kind: 'lib' | 'bin' }[] = [];
   const seen = new Set<string>();
@@ -100,7 +102,7 @@ export async function discoverGpus(options: GpuDiscoveryOptions = {}): Promise<G
   for (const name of controlNames) {
     if (await isCharDevice(path.join(devDir, name))) controlDevices.push(path.join(devDir, name));
   }
-  const driverFiles = gpus.length > 0 && options.driverFiles !== false ? await findDriverFiles() : [];
+  const driverFiles = gpus.length > 0 && options.driverFiles !== false ? await findDriverFiles(options.driverLibrary ?? nvidiaLibrary) : [];
   return { gpus, controlDevices, driverFiles };
 }
 

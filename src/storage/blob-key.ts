@@ -1,4 +1,7 @@
-/** Keys are relative "/"-paths of safe characters: no "..", no empty parts, no leading slash. */
+/**
+ * Keys are relative "/"-paths of safe characters: no "..", no empty parts, no leading slash, at
+ * most 1024 characters, each part at most 255 (a file name's limit on the fs store).
+ */
 export function assertValidKey(key: string): void {
   if (!isValidKey(key)) throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
 }
@@ -11,5 +14,5 @@ export function assertValidPrefix(prefix: string): void {
 
 function isValidKey(key: string): boolean {
   const parts = key.split('/');
-  return key.length > 0 && key.length <= 1024 && parts.every((p) => p !== '' && p !== '.' && p !== '..' && /^[\w.\-]+$/.test(p));
+  return key.length > 0 && key.length <= 1024 && parts.every((p) => p !== '' && p !== '.' && p !== '..' && p.length <= 255 && /^[\w.\-]+$/.test(p));
 }

@@ -124,9 +124,9 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<BlobSto
       assert.ok(succeeded.includes(await text(await store.get('same/key'))));
     });
 
-    it('refuses keys and prefixes that could escape, or that have characters keys may not have', async () => {
+    it('refuses keys and prefixes that could escape, that have characters keys may not have, or that are too long', async () => {
       const store = await makeStore();
-      for (const key of ['../etc/passwd', '/abs', 'a//b', 'a/./b', '', 'with space', 'ünïcode', 'back\\slash', 'trailing/']) {
+      for (const key of ['../etc/passwd', '/abs', 'a//b', 'a/./b', '', 'with space', 'ünïcode', 'back\\slash', 'trailing/', `part/${'p'.repeat(256)}`, 'k'.repeat(1025)]) {
         await assert.rejects(store.put(key, Readable.from(['x'])), /invalid blob key/);
         await assert.rejects(store.get(key), /invalid blob key/);
       }

@@ -31,6 +31,11 @@ export interface BlobStore {
    * @remarks The prefix names a folder: "a" and "a/" list "a/b" but not "ab"; "" lists every key.
    */
   list(prefix: string): AsyncIterable<string>;
+  /**
+   * Reaches the store with its credentials, so that a wrong key or address stops a server or
+   * worker at start, not at the first upload or claim. @throws Error saying what to check
+   */
+  check?(): Promise<void>;
   /** A time-limited URL a browser can fetch directly, where the adapter supports it. */
   signedUrl?(key: string, ttlSeconds: number): Promise<string>;
 }

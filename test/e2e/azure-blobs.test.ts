@@ -103,5 +103,13 @@ describe('Holdout with HOLDOUT_BLOB_STORE=azure (Azurite)', { skip }, () => {
         /HOLDOUT_AZURE_CONNECTION_STRING: required when HOLDOUT_BLOB_STORE=azure/,
       );
     });
+
+    it('a worker with a wrong account key stops at start, saying what to check', async () => {
+      const wrong = running().connectionStringWithKey(Buffer.alloc(64, 7).toString('base64'));
+      await assert.rejects(
+        spawnWorker({ dataDir: workerDir, databaseUrl: h.ctx.config.databaseUrl, env: { ...env, HOLDOUT_AZURE_CONNECTION_STRING: wrong } }),
+        /cannot open container .*: access denied \(\w+\): check the account name and key/,
+      );
+    });
   });
 });

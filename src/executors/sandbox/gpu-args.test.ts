@@ -49,6 +49,8 @@ describe('buildGpuArgs', () => {
       ['--ro-bind', '/usr/lib/x86_64-linux-gnu/libcuda.so.550.54', `${gpuDriverDir}/lib/libcuda.so.1`],
       ['--ro-bind', '/usr/bin/nvidia-smi', `${gpuDriverDir}/bin/nvidia-smi`],
     ]);
+    const made = args.flatMap((a, i) => (a === '--dir' && args[i - 2] === '--perms' && args[i - 1] === '0755' ? [args[i + 1]] : []));
+    assert.deepEqual(made, ['/opt', gpuDriverDir, `${gpuDriverDir}/bin`, `${gpuDriverDir}/lib`], 'folders the run may enter');
     assert.equal(env.LD_LIBRARY_PATH, `${gpuDriverDir}/lib`);
     assert.match(env.PATH ?? '', new RegExp(`^${gpuDriverDir}/bin:`));
   });

@@ -36,6 +36,11 @@ export function buildGpuArgs(host: GpuHost, assigned: readonly string[]): GpuRun
   }
   const env: Record<string, string> = {};
   const libs = host.driverFiles.filter((f) => f.kind === 'lib');
+  if (host.driverFiles.length > 0) {
+    // Folders bwrap makes for a bind are root's alone (0700): the run's uid could not enter them.
+    const kinds = [...new Set(host.driverFiles.map((f) => f.kind))].sort();
+    for (const dir of ['/opt', gpuDriverDir, ...kinds.map((k) => `${gpuDriverDir}/${k}`)]) args.push('--perms', '0755', '--dir', dir);
+  }
   for (const file of host.driverFiles) args.push('--ro-bind', file.source, `${gpuDriverDir}/${file.kind}/${file.name}`);
   if (libs.length > 0) env.LD_LIBRARY_PATH = `${gpuDriverDir}/lib`;
   if (host.driverFiles.some((f) => f.kind === 'bin')) env.PATH = `${gpuDriverDir}/bin:/usr/local/bin:/usr/bin:/bin`;

@@ -79,6 +79,30 @@ describe('sandbox runs with stand-in GPUs', { skip }, () => {
     }
   });
 
+  it("gives the run the host's driver libraries, read-only, on its library path", async () => {
+    // zlib stands in for libcuda: the binding does not depend on which library it is.
+    const withDriver = new SandboxExecutor({
+      workspaceRoot: path.join(scratch, 'ws-driver'),
+      gpus: { devDir: gpus.devDir, procDir: gpus.procDir, driverLibrary: /^libz\.so\.1$/ },
+    });
+    const program = `
+import ctypes, os
+print(os.listdir("/opt/nvidia/lib"), os.environ["LD_LIBRARY_PATH"])
+print(ctypes.CDLL("/opt/nvidia/lib/libz.so.1").zlibVersion() is not None)
+try:
+    open("/opt/nvidia/lib/libz.so.1", "ab")
+    print("writable")
+except OSError as e:
+    print("write refused:", e.strerror)
+`;
+    await new SuiteHarness(() => withDriver, scratch).withRun(program, { limits: { gpus: 1 }, gpus: ['0'] }, ({ result, log }) => {
+      assert.equal(result.exitCode, 0, log);
+      const lines = log.trim().split('\n');
+      assert.deepEqual(lines.slice(0, 2), ["['libz.so.1'] /opt/nvidia/lib", 'True']);
+      assert.match(lines[2] ?? '', /^write refused: (Permission denied|Read-only file system)$/);
+    });
+  });
+
   it('refuses, as a platform error, a run whose GPUs do not match its limits or this host', async () => {
     await assert.rejects(harness.runPython(probe, { limits: { gpus: 1 } }), /needs 1 GPU\(s\) but 0 were assigned/);
     await assert.rejects(harness.runPython(probe, { limits: { gpus: 1 }, gpus: ['7'] }), /this host has no \/dev\/nvidia7/);

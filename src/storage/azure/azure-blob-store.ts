@@ -55,6 +55,11 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
+  /** Opens (and if need be creates) the container: a wrong key or endpoint fails here. */
+  async check(): Promise<void> {
+    await this.connect();
+  }
+
   async put(key: string, body: Readable): Promise<{ bytes: number }> {
     let bytes = 0;
     try {
