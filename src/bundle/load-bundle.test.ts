@@ -36,6 +36,7 @@ describe('loadBundle: the demo bundle', () => {
       },
       phases: [{ name: 'development', start: new Date('2026-01-01T00:00:00Z'), end: new Date('2030-01-01T00:00:00Z'), dailyQuota: 10 }],
       logs: { fullRuns: 'reason-only', smokeRuns: 'full' },
+      finalSelections: 2,
     };
     assert.deepEqual(config, expected);
     assert.match(description, /^# Handwritten digits\n/);
@@ -111,6 +112,7 @@ const configCases: Array<{ name: string; edit: (c: Record<string, unknown>) => v
   { name: 'a seeded split without a fraction', edit: (c) => void (at(c, 'scoring').split = { seed: 1 }), field: 'scoring.split.public_fraction', message: /required for a seeded split/ },
   { name: 'a phase ending before it starts', edit: (c) => void (at(c, 'phases', 0).end = '2025-12-31'), field: 'phases[0].end', message: /must be after start \(2026-01-01T00:00:00.000Z\)/ },
   { name: 'an impossible date', edit: (c) => void (at(c, 'phases', 0).start = '2026-02-30'), field: 'phases[0].start', message: /expected an ISO date .* got "2026-02-30"/ },
+  { name: 'no final selection', edit: (c) => void (c.final_selections = 0), field: 'final_selections', message: 'must be at least 1, got 0' },
   { name: 'a zero daily quota', edit: (c) => void (at(c, 'phases', 0).daily_quota = 0), field: 'phases[0].daily_quota', message: 'must be at least 1, got 0' },
   {
     name: 'overlapping phases',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { predictionsFormats, type CompetitionConfig, type DataConfig, type Phase } from '../domain/competition.js';
+import { defaultFinalSelections, predictionsFormats, type CompetitionConfig, type DataConfig, type Phase } from '../domain/competition.js';
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
 import { command, describeValue, isoDate, relativePath, runPath } from './fields.js';
@@ -142,6 +142,7 @@ export const competitionSchema = z
     scoring: scoringSchema,
     phases,
     logs,
+    final_selections: z.int().min(1).max(20).default(defaultFinalSelections),
   })
   .superRefine((c, ctx) => {
     // A scoring program is handed the predictions as CSV parts; JSON lines would need converting.
@@ -165,6 +166,7 @@ export const competitionSchema = z
       scoring: c.scoring,
       phases: c.phases,
       logs: c.logs,
+      finalSelections: c.final_selections,
     }),
   );
 

@@ -105,4 +105,17 @@ export interface CompetitionConfig {
   phases: Phase[];
   /** What participants may read of their runs' logs; absent in configurations stored before it existed (the defaults apply). */
   logs?: LogPolicy;
+  /**
+   * How many submissions a participant or team may choose for the final (private) ranking.
+   * @defaultValue 2 (`finalSelectionsOf`; also for configurations stored before it existed)
+   */
+  finalSelections?: number;
+}
+
+/** How many submissions count for the final ranking when the bundle does not say (Kaggle's usual 2). */
+export const defaultFinalSelections = 2;
+
+/** How many submissions a participant or team may choose for the final ranking. */
+export function finalSelectionsOf(config: Pick<CompetitionConfig, 'finalSelections'>): number {
+  return config.finalSelections ?? defaultFinalSelections;
 }

@@ -1,7 +1,4 @@
-import type { CompetitionConfig } from '../domain/competition.js';
-
-/** How many submissions count for the final ranking when the bundle does not say. */
-export const DEFAULT_FINAL_SELECTIONS = 2;
+import { type CompetitionConfig, finalSelectionsOf } from '../domain/competition.js';
 
 const mib = (bytes: number) => `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
 const duration = (ms: number) => (ms >= 60_000 ? `${Math.round((ms / 60_000) * 10) / 10} minutes` : `${Math.round(ms / 1000)} seconds`);
@@ -31,7 +28,7 @@ export function competitionRules(c: CompetitionConfig): string {
     '1. One account per person. Do not share code or predictions privately outside your team.',
     '2. A team shares one daily quota and one leaderboard entry. You can change teams only on a day you have not submitted.',
     '3. Submissions run on the platform with the limits below; trying to get around them, to reach the network or to read the labels leads to disqualification.',
-    `4. The private leaderboard decides the final ranking. Up to ${DEFAULT_FINAL_SELECTIONS} selected submissions count; without a selection, your best public ones do.`,
+    `4. The private leaderboard decides the final ranking. Up to ${finalSelectionsOf(c)} selected submissions count; without a selection, your best public ones do.`,
     '5. Hosts may re-run submissions, cancel runs and disqualify participants who break these rules.',
     '',
     '## Phases',

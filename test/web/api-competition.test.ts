@@ -14,7 +14,7 @@ describe(`teams, quotas, final selection, host actions and access rules, through
   const t: Record<string, string> = {};
   before(async () => {
     ensureExampleModel();
-    h = await startHoldout({ dialect, editYaml: (y) => y.replace(/wall_time: .*/, 'wall_time: 20s').replace('daily_quota: 10', 'daily_quota: 3') });
+    h = await startHoldout({ dialect, editYaml: (y) => y.replace(/wall_time: .*/, 'wall_time: 20s').replace('daily_quota: 10', 'daily_quota: 3') + '\nfinal_selections: 1\n' });
     zip = await zipSubmission(exampleSubmission);
     for (const name of ['alice', 'bob', 'carol', 'hostess']) t[name] = await h.participant(name);
     t.admin = await h.admin();
@@ -69,11 +69,15 @@ describe(`teams, quotas, final selection, host actions and access rules, through
     const mine = (await call(h.url, 'GET', '/api/competitions/digits/submissions', t.bob)).body as { id: string; username: string }[];
     assert.equal(mine.length, 3, 'a team sees its members’ submissions');
 
-    // Up to two selections per team.
+    // As many selections per team as the bundle's final_selections (1 here), stated in the details and the rules.
+    const details = (await call(h.url, 'GET', '/api/competitions/digits')).body as { finalSelections: number; rules: string };
+    assert.equal(details.finalSelections, 1);
+    assert.match(details.rules, /Up to 1 selected submissions count/);
     assert.equal((await call(h.url, 'PUT', `/api/submissions/${ids[0]}/selection`, t.alice, { selected: true })).status, 200);
+    const second = await call(h.url, 'PUT', `/api/submissions/${ids[2]}/selection`, t.bob, { selected: true });
+    assert.deepEqual([second.status, (second.body as { error: string }).error], [409, 'too_many_selected']);
+    assert.equal((await call(h.url, 'PUT', `/api/submissions/${ids[0]}/selection`, t.alice, { selected: false })).status, 200);
     assert.equal((await call(h.url, 'PUT', `/api/submissions/${ids[2]}/selection`, t.bob, { selected: true })).status, 200);
-    const third = await call(h.url, 'PUT', `/api/submissions/${ids[1]}/selection`, t.alice, { selected: true });
-    assert.equal(third.status, 409);
 
     // Access: another participant and an anonymous caller are refused every private thing.
     const alices = ids[0] ?? '';

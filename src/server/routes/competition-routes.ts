@@ -8,10 +8,11 @@ import { ArchiveError, extractZip } from '../../archive/safe-unzip.js';
 import { BundleError } from '../../bundle/bundle-error.js';
 import { loadBundle } from '../../bundle/load-bundle.js';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
+import { finalSelectionsOf } from '../../domain/competition.js';
 import { currentPhase, quotaDay } from '../../domain/phases.js';
 import { competitionOr404, isHostOf, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
-import { competitionRules, DEFAULT_FINAL_SELECTIONS, limitsInWords } from '../competition-rules.js';
+import { competitionRules, limitsInWords } from '../competition-rules.js';
 import { HttpError, notFound } from '../http-error.js';
 import { receiveUpload } from '../receive-upload.js';
 import type { ServerDeps } from '../server-deps.js';
@@ -104,7 +105,7 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
         phases: config.phases.map((p) => ({ ...p, state: p.start > now ? 'upcoming' : p.end && p.end <= now ? 'past' : 'open' })),
         hasSmoke: config.data.smoke !== undefined,
         localTest: localTestKit(config),
-        finalSelections: DEFAULT_FINAL_SELECTIONS,
+        finalSelections: finalSelectionsOf(config),
         bundleDigest: c.bundleDigest,
         updatedAt: c.updatedAt,
         files: await publicFiles(deps, c),

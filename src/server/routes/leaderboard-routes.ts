@@ -2,11 +2,11 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
 import type { AttributedSubmission } from '../../db/host-submissions-repo.js';
+import { finalSelectionsOf } from '../../domain/competition.js';
 import { rankLeaderboard } from '../../domain/leaderboard.js';
 import { bestScoreHistory, finalCandidates } from '../../domain/score-history.js';
 import { competitionOr404, hostedCompetition, isHostOf } from '../access.js';
 import { apiRoute } from '../api-route.js';
-import { DEFAULT_FINAL_SELECTIONS } from '../competition-rules.js';
 import { csvLines } from '../csv.js';
 import { HttpError } from '../http-error.js';
 import type { ServerDeps } from '../server-deps.js';
@@ -37,7 +37,7 @@ export async function leaderboard(deps: ServerDeps, c: StoredCompetition, part: 
     ranked = [...byEntrant.values()].flatMap((subs) =>
       finalCandidates(
         subs.map((s) => ({ s, selected: s.selected === 1, publicScore: s.public_primary, createdAt: s.created_at })),
-        DEFAULT_FINAL_SELECTIONS,
+        finalSelectionsOf(c.config),
         higherIsBetter,
       ).map((x) => x.s),
     );

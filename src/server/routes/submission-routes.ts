@@ -8,13 +8,13 @@ import { z } from 'zod';
 import { ArchiveError, checkEntryPoint, extractZip } from '../../archive/safe-unzip.js';
 import { QuotaExceededError } from '../../db/db-errors.js';
 import type { SubmissionRow } from '../../db/schema.js';
+import { finalSelectionsOf } from '../../domain/competition.js';
 import { currentPhase, quotaDay } from '../../domain/phases.js';
 import { logTail, logVisibility } from '../../domain/log-visibility.js';
 import { reasonAdvice } from '../../domain/submission.js';
 import { competitionOr404, isHostOf, requireUser, visibleSubmission } from '../access.js';
 import { entryFile } from '../../domain/entry-file.js';
 import { apiRoute } from '../api-route.js';
-import { DEFAULT_FINAL_SELECTIONS } from '../competition-rules.js';
 import { HttpError } from '../http-error.js';
 import { receiveUpload } from '../receive-upload.js';
 import type { ServerDeps } from '../server-deps.js';
@@ -162,7 +162,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
   apiRoute(app, {
     method: 'PUT', url: '/submissions/:id/selection', tag: 'submissions', access: 'owner',
     summary: 'Choose whether a scored full run counts for the final (private) ranking',
-    description: `Up to ${DEFAULT_FINAL_SELECTIONS} per participant or team; with none chosen, the best public ones count.`,
+    description: "Up to the competition's `finalSelections` (2 unless its bundle says `final_selections`) per participant or team; with none chosen, the best public ones count.",
     params: idParams, body: z.object({ selected: z.boolean() }),
     handler: async (req, _reply, { params, body }) => {
       const user = requireUser(req);
@@ -174,7 +174,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       if (body.selected && s.selected !== 1) {
         const ids = team ? (await deps.teams.withMembers(team)).members.map((m) => m.userId) : [user.id];
         const chosen = (await deps.hostSubmissions.forUsers(c.id, ids)).filter((x) => x.selected === 1).length;
-        if (chosen >= DEFAULT_FINAL_SELECTIONS)
+        if (chosen >= finalSelectionsOf(c.config))
           throw new HttpError(409, `you have chosen ${chosen} already, the most that count; unselect one first`, 'too_many_selected');
       }
       await deps.hostSubmissions.setSelected(s.id, body.selected);
