@@ -138,6 +138,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('submissions').addColumn('rescore', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
+  '0102_login_failures': {
+    async up(db: Kysely<unknown>) {
+      // In the database, not in a server's memory: servers behind a load balancer share one count.
+      await db.schema.createTable('login_failures').addColumn('key', 'text', (c) => c.notNull()).addColumn('at', 'text', (c) => c.notNull()).execute();
+      await db.schema.createIndex('login_failures_key_at').on('login_failures').columns(['key', 'at']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -124,6 +124,12 @@ export interface DisqualificationsTable {
   created_at: string;
 }
 
+/** One failed sign-in, counted against a username and a client address ("u:…", "a:…"). */
+export interface LoginFailuresTable {
+  key: string;
+  at: string;
+}
+
 /** A worker process, registered while it runs; one whose `seen_at` is old has been lost. */
 export interface WorkersTable {
   id: string;
@@ -179,6 +185,7 @@ export interface Database {
   competition_hosts: CompetitionHostsTable;
   rule_acceptances: RuleAcceptancesTable;
   disqualifications: DisqualificationsTable;
+  login_failures: LoginFailuresTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,3 +1,5 @@
+import type { LoginFailuresRepo } from '../db/login-failures-repo.js';
+
 /** Limits of {@link LoginLimiter}. */
 export interface LoginLimits {
   /** Failed logins per username within the window before it is locked. @defaultValue 5 */
@@ -12,36 +14,33 @@ export const defaultLoginLimits: LoginLimits = Object.freeze({ perUser: 5, perAd
 
 /**
  * Counts failed logins per username and per client address in a sliding window, so that
- * password guessing is slow whether it targets one account or sprays many.
- * @remarks In memory: each server process counts its own; several servers behind a load balancer
- * multiply the allowance by their number.
+ * password guessing is slow whether it targets one account or sprays many. The failures are kept
+ * in the database, so several servers behind a load balancer share one allowance.
  */
 export class LoginLimiter {
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(private readonly limits: LoginLimits = defaultLoginLimits) {}
-
-  private recent(key: string, now: number): number[] {
-    const kept = (this.failures.get(key) ?? []).filter((t) => now - t < this.limits.windowMs);
-    if (kept.length) this.failures.set(key, kept);
-    else this.failures.delete(key);
-    return kept;
-  }
+  constructor(
+    private readonly failures: LoginFailuresRepo,
+    private readonly limits: LoginLimits = defaultLoginLimits,
+  ) {}
 
   /** Seconds to wait before trying again, or 0 when a login may be tried now. */
-  retryAfter(username: string, address: string, now = Date.now()): number {
-    const wait = (key: string, max: number) => {
-      const times = this.recent(key, now);
-      return times.length >= max ? Math.ceil(((times[times.length - max] ?? now) + this.limits.windowMs - now) / 1000) : 0;
+  async retryAfter(username: string, address: string, now = Date.now()): Promise<number> {
+    const wait = async (key: string, max: number) => {
+      const times = await this.failures.recent(key, now - this.limits.windowMs, max);
+      // The max-th most recent failure leaves the window first.
+      return times.length >= max ? Math.ceil(((times[max - 1] ?? now) + this.limits.windowMs - now) / 1000) : 0;
     };
-    return Math.max(wait(`u:${username.toLowerCase()}`, this.limits.perUser), wait(`a:${address}`, this.limits.perAddress));
+    const waits = await Promise.all([wait(userKey(username), this.limits.perUser), wait(`a:${address}`, this.limits.perAddress)]);
+    return Math.max(...waits);
   }
 
-  failed(username: string, address: string, now = Date.now()): void {
-    for (const key of [`u:${username.toLowerCase()}`, `a:${address}`]) this.failures.set(key, [...this.recent(key, now), now]);
+  failed(username: string, address: string, now = Date.now()): Promise<void> {
+    return this.failures.record([userKey(username), `a:${address}`], now, now - this.limits.windowMs);
   }
 
-  succeeded(username: string): void {
-    this.failures.delete(`u:${username.toLowerCase()}`);
+  succeeded(username: string): Promise<void> {
+    return this.failures.clear(userKey(username));
   }
 }
+
+const userKey = (username: string) => `u:${username.toLowerCase()}`;

@@ -1,6 +1,7 @@
 import type { AppContext } from '../app/context.js';
 import { CompetitionRolesRepo } from '../db/competition-roles-repo.js';
 import { HostSubmissionsRepo } from '../db/host-submissions-repo.js';
+import { LoginFailuresRepo } from '../db/login-failures-repo.js';
 import { QuotaRepo } from '../db/quota-repo.js';
 import { TeamsRepo } from '../db/teams-repo.js';
 import { LoginLimiter, type LoginLimits } from './login-limiter.js';
@@ -21,6 +22,6 @@ export function serverDeps(ctx: AppContext, loginLimits?: LoginLimits): ServerDe
     roles: new CompetitionRolesRepo(ctx.db),
     quota: new QuotaRepo(ctx.db),
     hostSubmissions: new HostSubmissionsRepo(ctx.db),
-    loginLimiter: new LoginLimiter(loginLimits),
+    loginLimiter: new LoginLimiter(new LoginFailuresRepo(ctx.db), loginLimits),
   };
 }

@@ -56,17 +56,17 @@ export const accountRoutes = (deps: ServerDeps): FastifyPluginAsync => async (ap
     body: login,
     responses: { 200: { description: 'Signed in', schema: sessionSchema } },
     handler: async (req, reply, { body }) => {
-      const wait = deps.loginLimiter.retryAfter(body.username, req.ip);
+      const wait = await deps.loginLimiter.retryAfter(body.username, req.ip);
       if (wait > 0) {
         reply.header('retry-after', String(wait));
         throw new HttpError(429, `too many failed sign-ins; try again in ${Math.ceil(wait / 60)} minute(s)`, 'too_many_attempts');
       }
       const user = await deps.users.byName(body.username);
       if (!user || !(await verifyPassword(body.password, user.password_hash))) {
-        deps.loginLimiter.failed(body.username, req.ip);
+        await deps.loginLimiter.failed(body.username, req.ip);
         throw new HttpError(401, 'wrong username or password', 'bad_credentials');
       }
-      deps.loginLimiter.succeeded(body.username);
+      await deps.loginLimiter.succeeded(body.username);
       return startSession(deps, req, reply, user, body.session);
     },
   });
