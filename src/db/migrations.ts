@@ -145,6 +145,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('login_failures_key_at').on('login_failures').columns(['key', 'at']).execute();
     },
   },
+  '0103_submission_runtime': {
+    async up(db: Kysely<unknown>) {
+      // The runtime a result was produced in: a competition may move to another runtime later.
+      await db.schema.alterTable('submissions').addColumn('runtime', 'text').execute();
+      await db.schema.alterTable('submissions').addColumn('runtime_digest', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

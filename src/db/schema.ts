@@ -73,6 +73,9 @@ export interface SubmissionsTable {
   log_key: string | null;
   log_bytes: number | null;
   log_truncated: Generated<number>;
+  /** The runtime the code last ran in, and its digest (null for "host"); null before a run. */
+  runtime: Generated<string | null>;
+  runtime_digest: Generated<string | null>;
   attempts: Generated<number>;
   lease_owner: string | null;
   lease_expires_at: string | null;

@@ -18,6 +18,7 @@ export interface Submission {
   createdAt: string; startedAt: string | null; finishedAt: string | null; runMs: number | null; exitCode: number | null; zipBytes: number;
   publicScore: number | null; publicScores: Record<string, number> | null; privateScore?: number | null; logBytes: number | null;
   logTruncated: boolean; attempts: number; selected: boolean; username?: string; team?: string | null;
+  runtime: { name: string; digest: string | null } | null;
 }
 export interface BoardRow { rank: number; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string }
 export interface Board { part: string; metric: string; higherIsBetter: boolean; extraMetrics: string[]; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }

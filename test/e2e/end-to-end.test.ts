@@ -38,6 +38,7 @@ for (const dialect of testDialects) {
         assert.equal(done.status, 'scored', JSON.stringify(done));
         assert.ok(Number(done.publicScore) > 0.9, `public accuracy ${String(done.publicScore)}`);
         assert.equal(done.exitCode, 0);
+        assert.deepEqual(done.runtime, { name: 'host', digest: null }, 'the runtime it ran in is recorded');
         assert.equal(done.privateScore, undefined, 'private scores stay hidden from participants');
 
         // A full run's log can leak test data: by default its participant gets only the reason.

@@ -44,6 +44,7 @@ export function submissionView(s: SubmissionRow & { username?: string }, opts: {
     logBytes: s.log_bytes === null ? null : Number(s.log_bytes),
     logTruncated: s.log_truncated === 1,
     attempts: s.attempts,
+    runtime: s.runtime === null ? null : { name: s.runtime, digest: s.runtime_digest },
     selected: s.selected === 1,
     ...(s.username !== undefined ? { username: s.username } : {}),
   };

@@ -19,7 +19,7 @@ export function statusPanel(s: Submission): HTMLElement {
     s.status === 'scored' ? h('p', null, `Public score: ${fmtScore(s.publicScore)}`, s.privateScore !== undefined ? ` · private score: ${fmtScore(s.privateScore)}` : '') : null,
     s.reason ? h('div', { class: 'error' }, h('p', null, h('strong', null, `Reason: ${s.reason.replace(/_/g, ' ')}. `), s.message ?? ''), s.advice ? h('p', null, `What to do: ${s.advice}`) : null) : null,
     s.status === 'cancelled' && s.message ? h('p', null, s.message) : null,
-    h('p', { class: 'muted' }, `Run time ${fmtMs(s.runMs)} · exit code ${s.exitCode ?? '—'} · zip ${fmtBytes(s.zipBytes)} · attempt ${s.attempts}`),
+    h('p', { class: 'muted' }, `Run time ${fmtMs(s.runMs)} · exit code ${s.exitCode ?? '—'} · zip ${fmtBytes(s.zipBytes)} · attempt ${s.attempts}${runtimeText(s.runtime)}`),
   );
 }
 
@@ -49,4 +49,10 @@ export function liveSubmission(initial: Submission, onLeave: (fn: () => void) =>
   events.addEventListener('end', () => events.close());
   onLeave(() => events.close());
   return h('div', null, panel, logBox);
+}
+
+/** The runtime a run used, its digest shortened as image tags are. */
+function runtimeText(runtime: Submission['runtime']): string {
+  if (!runtime) return '';
+  return ` · runtime ${runtime.name}${runtime.digest ? ` (${runtime.digest.replace(/^sha256:/, '').slice(0, 12)})` : ''}`;
 }
