@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { zipFolder } from '../../src/archive/zip-folder.js';
-import { demoBundle, startHoldout, upload } from '../../test/helpers/holdout-server.js';
+import { demoBundle, startHoldout } from '../../test/helpers/holdout-server.js';
+import { stats, timeSubmissions } from '../submission-timings.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' } } });
 const runs = Number(values.runs);
@@ -24,12 +25,6 @@ with open(os.path.join(data, "test_features.csv")) as f, open(os.path.join(out, 
     r = csv.reader(f); next(r); g.write("id,label\\n")
     for row in r: g.write(row[0] + ",0\\n")
 `;
-
-function stats(xs: number[]): { median: number; p95: number; min: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
-  return { median: at(0.5), p95: at(0.95), min: s[0] ?? Number.NaN };
-}
 
 const codeDir = await mkdtemp(path.join(tmpdir(), 'holdout-bench-'));
 await writeFile(path.join(codeDir, 'main.py'), trivialMain);
@@ -49,34 +44,10 @@ for (let i = 0; i < runs; i++) {
 
 const h = await startHoldout({ config: { logLevel: 'silent' }, editYaml: (y) => y.replace(/daily_quota: \d+/, `daily_quota: ${runs + 5}`) });
 const token = await h.participant('bench');
-const worker = h.ctx.worker;
-if (!worker) throw new Error('no in-process worker');
-const endToEnd: number[] = [];
-const accepted: number[] = [];
-const runWall: number[] = [];
-for (let i = 0; i < runs; i++) {
-  const t = performance.now();
-  let id = '';
-  const finished = new Promise<void>((resolve) => {
-    const onStatus = async (sid: string) => {
-      if (sid !== id) return;
-      const row = await h.ctx.submissions.get(sid);
-      if (row && (row.status === 'scored' || row.status === 'failed')) {
-        worker.off('status', onStatus);
-        if (row.status !== 'scored') throw new Error(`bench submission failed: ${row.reason}: ${row.message}`);
-        runWall.push(row.run_ms ?? Number.NaN);
-        resolve();
-      }
-    };
-    worker.on('status', onStatus);
-  });
-  const sent = await upload(h.url, token, 'digits', zip);
-  accepted.push(performance.now() - t);
-  id = String(sent.body.id);
-  if (sent.status !== 201) throw new Error(`upload failed: ${JSON.stringify(sent.body)}`);
-  await finished;
-  endToEnd.push(performance.now() - t);
-}
+const timings = await timeSubmissions(h, token, zip, runs);
+const endToEnd = timings.map((t) => t.endToEnd);
+const accepted = timings.map((t) => t.accepted);
+const runWall = timings.map((t) => t.runWall);
 await h.close();
 
 const bareS = stats(bare);

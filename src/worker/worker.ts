@@ -159,9 +159,15 @@ export class Worker extends EventEmitter {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      const claim = await this.claimNext();
-      if (claim) await this.process(claim);
-      else await this.idle();
+      try {
+        const claim = await this.claimNext();
+        if (claim) await this.process(claim);
+        else await this.idle();
+      } catch (err) {
+        // A bug of ours must not end the loop (and with it, a clean drain): log it and go on.
+        this.deps.logger.error({ err }, 'worker loop failed');
+        await this.idle();
+      }
     }
   }
 
@@ -277,7 +283,8 @@ export class Worker extends EventEmitter {
       this.running.delete(row.id);
       void this.beat();
       reservation.release();
-      await rm(workDir, { recursive: true, force: true });
+      // A sweep of another worker may be removing it too (this one looked lost while frozen).
+      await rm(workDir, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) => log.warn({ err }, 'removing the scratch folder failed'));
       this.emit('status', row.id);
     }
   }

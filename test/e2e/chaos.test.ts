@@ -197,7 +197,8 @@ describe('chaos: workers killed at random while 200 submissions run', { skip: po
     // The survivors drain and deregister; the killed ones stay listed, as lost.
     await Promise.all([...alive].map(async (w) => {
       w.kill('SIGTERM');
-      assert.equal(await w.exited, 0);
+      const errors = w.logs.filter((l) => Number(l.level) >= 50).map((l) => JSON.stringify(l));
+      assert.equal(await w.exited, 0, `worker ${w.id} did not drain cleanly:\n${errors.join('\n')}\n${w.stderr()}`);
     }));
     // A worker killed moments ago still looks alive until its heartbeats are overdue.
     await new Promise((r) => setTimeout(r, LEASE_MS + 500));

@@ -13,6 +13,8 @@ export interface WorkerProcess {
   logs: Record<string, unknown>[];
   /** Resolves with the exit code (or the signal) once the process has ended. */
   exited: Promise<number | NodeJS.Signals>;
+  /** The last few KiB of its stderr. */
+  stderr(): string;
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -67,7 +69,7 @@ export async function spawnWorker(opts: {
   const timeout = setTimeout(() => proc.kill('SIGKILL'), 30_000);
   try {
     const id = await started;
-    return { proc, id, logs, exited, kill: (signal) => proc.kill(signal) };
+    return { proc, id, logs, exited, kill: (signal) => proc.kill(signal), stderr: () => stderr };
   } finally {
     clearTimeout(timeout);
   }

@@ -18,9 +18,10 @@ export const sqliteDialect: DatabaseDialect = Object.freeze({
     const { default: SQLite } = await import('better-sqlite3');
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const sqlite = new SQLite(file);
+    // First: switching to WAL takes a lock, which a process starting beside others must wait for.
+    sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   },
