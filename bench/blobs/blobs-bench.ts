@@ -93,9 +93,10 @@ try {
   console.log(`${'store operation'.padEnd(34)}${'fs'.padStart(12)}${'azure'.padStart(12)}`);
   for (const key of Object.keys(ops.fs)) console.log(`${key.padEnd(34)}${f(ops.fs[key])}${f(ops.azure[key])}`);
   console.log(`\n${runs} trivial submissions each, one after another (ms)\n`);
-  console.log(`${'measure'.padEnd(34)}${['fs median', 'azure median', 'fs p95', 'azure p95'].map((h) => h.padStart(12)).join('')}`);
+  const g = (n: number | undefined) => f(n).padStart(14);
+  console.log(`${'measure'.padEnd(34)}${['fs median', 'azure median', 'fs p95', 'azure p95'].map((h) => h.padStart(14)).join('')}`);
   const row = (name: string, s: Record<string, ReturnType<typeof stats>>) =>
-    console.log(`${name.padEnd(34)}${f(s.fs?.median)}${f(s.azure?.median)}${f(s.fs?.p95)}${f(s.azure?.p95)}`);
+    console.log(`${name.padEnd(34)}${g(s.fs?.median)}${g(s.azure?.median)}${g(s.fs?.p95)}${g(s.azure?.p95)}`);
   row('upload → scored', e2e);
   row('platform overhead (− run wall)', overhead);
 } finally {

@@ -65,8 +65,20 @@ export class AzureBlobStore implements BlobStore {
     try {
       assertValidKey(key);
       const { container } = await this.connect();
-      await container.getBlockBlobClient(key).uploadStream(body, BLOCK_BYTES, BLOCKS_IN_FLIGHT, {
-        // Reported after each staged block, so the last report is the whole size (none: empty blob).
+      const blob = container.getBlockBlobClient(key);
+      // Most blobs (logs, predictions, small zips) fit one block: one request instead of stage + commit.
+      const head = await readUpTo(body, BLOCK_BYTES);
+      if (head.ended) {
+        const whole = Buffer.concat(head.chunks);
+        await blob.upload(whole, whole.length);
+        return { bytes: whole.length };
+      }
+      const rest = Readable.from((async function* () {
+        yield* head.chunks;
+        for (let next = await head.more.next(); !next.done; next = await head.more.next()) yield next.value;
+      })());
+      await blob.uploadStream(rest, BLOCK_BYTES, BLOCKS_IN_FLIGHT, {
+        // Reported after each staged block, so the last report is the whole size.
         onProgress: (p) => (bytes = p.loadedBytes),
       });
     } catch (err) {
@@ -152,6 +164,27 @@ async function open({ connectionString, container: name }: AzureBlobStoreOptions
       : err instanceof Error ? err.message : String(err);
     throw new Error(`azure blob store: cannot open container ${url}: ${why}`, { cause: err });
   }
+}
+
+/**
+ * Reads `body` until it ends or more than `limit` bytes have come: the chunks read, and the
+ * iterator to read the rest with (a stream takes one iterator only).
+ */
+async function readUpTo(body: Readable, limit: number): Promise<{ chunks: Buffer[]; ended: boolean; more: AsyncIterator<Buffer> }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const more = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const buffers: AsyncIterator<Buffer> = { next: async () => {
+    const n = await more.next();
+    return n.done ? n : { value: Buffer.isBuffer(n.value) ? n.value : Buffer.from(n.value) };
+  } };
+  while (size <= limit) {
+    const next = await buffers.next();
+    if (next.done) return { chunks, ended: true, more: buffers };
+    chunks.push(next.value);
+    size += next.value.length;
+  }
+  return { chunks, ended: false, more: buffers };
 }
 
 function isNotFound(sdk: Sdk, err: unknown): boolean {
