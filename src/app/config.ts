@@ -20,6 +20,10 @@ const schema = z.object({
     .regex(/^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/, 'must be an Azure container name: 3 to 63 lowercase letters, digits and single hyphens')
     .default('holdout')
     .describe('container of the azure blob store; created when missing'),
+  signedDownloads: z
+    .union([z.boolean(), z.stringbool()])
+    .default(false)
+    .describe('send downloads of public files to a time-limited URL of the blob store (azure), so large training data does not pass through the server'),
   executor: z.enum(['sandbox']).default('sandbox').describe('how submissions run'),
   sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),
   runtimesDir: z.string().optional().describe('folder of built runtimes ("holdout runtime build"); default <dataDir>/runtimes'),

@@ -36,6 +36,9 @@ export interface BlobStore {
    * worker at start, not at the first upload or claim. @throws Error saying what to check
    */
   check?(): Promise<void>;
-  /** A time-limited URL a browser can fetch directly, where the adapter supports it. */
-  signedUrl?(key: string, ttlSeconds: number): Promise<string>;
+  /**
+   * A time-limited, read-only URL a browser can fetch directly, where the adapter supports it.
+   * `downloadName`: the file name the response offers to save as (Content-Disposition).
+   */
+  signedUrl?(key: string, ttlSeconds: number, options?: { downloadName?: string }): Promise<string>;
 }

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AzureBlobStore } from '../../src/storage/azure/azure-blob-store.js';
 import { predictionsKey } from '../../src/worker/kept-predictions.js';
 import { startAzurite, type Azurite } from '../helpers/azurite.js';
-import { startHoldout, upload, waitForFinal, type TestHoldout } from '../helpers/holdout-server.js';
+import { demoBundle, startHoldout, upload, waitForFinal, type TestHoldout } from '../helpers/holdout-server.js';
 import { trivialSubmission } from '../helpers/trivial-submission.js';
 import { spawnWorker } from '../helpers/worker-process.js';
 
@@ -22,10 +22,10 @@ function running(): Azurite {
 }
 
 /** A Holdout whose blobs live in a fresh Azurite container, and a store that reads that container. */
-async function holdoutOnAzure(workers: number): Promise<{ h: TestHoldout; blobs: AzureBlobStore; env: Record<string, string> }> {
+async function holdoutOnAzure(workers: number, extra: Record<string, unknown> = {}): Promise<{ h: TestHoldout; blobs: AzureBlobStore; env: Record<string, string> }> {
   const container = `e2e-${randomUUID()}`;
   const { connectionString } = running();
-  const h = await startHoldout({ config: { workers, blobStore: 'azure', azureConnectionString: connectionString, azureContainer: container } });
+  const h = await startHoldout({ config: { workers, blobStore: 'azure', azureConnectionString: connectionString, azureContainer: container, ...extra } });
   const env = { HOLDOUT_BLOB_STORE: 'azure', HOLDOUT_AZURE_CONNECTION_STRING: connectionString, HOLDOUT_AZURE_CONTAINER: container };
   return { h, blobs: new AzureBlobStore({ connectionString, container }), env };
 }
@@ -69,6 +69,39 @@ describe('Holdout with HOLDOUT_BLOB_STORE=azure (Azurite)', { skip }, () => {
     after(() => h.close());
 
     it('keeps the submission zip, the log, the predictions and the bundle in Azure', () => submitAndCheck(h, blobs));
+
+    it('serves public files itself unless signed downloads are on', async () => {
+      const res = await fetch(`${h.url}/api/competitions/digits/files/train/train_labels.csv`, { redirect: 'manual' });
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), await readFile(path.join(demoBundle, 'train', 'train_labels.csv'), 'utf8'));
+    });
+  });
+
+  describe('signed downloads (HOLDOUT_SIGNED_DOWNLOADS)', () => {
+    let h: TestHoldout;
+    before(async () => ({ h } = await holdoutOnAzure(0, { signedDownloads: true })));
+    after(() => h.close());
+
+    it('sends a public file download to a read-only URL of the blob store that expires, under the file name', async () => {
+      const expected = await readFile(path.join(demoBundle, 'train', 'train_labels.csv'), 'utf8');
+      const res = await fetch(`${h.url}/api/competitions/digits/files/train/train_labels.csv`, { redirect: 'manual' });
+      assert.equal(res.status, 302);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      const location = new URL(res.headers.get('location') ?? '');
+      assert.equal(location.origin, new URL(running().endpoint).origin, 'straight from the blob store');
+      assert.equal(location.searchParams.get('sp'), 'r', 'read-only');
+      assert.ok(Date.parse(location.searchParams.get('se') ?? '') <= Date.now() + 16 * 60_000, 'expires within 15 minutes');
+      const file = await fetch(location);
+      assert.equal(file.status, 200);
+      assert.equal(file.headers.get('content-disposition'), 'attachment; filename="train_labels.csv"');
+      assert.equal(await file.text(), expected);
+      // A client that follows redirects (the CLI, a browser) gets the file with its own token on.
+      const followed = await fetch(`${h.url}/api/competitions/digits/files/train/train_labels.csv`, { headers: { authorization: `Bearer ${await h.participant('reader')}` } });
+      assert.equal(followed.status, 200);
+      assert.equal(await followed.text(), expected);
+      // Hidden files stay hidden: no URL is signed for them.
+      assert.equal((await fetch(`${h.url}/api/competitions/digits/files/private/labels.csv`, { redirect: 'manual' })).status, 404);
+    });
   });
 
   describe('server and a separate holdout worker process', () => {

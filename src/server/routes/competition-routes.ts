@@ -131,15 +131,22 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
   apiRoute(app, {
     method: 'GET', url: '/competitions/:slug/files/*', tag: 'competitions', access: 'anyone', summary: 'Download a public data file',
     params: z.object({ slug: z.string(), '*': z.string() }),
-    responses: { 200: { description: 'The file', contentType: 'application/octet-stream' } },
+    description: 'With HOLDOUT_SIGNED_DOWNLOADS on a blob store that signs URLs (azure), the answer is a 302 to a read-only URL that expires in 15 minutes.',
+    responses: { 200: { description: 'The file', contentType: 'application/octet-stream' }, 302: { description: 'Redirect to a signed URL of the blob store' } },
     handler: async (_req, reply, { params }) => {
       const c = await competitionOr404(deps, params.slug);
       const file = (await publicFiles(deps, c)).find((f) => f.path === params['*']);
       if (!file) throw notFound(`public file "${params['*']}"`);
+      const key = `${c.bundleKey}/files/${file.path}`;
+      if (deps.config.signedDownloads && deps.blobs.signedUrl) {
+        // Straight from the blob store; the URL is read-only and expires, so it is not cached.
+        const url = await deps.blobs.signedUrl(key, 15 * 60, { downloadName: path.basename(file.path) });
+        return reply.header('cache-control', 'no-store').redirect(url, 302);
+      }
       reply.header('content-type', 'application/octet-stream');
       reply.header('content-length', file.bytes);
       reply.header('content-disposition', `attachment; filename="${path.basename(file.path).replace(/["\\]/g, '_')}"`);
-      return reply.send(await deps.blobs.get(`${c.bundleKey}/files/${file.path}`));
+      return reply.send(await deps.blobs.get(key));
     },
   });
 

@@ -44,14 +44,14 @@ export class AzureBlobStore implements BlobStore {
    * sign another SAS, and a user delegation key needs an Entra ID login, which a connection string
    * has not. Without it, callers see no `signedUrl` and stream blobs through Holdout instead.
    */
-  readonly signedUrl?: (key: string, ttlSeconds: number) => Promise<string>;
+  readonly signedUrl?: (key: string, ttlSeconds: number, options?: { downloadName?: string }) => Promise<string>;
   private connecting: Promise<Connection> | undefined;
 
   constructor(private readonly options: AzureBlobStoreOptions) {
     // The SDK signs only with a shared key credential, which it builds from exactly these forms.
     const { connectionString } = options;
     if (connectionString.startsWith('UseDevelopmentStorage=true') || connectionString.includes('AccountKey=')) {
-      this.signedUrl = (key, ttlSeconds) => this.sign(key, ttlSeconds);
+      this.signedUrl = (key, ttlSeconds, options) => this.sign(key, ttlSeconds, options?.downloadName);
     }
   }
 
@@ -128,11 +128,13 @@ export class AzureBlobStore implements BlobStore {
     for await (const blob of container.listBlobsFlat({ prefix: folder === '' ? '' : `${folder}/` })) yield blob.name;
   }
 
-  private async sign(key: string, ttlSeconds: number): Promise<string> {
+  private async sign(key: string, ttlSeconds: number, downloadName?: string): Promise<string> {
     assertValidKey(key);
     const { sdk, container } = await this.connect();
     return container.getBlobClient(key).generateSasUrl({
       permissions: sdk.BlobSASPermissions.parse('r'),
+      // Signed into the URL: Azure answers with this header, so the browser saves under the file's own name.
+      ...(downloadName ? { contentDisposition: `attachment; filename="${downloadName.replace(/["\\]/g, '_')}"` } : {}),
       // No start time: a start a little ahead of Azure's clock would refuse the URL at first.
       expiresOn: new Date(Date.now() + ttlSeconds * 1000),
     });
