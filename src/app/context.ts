@@ -10,7 +10,7 @@ import { UsersRepo } from '../db/users-repo.js';
 import { WorkersRepo } from '../db/workers-repo.js';
 import { createExecutor } from '../executors/create-executor.js';
 import type { Executor } from '../executors/executor.js';
-import { discoverGpus, selectGpus } from '../executors/gpu-host.js';
+import { discoverGpus, lockGpus, selectGpus } from '../executors/gpu-host.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { createBlobStore, type BlobStoreConfig } from '../storage/create-blob-store.js';
 import { BundleCache } from '../worker/bundle-cache.js';
@@ -38,60 +38,68 @@ export interface AppContext {
 export async function createContext(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<AppContext> {
   await mkdir(config.dataDir, { recursive: true });
   const { db, dialect } = await createDatabase(config.databaseUrl);
-  const blobs = createBlobStore(blobStoreConfig(config));
-  await blobs.check?.().catch(async (err: unknown) => {
+  let releaseGpus: () => void = () => {};
+  try {
+    const blobs = createBlobStore(blobStoreConfig(config));
+    await blobs.check?.();
+    const executor = createExecutor({
+      kind: config.executor,
+      runtimesDir: config.runtimesDir,
+      gpuDevDir: config.gpuDevDir,
+      ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}),
+    });
+    const submissions = new SubmissionsRepo(db, dialect);
+    const competitions = new CompetitionsRepo(db);
+    const workers = new WorkersRepo(db);
+    let worker: Worker | undefined;
+    if (config.workers > 0) {
+      await executor.check();
+      const gpus = selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus);
+      releaseGpus = lockGpus(gpus);
+      worker = new Worker(
+        { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger },
+        {
+          concurrency: config.workers,
+          leaseMs: config.leaseMs,
+          maxAttempts: config.maxAttempts,
+          maxUnpackedBytes: config.maxUnpackedBytes,
+          maxFiles: config.maxFiles,
+          scratchDir: path.join(config.dataDir, 'scratch'),
+          pollMs: config.pollMs,
+          deadlines: { graceMs: config.deadlineGraceMs, queuedMs: config.queuedDeadlineMs },
+          offer: {
+            ...hostOffer([executor.name]),
+            ...(config.workerCpus ? { cpus: config.workerCpus } : {}),
+            ...(config.workerMemoryBytes ? { memoryBytes: config.workerMemoryBytes } : {}),
+            gpus: gpus.map((g) => g.id),
+            ...(config.workerRuntimes ? { runtimes: config.workerRuntimes } : {}),
+          },
+        },
+      );
+    }
+    return {
+      config,
+      logger,
+      db,
+      blobs,
+      users: new UsersRepo(db),
+      competitions,
+      submissions,
+      workers,
+      executor,
+      ...(worker ? { worker } : {}),
+      async close() {
+        await worker?.stop(config.drainMs);
+        releaseGpus();
+        await db.destroy();
+      },
+    };
+  } catch (err) {
+    // A store, executor or GPU that cannot be used stops the start: leave nothing open or held.
+    releaseGpus();
     await db.destroy();
     throw err;
-  });
-  const executor = createExecutor({
-    kind: config.executor,
-    runtimesDir: config.runtimesDir,
-    gpuDevDir: config.gpuDevDir,
-    ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}),
-  });
-  const submissions = new SubmissionsRepo(db, dialect);
-  const competitions = new CompetitionsRepo(db);
-  const workers = new WorkersRepo(db);
-  let worker: Worker | undefined;
-  if (config.workers > 0) {
-    await executor.check();
-    worker = new Worker(
-      { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger },
-      {
-        concurrency: config.workers,
-        leaseMs: config.leaseMs,
-        maxAttempts: config.maxAttempts,
-        maxUnpackedBytes: config.maxUnpackedBytes,
-        maxFiles: config.maxFiles,
-        scratchDir: path.join(config.dataDir, 'scratch'),
-        pollMs: config.pollMs,
-        deadlines: { graceMs: config.deadlineGraceMs, queuedMs: config.queuedDeadlineMs },
-        offer: {
-          ...hostOffer([executor.name]),
-          ...(config.workerCpus ? { cpus: config.workerCpus } : {}),
-          ...(config.workerMemoryBytes ? { memoryBytes: config.workerMemoryBytes } : {}),
-          gpus: selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus).map((g) => g.id),
-          ...(config.workerRuntimes ? { runtimes: config.workerRuntimes } : {}),
-        },
-      },
-    );
   }
-  return {
-    config,
-    logger,
-    db,
-    blobs,
-    users: new UsersRepo(db),
-    competitions,
-    submissions,
-    workers,
-    executor,
-    ...(worker ? { worker } : {}),
-    async close() {
-      await worker?.stop(config.drainMs);
-      await db.destroy();
-    },
-  };
 }
 
 /** The blob store the configuration names; loadConfig has already refused azure without a connection string. */

@@ -70,8 +70,9 @@ export function relativePath(where: string) {
   });
 }
 
-// Mounting a run's folder over these would hide or replace the runtime's own files.
-const systemFolders = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/proc', '/sbin', '/sys', '/usr'];
+// Mounting a run's folder on, in or above these would hide or replace the runtime's own files
+// (/opt/nvidia holds the host's GPU driver files in runs with GPUs).
+const systemFolders = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/opt/nvidia', '/proc', '/sbin', '/sys', '/tmp', '/usr'];
 
 /** An absolute path inside a run (`/code_execution/src`), normalised. */
 export const runPath = field<string>((input) => {
@@ -80,7 +81,7 @@ export const runPath = field<string>((input) => {
   }
   if (input.split('/').includes('..')) return { message: `must not contain "..", got ${describeValue(input)}` };
   const normalised = path.posix.normalize(input).replace(/(.)\/+$/, '$1');
-  const clash = systemFolders.find((dir) => normalised === dir || normalised.startsWith(`${dir}/`));
+  const clash = systemFolders.find((dir) => normalised === dir || normalised.startsWith(`${dir}/`) || dir.startsWith(`${normalised}/`));
   if (normalised === '/' || clash) return { message: `must not be / or a system folder (${systemFolders.join(', ')}), got ${describeValue(input)}` };
   return { value: normalised };
 });

@@ -128,6 +128,8 @@ const configCases: Array<{ name: string; edit: (c: Record<string, unknown>) => v
   },
   { name: 'no phase', edit: (c) => void (c.phases = []), field: 'phases', message: 'must have at least 1 item' },
   { name: 'a relative layout path', edit: (c) => void (c.layout = { code: 'src' }), field: 'layout.code', message: /expected an absolute path .* got "src"/ },
+  { name: 'a layout path inside a system folder', edit: (c) => void (c.layout = { code: '/usr/src' }), field: 'layout.code', message: /must not be \/ or a system folder .* got "\/usr\/src"/ },
+  { name: 'a layout path above a system folder', edit: (c) => void (c.layout = { data: '/opt' }), field: 'layout.data', message: /must not be \/ or a system folder \(.*\/opt\/nvidia.*\), got "\/opt"/ },
   { name: 'nested layout paths', edit: (c) => void (c.layout = { output: '/code_execution/src/out' }), field: 'layout.output', message: /must be distinct from layout.code/ },
   { name: 'a predictions file outside the output folder', edit: (c) => void (c.predictions_file = '../submission.csv'), field: 'predictions_file', message: /must stay inside the output folder \(no "\.\."\)/ },
   { name: 'an unterminated quote', edit: (c) => void (c.entrypoint = "python 'main.py"), field: 'entrypoint', message: /unterminated single quote/ },

@@ -52,6 +52,11 @@ export class CompetitionsRepo {
     return row && fromRow(row);
   }
 
+  /** The bundle every competition uses now (what a host's bundle cache must keep). */
+  async bundleKeys(): Promise<string[]> {
+    return (await this.db.selectFrom('competitions').select('bundle_key').execute()).map((r) => r.bundle_key);
+  }
+
   async list(): Promise<StoredCompetition[]> {
     const rows = await this.db.selectFrom('competitions').selectAll().orderBy('created_at').execute();
     return rows.map(fromRow);

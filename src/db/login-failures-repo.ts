@@ -18,9 +18,12 @@ export class LoginFailuresRepo {
     return rows.map((r) => Date.parse(r.at));
   }
 
-  /** Records a failure under each key and forgets their failures older than `forgetBefore`. */
+  /**
+   * Records a failure under each key and forgets every failure older than `forgetBefore`, of any
+   * key: sprayed usernames and addresses are not kept past the window.
+   */
   async record(keys: readonly string[], at: number, forgetBefore: number): Promise<void> {
-    await this.db.deleteFrom('login_failures').where('key', 'in', keys).where('at', '<=', new Date(forgetBefore).toISOString()).execute();
+    await this.db.deleteFrom('login_failures').where('at', '<=', new Date(forgetBefore).toISOString()).execute();
     await this.db.insertInto('login_failures').values(keys.map((key) => ({ key, at: new Date(at).toISOString() }))).execute();
   }
 

@@ -143,6 +143,8 @@ const migrations: Record<string, Migration> = {
       // In the database, not in a server's memory: servers behind a load balancer share one count.
       await db.schema.createTable('login_failures').addColumn('key', 'text', (c) => c.notNull()).addColumn('at', 'text', (c) => c.notNull()).execute();
       await db.schema.createIndex('login_failures_key_at').on('login_failures').columns(['key', 'at']).execute();
+      // Failures that left the window are deleted by time, whatever their key.
+      await db.schema.createIndex('login_failures_at').on('login_failures').column('at').execute();
     },
   },
   '0103_submission_runtime': {

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { dropPidLock, takePidLock } from './pid-lock.js';
 
 /** One NVIDIA GPU of this host. */
 export interface HostGpu {
@@ -123,4 +125,27 @@ export function selectGpus(host: GpuHost, wanted: string): HostGpu[] {
     }
     return gpu;
   });
+}
+
+/**
+ * Holds `gpus` for this process until the returned function is called: a pid lock per device
+ * node in `lockDir`, so that two workers of one host never hand the same GPU to two runs.
+ * @throws Error naming the process that holds a GPU already (the locks taken so far are given back).
+ */
+export function lockGpus(gpus: readonly HostGpu[], lockDir = '/run/holdout/gpus'): () => void {
+  if (gpus.length === 0) return () => undefined;
+  mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+  const held: string[] = [];
+  const release = () => held.splice(0).forEach(dropPidLock);
+  for (const gpu of gpus) {
+    // Named by the device node, not the id: stand-in nodes in a test never collide with real ones.
+    const file = path.join(lockDir, `${gpu.device.replaceAll('/', '_')}.lock`);
+    const owner = takePidLock(file);
+    if (owner !== undefined) {
+      release();
+      throw new Error(`GPU ${gpu.id} (${gpu.device}) is already offered by process ${owner} on this host; give each worker its own GPUs (HOLDOUT_WORKER_GPUS)`);
+    }
+    held.push(file);
+  }
+  return release;
 }

@@ -41,7 +41,7 @@ export class BundleCache {
    * @throws BundleDigestError when the downloaded files do not match.
    */
   get(prefix: string, digest?: string): Promise<string> {
-    const dir = path.join(this.root, prefix.replaceAll('/', '_'));
+    const dir = path.join(this.root, folderName(prefix));
     let p = this.pending.get(dir);
     if (!p) {
       p = this.materialise(prefix, dir, digest).finally(() => this.pending.delete(dir));
@@ -93,11 +93,12 @@ export class BundleCache {
    * of this host has used for `unusedMs`; returns their names.
    */
   async prune(current: readonly string[], unusedMs: number, now = Date.now()): Promise<string[]> {
-    const keep = new Set(current.map((prefix) => prefix.replaceAll('/', '_')));
+    const keep = new Set(current.map(folderName));
     const removed: string[] = [];
     for (const name of await readdir(this.root).catch(() => [])) {
-      if (keep.has(name)) continue;
       const dir = path.join(this.root, name);
+      // A claim of this process may be fetching or using it right now, current or not.
+      if (keep.has(name) || this.pending.has(dir)) continue;
       const used = await stat(dir).then((s) => s.mtimeMs, () => now);
       if (now - used < unusedMs) continue;
       await rm(dir, { recursive: true, force: true });
@@ -105,6 +106,11 @@ export class BundleCache {
     }
     return removed;
   }
+}
+
+/** The cache folder of a bundle prefix ("bundles/x/1" → "bundles_x_1"). */
+function folderName(prefix: string): string {
+  return prefix.replaceAll('/', '_');
 }
 
 /** Marks a folder as used now (its mtime), for `prune`. */

@@ -56,7 +56,6 @@ export async function sweepHost(input: HostSweepInput, now = Date.now()): Promis
       result.scratch.push(id);
     }
   }
-  const current = (await input.competitions.list()).map((c) => c.bundleKey);
-  result.bundles = await input.bundles.prune(current, input.ages.unusedBundleMs, now);
+  result.bundles = await input.bundles.prune(await input.competitions.bundleKeys(), input.ages.unusedBundleMs, now);
   return result;
 }

@@ -78,6 +78,7 @@ export class Worker extends EventEmitter {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly registration: WorkerRegistration;
   private sweeper: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
   private readonly deadlines: Deadlines;
   private readonly running = new Map<string, AbortController>();
 
@@ -139,7 +140,7 @@ export class Worker extends EventEmitter {
   private async drain(): Promise<void> {
     void this.beat();
     clearInterval(this.sweeper);
-    await Promise.all(this.loops);
+    await Promise.all([...this.loops, this.sweeping]);
     clearInterval(this.heartbeat);
     await this.registration.leave();
   }
@@ -194,7 +195,15 @@ export class Worker extends EventEmitter {
       (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
     );
     const limits = competition instanceof Error ? { cpus: 0, memoryBytes: 0, gpus: 0 } : competition.config.limits;
-    return { row, competition, reservation: this.resources.reserve({ cpus: limits.cpus, memoryBytes: limits.memoryBytes, gpus: limits.gpus }) };
+    try {
+      return { row, competition, reservation: this.resources.reserve({ cpus: limits.cpus, memoryBytes: limits.memoryBytes, gpus: limits.gpus }) };
+    } catch (err) {
+      // The bundle was replaced between the claim and this read, and now needs more GPUs than are
+      // free: give the submission back uncounted, for a worker that has them (or this one, later).
+      logger.warn({ err, submission: row.id }, 'handing back a claim that no longer fits');
+      await submissions.handBack(row.id, this.id, 'handed back: its competition changed while it was claimed').catch(() => undefined);
+      return undefined;
+    }
   }
 
   private idle(): Promise<void> {
@@ -220,10 +229,12 @@ export class Worker extends EventEmitter {
     this.emit('status', row.id);
     if (row.attempts > this.opts.maxAttempts) {
       const message = `gave up after ${this.opts.maxAttempts} attempts${row.message ? `: ${row.message}` : ''}`;
-      const recorded = await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message });
-      log.warn({ recorded }, message);
-      reservation.release();
-      this.emit('status', row.id);
+      try {
+        log.warn({ recorded: await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message }) }, message);
+      } finally {
+        reservation.release();
+        this.emit('status', row.id);
+      }
       return;
     }
     const abort = new AbortController();
@@ -325,9 +336,13 @@ export class Worker extends EventEmitter {
     }
   }
 
-  /** Ends submissions queued past their deadline (any worker may; the update is idempotent). */
-  /** Ends submissions queued past their deadline and cleans what killed workers left. */
-  private async sweep(): Promise<void> {
+  /** Ends submissions queued past their deadline and cleans what killed workers left; one sweep at a time. */
+  private sweep(): Promise<void> {
+    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async sweepOnce(): Promise<void> {
     await this.expireQueued();
     try {
       const { competitions, workers, bundles } = this.deps;
@@ -339,6 +354,7 @@ export class Worker extends EventEmitter {
     }
   }
 
+  /** Ends submissions queued past their deadline (any worker may; the update is idempotent). */
   private async expireQueued(): Promise<void> {
     const { queuedMs } = this.deadlines;
     try {

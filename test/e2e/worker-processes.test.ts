@@ -119,6 +119,8 @@ for (const dialect of testDialects) {
         await assert.rejects(wrong, /GPU 5 is not on this host \(it has: 0, 1\)/, 'a GPU it does not have stops the worker at start');
         const w = await spawnWorker({ dataDir: h.dataDir, databaseUrl: h.ctx.config.databaseUrl, concurrency: 2, env });
         spawned.push(w);
+        const second = spawnWorker({ dataDir: h.dataDir, databaseUrl: h.ctx.config.databaseUrl, env });
+        await assert.rejects(second, new RegExp(`GPU 0 \\(${gpus.devDir}/nvidia0\\) is already offered by process ${w.proc.pid}`), 'two workers of one host never share a GPU');
         const listed = await until('the worker to register', async () => (await h.ctx.workers.list(LEASE_MS)).find((x) => x.id === w.id));
         assert.equal(listed.gpus, 2, 'it advertises its GPUs');
         let together = false;

@@ -27,12 +27,14 @@ export interface BwrapArgsInput {
 }
 
 const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The PATH of every run, unless a run's variables extend it. */
+export const basePath = '/usr/local/bin:/usr/bin:/bin';
 /** Paths a layout must not shadow: the runtime and the kernel interfaces live there. */
-const reservedPaths = ['/usr', '/bin', '/lib', '/lib64', '/sbin', '/etc', '/proc', '/dev', '/tmp'];
+const reservedPaths = ['/usr', '/bin', '/lib', '/lib64', '/sbin', '/etc', '/proc', '/dev', '/tmp', '/opt/nvidia'];
 
 /** The environment of every run: a fixed base plus the spec's variables. Nothing from the host. */
 export function sandboxEnvironment(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
-  const env: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8' };
+  const env: Record<string, string> = { PATH: basePath, HOME: '/tmp', LANG: 'C.UTF-8' };
   for (const [name, value] of Object.entries(extra)) {
     if (!envName.test(name) || value.includes('\0')) {
       throw new Error(`invalid environment variable for a run: ${JSON.stringify(name)}`);

@@ -1,4 +1,5 @@
 import type { GpuHost } from '../gpu-host.js';
+import { basePath } from './bwrap-args.js';
 
 /** Where a run finds the host's driver files: outside /usr, so they also reach runtimes built without them. */
 export const gpuDriverDir = '/opt/nvidia';
@@ -43,7 +44,7 @@ export function buildGpuArgs(host: GpuHost, assigned: readonly string[]): GpuRun
   }
   for (const file of host.driverFiles) args.push('--ro-bind', file.source, `${gpuDriverDir}/${file.kind}/${file.name}`);
   if (libs.length > 0) env.LD_LIBRARY_PATH = `${gpuDriverDir}/lib`;
-  if (host.driverFiles.some((f) => f.kind === 'bin')) env.PATH = `${gpuDriverDir}/bin:/usr/local/bin:/usr/bin:/bin`;
+  if (host.driverFiles.some((f) => f.kind === 'bin')) env.PATH = `${gpuDriverDir}/bin:${basePath}`;
   // UUIDs when the driver names every GPU; otherwise the run's own enumeration, in which only the
   // bound GPUs exist, in id order.
   const names = gpus.every((g) => g.uuid) ? gpus.map((g) => g.uuid!) : gpus.map((_, i) => String(i));

@@ -101,7 +101,7 @@ export class SandboxExecutor implements Executor {
   }
 
   /** The host's GPUs and driver files, looked up once. */
-  gpuHost(): Promise<GpuHost> {
+  #hostGpus(): Promise<GpuHost> {
     return (this.#gpuHost ??= discoverGpus(this.#gpuDiscovery));
   }
 
@@ -111,7 +111,7 @@ export class SandboxExecutor implements Executor {
     if (assigned.length !== spec.limits.gpus) {
       throw new Error(`the run needs ${spec.limits.gpus} GPU(s) but ${assigned.length} were assigned to it`);
     }
-    return assigned.length === 0 ? undefined : buildGpuArgs(await this.gpuHost(), assigned);
+    return assigned.length === 0 ? undefined : buildGpuArgs(await this.#hostGpus(), assigned);
   }
 
   /** The cgroup layout, detected (and the parent cgroups created) on first use. */

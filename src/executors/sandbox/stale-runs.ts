@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { isAlive } from '../pid-lock.js';
 import type { CgroupLayout } from './cgroups.js';
-import { isAlive } from './is-alive.js';
 import { RunCgroup } from './run-cgroup.js';
 import { Workspace } from './workspace.js';
 

@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive } from './is-alive.js';
+import { dropPidLock, takePidLock } from '../pid-lock.js';
 
 /**
  * Uids taken by any pool in this process, so that two executors with overlapping ranges never
@@ -12,9 +12,8 @@ const taken = new Set<number>();
  * Hands out one host uid per live run from a reserved range, so runs cannot signal, ptrace or
  * read each other's files.
  *
- * Within a process a set coordinates; across processes (several workers on one host) a lock
- * file per uid holding the owner's pid does, created exclusively; the lock of a dead process is
- * taken over.
+ * Within a process a set coordinates; across processes (several workers on one host) a pid lock
+ * file per uid does (`takePidLock`).
  * @remarks Two processes taking over the same stale lock at the same instant could both win; the
  * runs would then share a uid, but not a pid namespace nor a writable folder.
  */
@@ -57,11 +56,7 @@ export class UidPool {
   /** Gives a uid back. Releasing a uid that is not taken does nothing. */
   release(uid: number): void {
     if (!taken.delete(uid) || this.lockDir === null) return;
-    try {
-      unlinkSync(this.#lockFile(uid));
-    } catch {
-      // Already gone: nothing to give back.
-    }
+    dropPidLock(this.#lockFile(uid));
   }
 
   #lockFile(uid: number): string {
@@ -69,29 +64,6 @@ export class UidPool {
   }
 
   #lock(uid: number): boolean {
-    if (this.lockDir === null) return true;
-    const file = this.#lockFile(uid);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
-        return true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      let owner: number;
-      try {
-        owner = Number(readFileSync(file, 'utf8').trim());
-      } catch {
-        continue; // Released meanwhile: try the exclusive create again.
-      }
-      // Our own pid in a lock we do not hold is a leftover of an earlier process with this pid.
-      if (owner > 0 && owner !== process.pid && isAlive(owner)) return false;
-      try {
-        unlinkSync(file);
-      } catch {
-        // Someone else took it over first; the exclusive create decides.
-      }
-    }
-    return false;
+    return this.lockDir === null || takePidLock(this.#lockFile(uid)) === undefined;
   }
 }

@@ -26,7 +26,9 @@ describe('AzureBlobStore', { skip }, () => {
     const store = freshStore();
     await store.put('s/model.bin', Readable.from(['weights']));
     assert.ok(store.signedUrl, 'an account key can sign');
-    const url = await store.signedUrl('s/model.bin', 2);
+    // Expiry is signed to the second: a long one for the checks, a short one to see it expire.
+    const url = await store.signedUrl('s/model.bin', 60);
+    const short = await store.signedUrl('s/model.bin', 1);
     const read = await fetch(url);
     assert.equal(read.status, 200);
     assert.equal(await read.text(), 'weights');
@@ -35,15 +37,29 @@ describe('AzureBlobStore', { skip }, () => {
     const remove = await fetch(url, { method: 'DELETE' });
     assert.equal(remove.status, 403, 'read-only');
     assert.equal(await text(await store.get('s/model.bin')), 'weights');
-    // Expiry is signed to the second, so wait past the next whole second after the TTL.
-    await sleep(3200);
-    assert.equal((await fetch(url)).status, 403, 'expired');
+    await sleep(2200);
+    assert.equal((await fetch(short)).status, 403, 'expired');
   });
 
   it('has no signedUrl without an account key (a SAS connection string cannot sign)', async () => {
     if (azurite instanceof Error) throw azurite;
     const sas = `BlobEndpoint=${azurite.endpoint};SharedAccessSignature=sv=2024-08-04&ss=b&srt=sco&sp=rl&se=2099-01-01T00:00:00Z&sig=x`;
     assert.equal(new AzureBlobStore({ connectionString: sas, container: 'unused' }).signedUrl, undefined);
+  });
+
+  it('works with a SAS scoped to one existing container, which cannot create containers', async () => {
+    if (azurite instanceof Error) throw azurite;
+    const container = `t-${randomUUID()}`;
+    const { BlobServiceClient, ContainerSASPermissions } = await import('@azure/storage-blob');
+    const client = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(container);
+    await client.create();
+    const sasUrl = await client.generateSasUrl({ permissions: ContainerSASPermissions.parse('racwdl'), expiresOn: new Date(Date.now() + 3_600_000) });
+    const store = new AzureBlobStore({ connectionString: `BlobEndpoint=${azurite.endpoint};SharedAccessSignature=${new URL(sasUrl).search.slice(1)}`, container });
+    await store.check();
+    await store.put('scoped/blob', Readable.from(['least privilege']));
+    assert.equal(await text(await store.get('scoped/blob')), 'least privilege');
+    const other = new AzureBlobStore({ connectionString: `BlobEndpoint=${azurite.endpoint};SharedAccessSignature=${new URL(sasUrl).search.slice(1)}`, container: `t-${randomUUID()}` });
+    await assert.rejects(other.check(), /cannot open container .*: access denied/, 'a container it does not cover is refused with the reason');
   });
 
   it('creates its container on first use (a read too), and uses one that exists', async () => {

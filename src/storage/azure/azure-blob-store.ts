@@ -62,6 +62,7 @@ export class AzureBlobStore implements BlobStore {
 
   async put(key: string, body: Readable): Promise<{ bytes: number }> {
     let bytes = 0;
+    let rest: Readable | undefined;
     try {
       assertValidKey(key);
       const { container } = await this.connect();
@@ -73,16 +74,15 @@ export class AzureBlobStore implements BlobStore {
         await blob.upload(whole, whole.length);
         return { bytes: whole.length };
       }
-      const rest = Readable.from((async function* () {
-        yield* head.chunks;
-        for (let next = await head.more.next(); !next.done; next = await head.more.next()) yield next.value;
-      })());
-      await blob.uploadStream(rest, BLOCK_BYTES, BLOCKS_IN_FLIGHT, {
-        // Reported after each staged block, so the last report is the whole size.
-        onProgress: (p) => (bytes = p.loadedBytes),
-      });
+      const counted = async function* () {
+        for (const chunk of head.chunks) yield ((bytes += chunk.length), chunk);
+        for (let next = await head.more.next(); !next.done; next = await head.more.next()) yield ((bytes += next.value.length), next.value);
+      };
+      rest = Readable.from(counted());
+      await blob.uploadStream(rest, BLOCK_BYTES, BLOCKS_IN_FLIGHT);
     } catch (err) {
       // The SDK leaves the body open when a request fails: release its file or socket now.
+      rest?.destroy();
       body.destroy();
       throw err;
     }
@@ -156,7 +156,12 @@ async function open({ connectionString, container: name }: AzureBlobStoreOptions
   try {
     const container = sdk.BlobServiceClient.fromConnectionString(connectionString).getContainerClient(name);
     url = container.url.split('?')[0] ?? ''; // a SAS token in the query is a secret: never in a message
-    await container.createIfNotExists();
+    await container.createIfNotExists().catch(async (err: unknown) => {
+      // A SAS scoped to the container (least privilege) may not create containers: one that
+      // exists and can be listed will do.
+      if (!(err instanceof sdk.RestError && err.statusCode === 403)) throw err;
+      await container.listBlobsFlat().byPage({ maxPageSize: 1 }).next().catch(() => Promise.reject(err));
+    });
     return { sdk, container };
   } catch (err) {
     // The SDK's own messages name neither the container nor the account, and a wrong key reads as

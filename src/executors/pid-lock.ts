@@ -1,0 +1,51 @@
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+
+/** Whether a process with this pid exists on this host (EPERM: it does, under another uid). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes a lock between processes of one host: a file created exclusively that holds the owner's
+ * pid. The lock of a dead process is taken over. Returns the pid of the live owner when another
+ * process holds it, or undefined once this process does.
+ * @remarks Two processes taking over the same stale lock at the same instant could both win.
+ */
+export function takePidLock(file: string): number | undefined {
+  let owner = 0;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    try {
+      owner = Number(readFileSync(file, 'utf8').trim());
+    } catch {
+      continue; // Released meanwhile: try the exclusive create again.
+    }
+    // Our own pid in a lock we do not hold is a leftover of an earlier process with this pid.
+    if (owner > 0 && owner !== process.pid && isAlive(owner)) return owner;
+    try {
+      unlinkSync(file);
+    } catch {
+      // Someone else took it over first; the exclusive create decides.
+    }
+  }
+  return owner > 0 ? owner : -1;
+}
+
+/** Gives a lock back; a lock already gone is fine. */
+export function dropPidLock(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Already gone: nothing to give back.
+  }
+}
