@@ -53,9 +53,9 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     const workers = new WorkersRepo(db);
     let worker: Worker | undefined;
     if (config.workers > 0) {
-      await executor.check();
       const gpus = selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus);
       releaseGpus = lockGpus(gpus);
+      await executor.check({ gpus: gpus.map((g) => g.id) });
       worker = new Worker(
         { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger },
         {

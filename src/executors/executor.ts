@@ -69,7 +69,10 @@ export interface RunResult {
  */
 export interface Executor {
   readonly name: string;
-  /** Checks that the host can run sandboxes (tools present, privileges); throws a clear error if not. */
-  check(): Promise<void>;
+  /**
+   * Checks that the host can run sandboxes (tools present, privileges), with `gpus` assigned to a
+   * trial run when given; throws a clear error if not.
+   */
+  check(options?: { gpus?: readonly string[] }): Promise<void>;
   run(spec: RunSpec): Promise<RunResult>;
 }

@@ -124,16 +124,19 @@ export class SandboxExecutor implements Executor {
     return this.#cgroups;
   }
 
-  async check(): Promise<void> {
+  async check(options: { gpus?: readonly string[] } = {}): Promise<void> {
     const missing = missingHostRequirements();
     if (missing.length > 0) throw new Error(`the sandbox executor cannot run here; missing: ${missing.join('; ')}`);
     // What runs of a worker killed on this host left (mounted workspaces, cgroups) goes first.
     await sweepStaleRuns({ cgroups: this.#cgroupLayout(), cgroupParent: this.#cgroupParent, workspaceRoot: this.#workspaceRoot });
     await this.#trialRun();
+    // The GPU chain too (device nodes, driver files), so a worker that offers GPUs it cannot hand
+    // to a run stops now instead of failing every GPU submission.
+    if (options.gpus?.length) await this.#trialRun(options.gpus);
   }
 
   /** Runs `/usr/bin/true` through the whole chain, so a kernel that refuses a namespace shows up now. */
-  async #trialRun(): Promise<void> {
+  async #trialRun(gpus: readonly string[] = []): Promise<void> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'holdout-check-'));
     try {
       const code = path.join(dir, 'code');
@@ -146,12 +149,14 @@ export class SandboxExecutor implements Executor {
         codeDir: code,
         dataDir: data,
         layout: defaultLayout,
-        limits: { wallTimeMs: 10_000, memoryBytes: 64 << 20, cpus: 1, pids: 16, outputBytes: 1 << 20, logBytes: 4096, gpus: 0 },
+        limits: { wallTimeMs: 10_000, memoryBytes: 64 << 20, cpus: 1, pids: 16, outputBytes: 1 << 20, logBytes: 4096, gpus: gpus.length },
+        gpus,
         logPath: path.join(dir, 'log.txt'),
       });
       await result.dispose();
       if (result.outcome !== 'exited' || result.exitCode !== 0) {
-        throw new Error(`a trial sandbox run of /usr/bin/true ended with ${result.outcome} (exit ${result.exitCode})`);
+        const withGpus = gpus.length ? ` with GPUs ${gpus.join(',')}` : '';
+        throw new Error(`a trial sandbox run of /usr/bin/true${withGpus} ended with ${result.outcome} (exit ${result.exitCode})`);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });

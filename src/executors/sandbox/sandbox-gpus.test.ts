@@ -45,7 +45,8 @@ describe('sandbox runs with stand-in GPUs', { skip }, () => {
   before(async () => {
     gpus = await makeStandInGpus(3);
     const executor = new SandboxExecutor({ workspaceRoot: path.join(scratch, 'ws'), gpus: { devDir: gpus.devDir, procDir: gpus.procDir } });
-    await executor.check();
+    // As a worker that offers them does at start: a trial run with every GPU assigned.
+    await executor.check({ gpus: ['0', '1', '2'] });
     harness = new SuiteHarness(() => executor, scratch);
   });
   after(() => rm(path.dirname(gpus.devDir), { recursive: true, force: true }));
@@ -102,6 +103,8 @@ print("mount", mount[5].split(",")[0])
   it('refuses, as a platform error, a run whose GPUs do not match its limits or this host', async () => {
     await assert.rejects(harness.runPython(probe, { limits: { gpus: 1 } }), /needs 1 GPU\(s\) but 0 were assigned/);
     await assert.rejects(harness.runPython(probe, { limits: { gpus: 1 }, gpus: ['7'] }), /this host has no \/dev\/nvidia7/);
+    const elsewhere = new SandboxExecutor({ workspaceRoot: path.join(scratch, 'ws-none'), gpus: { devDir: path.join(scratch, 'no-such-dev') } });
+    await assert.rejects(elsewhere.check({ gpus: ['0'] }), /this host has no \/dev\/nvidia0/, 'a worker checks the GPUs it offers at start');
   });
 });
 
