@@ -31,6 +31,12 @@ export class TeamsRepo {
       .executeTakeFirst();
   }
 
+  /** Whose submissions count as `userId`'s in a competition: their team's members, or them alone. */
+  async entrantUserIds(competitionId: string, userId: string): Promise<string[]> {
+    const team = await this.teamOf(competitionId, userId);
+    return team ? (await this.withMembers(team)).members.map((m) => m.userId) : [userId];
+  }
+
   async withMembers(team: TeamRow): Promise<TeamWithMembers> {
     const members = await this.db
       .selectFrom('team_members')

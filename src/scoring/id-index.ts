@@ -40,11 +40,9 @@ export class IdIndex {
   add(bytes: Uint8Array, start: number, end: number): number {
     const hash = hashBytes(bytes, start, end);
     const table = this.#table;
-    let slot = hash & this.#mask;
-    for (let at = table[2 * slot + 1] as number; at !== -1; at = table[2 * slot + 1] as number) {
-      if (table[2 * slot] === hash && this.#is(at, bytes, start, end)) return at;
-      slot = (slot + 1) & this.#mask;
-    }
+    const slot = this.#probe(hash, bytes, start, end);
+    const found = table[2 * slot + 1] as number;
+    if (found !== -1) return found;
     const position = this.#size;
     this.#store(bytes, start, end);
     table[2 * slot] = hash;
@@ -60,14 +58,7 @@ export class IdIndex {
    */
   find(bytes: Uint8Array, start: number, end: number, expected = -1): number {
     if (expected >= 0 && expected < this.#size && this.#is(expected, bytes, start, end)) return expected;
-    const hash = hashBytes(bytes, start, end);
-    const table = this.#table;
-    let slot = hash & this.#mask;
-    for (let at = table[2 * slot + 1] as number; at !== -1; at = table[2 * slot + 1] as number) {
-      if (table[2 * slot] === hash && this.#is(at, bytes, start, end)) return at;
-      slot = (slot + 1) & this.#mask;
-    }
-    return -1;
+    return this.#table[2 * this.#probe(hashBytes(bytes, start, end), bytes, start, end) + 1] as number;
   }
 
   /** Position of `id`, or -1. */
@@ -79,6 +70,17 @@ export class IdIndex {
   /** The id at `position`, decoded. */
   idAt(position: number): string {
     return this.#bytes.toString('utf8', this.#offsets[position], this.#offsets[position + 1]);
+  }
+
+  /** The slot holding the id in `bytes[start, end)`, or the empty slot where it would go (linear probing). */
+  #probe(hash: number, bytes: Uint8Array, start: number, end: number): number {
+    const table = this.#table;
+    let slot = hash & this.#mask;
+    for (let at = table[2 * slot + 1] as number; at !== -1; at = table[2 * slot + 1] as number) {
+      if (table[2 * slot] === hash && this.#is(at, bytes, start, end)) return slot;
+      slot = (slot + 1) & this.#mask;
+    }
+    return slot;
   }
 
   #is(position: number, bytes: Uint8Array, start: number, end: number): boolean {

@@ -125,9 +125,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
     handler: async (req, _reply, { params }) => {
       const user = requireUser(req);
       const c = await competitionOr404(deps, params.slug);
-      const team = await deps.teams.teamOf(c.id, user.id);
-      const ids = team ? (await deps.teams.withMembers(team)).members.map((m) => m.userId) : [user.id];
-      const rows = await deps.hostSubmissions.forUsers(c.id, ids);
+      const rows = await deps.hostSubmissions.forUsers(c.id, await deps.teams.entrantUserIds(c.id, user.id));
       const showPrivate = c.privateRevealed || (await isHostOf(deps, user, c));
       return rows.map((s) => submissionView(s, { showPrivate }));
     },
@@ -168,12 +166,10 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
     handler: async (req, _reply, { params, body }) => {
       const user = requireUser(req);
       const { s, c } = await visibleSubmission(deps, req, params.id);
-      const team = await deps.teams.teamOf(c.id, user.id);
-      const mine = team ? (await deps.teams.withMembers(team)).members.some((m) => m.userId === s.user_id) : s.user_id === user.id;
-      if (!mine) throw new HttpError(403, 'only the participant (or their team) chooses their final submissions');
+      const ids = await deps.teams.entrantUserIds(c.id, user.id);
+      if (!ids.includes(s.user_id)) throw new HttpError(403, 'only the participant (or their team) chooses their final submissions');
       if (body.selected && (s.kind !== 'full' || s.status !== 'scored')) throw new HttpError(409, 'only a scored full run can count for the final ranking');
       if (body.selected && s.selected !== 1) {
-        const ids = team ? (await deps.teams.withMembers(team)).members.map((m) => m.userId) : [user.id];
         const chosen = (await deps.hostSubmissions.forUsers(c.id, ids)).filter((x) => x.selected === 1).length;
         if (chosen >= finalSelectionsOf(c.config))
           throw new HttpError(409, `you have chosen ${chosen} already, the most that count; unselect one first`, 'too_many_selected');
