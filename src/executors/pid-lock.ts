@@ -49,3 +49,26 @@ export function dropPidLock(file: string): void {
     // Already gone: nothing to give back.
   }
 }
+
+/**
+ * A process's pid and start time (clock ticks after boot, field 22 of /proc/PID/stat): unlike a
+ * pid alone, it never names a later process that got the same pid. Just the pid where /proc is
+ * missing.
+ */
+export function processStamp(pid = process.pid): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return startTime ? `${pid}:${startTime}` : String(pid);
+  } catch {
+    return String(pid);
+  }
+}
+
+/** Whether the process a `processStamp` was taken of still runs. */
+export function stampAlive(stamp: string): boolean {
+  const pid = Number.parseInt(stamp, 10);
+  if (!(pid > 0) || !isAlive(pid)) return false;
+  return !stamp.includes(':') || processStamp(pid) === stamp;
+}

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,6 +91,15 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<BlobSto
       const store = await makeStore();
       await assert.rejects(store.put('x/broken', failingBody()));
       assert.equal(await store.stat('x/broken'), undefined);
+      assert.deepEqual(await listed(store, ''), []);
+    });
+
+    it('rejects a body that fails before it is read (a file that cannot be opened) and stores nothing', async () => {
+      const store = await makeStore();
+      const missing = createReadStream(path.join(tmpdir(), `holdout-missing-${randomUUID()}`));
+      // Without a listener of its own, the store would let this ENOENT end the process.
+      await assert.rejects(store.put('x/unopened', missing), { code: 'ENOENT' });
+      assert.equal(await store.stat('x/unopened'), undefined);
       assert.deepEqual(await listed(store, ''), []);
     });
 

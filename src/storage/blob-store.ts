@@ -16,6 +16,7 @@ export interface BlobStore {
   readonly name: string;
   /**
    * Writes the whole stream, then makes the blob visible at once (no half-written blob is readable).
+   * A body that fails, even before the store reads it, rejects the put and stores nothing.
    * @remarks Puts of one key at the same time leave the whole body of one that succeeded; the others
    * may fail (Azure refuses a block list whose blocks another put's commit discarded).
    */
@@ -41,4 +42,14 @@ export interface BlobStore {
    * `downloadName`: the file name the response offers to save as (Content-Disposition).
    */
   signedUrl?(key: string, ttlSeconds: number, options?: { downloadName?: string }): Promise<string>;
+}
+
+/**
+ * Keeps a body's error until the store reads the body. A file stream that cannot be opened fails
+ * at once; while the store still awaits a folder or a connection nothing listens, and that error
+ * would end the process. Reading the body later throws it (`pipeline` and iterators check
+ * `readable.errored`).
+ */
+export function holdBodyErrors(body: Readable): void {
+  body.on('error', () => {});
 }

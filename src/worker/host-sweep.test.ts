@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +11,7 @@ import { testDialects } from '../db/test-databases.case.js';
 import { WorkersRepo } from '../db/workers-repo.js';
 import { FsBlobStore } from '../storage/fs/fs-blob-store.js';
 import { BundleCache } from './bundle-cache.js';
-import { sweepHost } from './host-sweep.js';
+import { markScratchOwner, sweepHost } from './host-sweep.js';
 
 const sqlite = testDialects.find((d) => d.name === 'sqlite')!;
 const minute = 60_000;
@@ -33,7 +33,7 @@ describe('sweepHost: what killed workers leave on a host', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('forgets long-lost workers, removes scratch of dead ones and unused replaced bundles, and keeps the rest', async () => {
+  it('forgets long-lost workers, removes scratch of dead ones (by registry and by process, so not of a frozen one) and unused replaced bundles, and keeps the rest', async () => {
     const now = Date.now();
     const workers = new WorkersRepo(db);
     const advert = { hostname: 'h', capacity: 1, cpus: 1, memoryBytes: 1, gpus: 0, executors: ['sandbox'] };
@@ -44,10 +44,18 @@ describe('sweepHost: what killed workers leave on a host', () => {
 
     const scratch = path.join(dir, 'scratch');
     const old = new Date(now - 10 * minute);
-    for (const id of ['alive', 'lost', 'long-lost', 'self', 'unregistered-old', 'just-started']) {
+    for (const id of ['alive', 'lost', 'long-lost', 'self', 'unregistered-old', 'just-started', 'frozen']) {
       await mkdir(path.join(scratch, id, 'sub-1'), { recursive: true });
       if (id !== 'just-started') await utimes(path.join(scratch, id), old, old);
     }
+    // Lost to the registry (SIGSTOP stops heartbeats too), yet its process lives on this host.
+    await workers.heartbeat({ ...advert, id: 'frozen' }, state, new Date(now - 5 * minute));
+    markScratchOwner(path.join(scratch, 'frozen'));
+    await utimes(path.join(scratch, 'frozen'), old, old);
+    // Marked by a process that has ended: its pid now names another process (this one) that
+    // started at another time. Gone at once, however new the folder.
+    markScratchOwner(path.join(scratch, 'pid-reused'));
+    await writeFile(path.join(scratch, 'pid-reused', 'owner'), `${process.pid}:1`);
     const cacheRoot = path.join(dir, 'cache');
     await mkdir(path.join(cacheRoot, 'bundles_replaced'), { recursive: true });
     await utimes(path.join(cacheRoot, 'bundles_replaced'), new Date(now - 2 * day), new Date(now - 2 * day));
@@ -66,9 +74,9 @@ describe('sweepHost: what killed workers leave on a host', () => {
       now,
     );
     assert.equal(swept.forgottenWorkers, 1);
-    assert.deepEqual((await workers.list(minute, now)).map((w) => w.id).sort(), ['alive', 'lost']);
-    assert.deepEqual(swept.scratch.sort(), ['long-lost', 'lost', 'unregistered-old']);
-    assert.deepEqual((await readdir(scratch)).sort(), ['alive', 'just-started', 'self']);
+    assert.deepEqual((await workers.list(minute, now)).map((w) => w.id).sort(), ['alive', 'frozen', 'lost']);
+    assert.deepEqual(swept.scratch.sort(), ['long-lost', 'lost', 'pid-reused', 'unregistered-old']);
+    assert.deepEqual((await readdir(scratch)).sort(), ['alive', 'frozen', 'just-started', 'self']);
     assert.deepEqual(swept.bundles, ['bundles_replaced']);
     assert.deepEqual(await readdir(cacheRoot), ['bundles_recently-used']);
   });

@@ -1,5 +1,7 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { processStamp, stampAlive } from '../executors/pid-lock.js';
 import type { CompetitionsRepo } from '../db/competitions-repo.js';
 import type { WorkersRepo } from '../db/workers-repo.js';
 import type { BundleCache } from './bundle-cache.js';
@@ -29,6 +31,25 @@ export interface HostSweepInput {
   ages: SweepAges;
 }
 
+/** The file in a worker's scratch folder that names the process owning it. */
+const OWNER_FILE = 'owner';
+
+/**
+ * Makes a worker's scratch folder and marks it as this process's: a sweep on this host then keeps
+ * it while the process lives, even when its heartbeats stop (a worker frozen by SIGSTOP or a
+ * stalled host looks lost to the registry, yet it wakes up and goes on using its folder).
+ */
+export function markScratchOwner(folder: string): void {
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(folder, OWNER_FILE), processStamp());
+}
+
+/** Whether the process that marked a scratch folder still runs; undefined where none marked it. */
+async function scratchOwnerAlive(folder: string): Promise<boolean | undefined> {
+  const stamp = await readFile(path.join(folder, OWNER_FILE), 'utf8').catch(() => undefined);
+  return stamp === undefined ? undefined : stampAlive(stamp.trim());
+}
+
 /** What a sweep removed. */
 export interface HostSweepResult {
   forgottenWorkers: number;
@@ -38,7 +59,8 @@ export interface HostSweepResult {
 
 /**
  * Cleans what killed workers leave: registry rows of workers lost long ago, scratch folders of
- * workers that are no longer alive (downloads and unpacked code of their last attempts), and
+ * workers that are no longer alive (downloads and unpacked code of their last attempts) by the
+ * registry nor by their owner process on this host, and
  * cached bundles no competition uses any more. The sandbox's own leftovers (mounted workspaces,
  * cgroups) are swept by the executor's check at start.
  */
@@ -49,10 +71,13 @@ export async function sweepHost(input: HostSweepInput, now = Date.now()): Promis
     const alive = new Set((await input.workers.list(input.lostAfterMs, now)).filter((w) => w.alive).map((w) => w.id));
     for (const id of await readdir(input.scratchDir).catch(() => [])) {
       if (id === input.selfId || alive.has(id)) continue;
-      // A worker that started a moment ago may not be registered yet: its folder is new.
-      const changed = await stat(path.join(input.scratchDir, id)).then((s) => s.mtimeMs, () => now);
-      if (now - changed < input.lostAfterMs) continue;
-      await rm(path.join(input.scratchDir, id), { recursive: true, force: true });
+      const folder = path.join(input.scratchDir, id);
+      const owner = await scratchOwnerAlive(folder);
+      if (owner === true) continue;
+      // Unmarked: a worker that started a moment ago may not have marked it yet, so only old ones go.
+      const changed = await stat(folder).then((s) => s.mtimeMs, () => now);
+      if (owner === undefined && now - changed < input.lostAfterMs) continue;
+      await rm(folder, { recursive: true, force: true });
       result.scratch.push(id);
     }
   }

@@ -12,7 +12,7 @@ import type { Executor } from '../executors/executor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { BundleCache } from './bundle-cache.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
-import { defaultSweepAges, type SweepAges, sweepHost } from './host-sweep.js';
+import { defaultSweepAges, markScratchOwner, type SweepAges, sweepHost } from './host-sweep.js';
 import { rescoreSubmission } from './rescore-submission.js';
 import { type RunContext, runSubmission } from './run-submission.js';
 import { WorkerRegistration } from './worker-registration.js';
@@ -96,11 +96,17 @@ export class Worker extends EventEmitter {
   /** Registers the worker, then claims with `concurrency` loops until `stop()`. */
   start(): void {
     if (this.loops.length > 0 || this.stopping) return;
+    markScratchOwner(this.scratch);
     void this.beat();
     this.heartbeat = setInterval(() => void this.beat(), this.beatMs());
     void this.sweep();
     this.sweeper = setInterval(() => void this.sweep(), this.deadlines.sweepMs);
     for (let i = 0; i < this.opts.concurrency; i++) this.loops.push(this.loop());
+  }
+
+  /** This worker's own scratch folder: several worker processes of one host share `scratchDir`. */
+  private get scratch(): string {
+    return path.join(this.opts.scratchDir, this.id);
   }
 
   /** What this worker offers to the runs it claims. */
@@ -142,6 +148,7 @@ export class Worker extends EventEmitter {
     clearInterval(this.sweeper);
     await Promise.all([...this.loops, this.sweeping]);
     clearInterval(this.heartbeat);
+    await rm(this.scratch, { recursive: true, force: true }).catch((err: unknown) => this.deps.logger.warn({ err }, 'removing the scratch folder failed'));
     await this.registration.leave();
   }
 
@@ -254,8 +261,7 @@ export class Worker extends EventEmitter {
       competition instanceof Error
         ? undefined
         : setTimeout(() => void this.overdue(row, abort, attemptLimitMs(competition.config), log), attemptLimitMs(competition.config) + this.deadlines.graceMs);
-    // Per worker: several worker processes on one host may share the scratch folder.
-    const workDir = path.join(this.opts.scratchDir, this.id, `${row.id}-${row.attempts}`);
+    const workDir = path.join(this.scratch, `${row.id}-${row.attempts}`);
     try {
       if (competition instanceof Error) throw competition;
       await mkdir(workDir, { recursive: true });
@@ -294,7 +300,6 @@ export class Worker extends EventEmitter {
       this.running.delete(row.id);
       void this.beat();
       reservation.release();
-      // A sweep of another worker may be removing it too (this one looked lost while frozen).
       await rm(workDir, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) => log.warn({ err }, 'removing the scratch folder failed'));
       this.emit('status', row.id);
     }

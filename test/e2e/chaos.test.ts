@@ -200,6 +200,9 @@ describe('chaos: workers killed at random while 200 submissions run', { skip: po
       const errors = w.logs.filter((l) => Number(l.level) >= 50).map((l) => JSON.stringify(l));
       assert.equal(await w.exited, 0, `worker ${w.id} did not drain cleanly:\n${errors.join('\n')}\n${w.stderr()}`);
     }));
+    // Killed by the loop or drained, none ended on its own: a crash would look like one more kill.
+    const ends = await Promise.all(workers.map(async (w) => [w.id, await w.exited, w.stderr()] as const));
+    assert.deepEqual(ends.filter(([, how]) => how !== 'SIGKILL' && how !== 0), [], 'no worker crashed');
     // A worker killed moments ago still looks alive until its heartbeats are overdue.
     await new Promise((r) => setTimeout(r, LEASE_MS + 500));
     const listed = await h.ctx.workers.list(LEASE_MS);

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
-import { BlobNotFoundError, type BlobStore } from '../blob-store.js';
+import { BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
 import { assertValidKey, assertValidPrefix } from '../blob-key.js';
 
 /** Where an {@link AzureBlobStore} keeps its blobs. */
@@ -61,6 +61,7 @@ export class AzureBlobStore implements BlobStore {
   }
 
   async put(key: string, body: Readable): Promise<{ bytes: number }> {
+    holdBodyErrors(body);
     let bytes = 0;
     let rest: Readable | undefined;
     try {

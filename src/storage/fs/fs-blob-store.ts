@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, type BlobStore } from '../blob-store.js';
+import { BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
 import { assertValidKey, assertValidPrefix } from '../blob-key.js';
 
 /** Holds unfinished puts; "~" cannot appear in a key, so no blob lives here and `list` skips it. */
@@ -22,6 +22,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async put(key: string, body: Readable): Promise<{ bytes: number }> {
+    holdBodyErrors(body);
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
     const temp = path.join(this.root, TEMP_DIR, randomUUID());
