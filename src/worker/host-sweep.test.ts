@@ -11,7 +11,7 @@ import { testDialects } from '../db/test-databases.case.js';
 import { WorkersRepo } from '../db/workers-repo.js';
 import { FsBlobStore } from '../storage/fs/fs-blob-store.js';
 import { BundleCache } from './bundle-cache.js';
-import { markScratchOwner, sweepHost } from './host-sweep.js';
+import { markScratchOwner, scratchOwnerFile, sweepHost } from './host-sweep.js';
 
 const sqlite = testDialects.find((d) => d.name === 'sqlite')!;
 const minute = 60_000;
@@ -55,7 +55,7 @@ describe('sweepHost: what killed workers leave on a host', () => {
     // Marked by a process that has ended: its pid now names another process (this one) that
     // started at another time. Gone at once, however new the folder.
     markScratchOwner(path.join(scratch, 'pid-reused'));
-    await writeFile(path.join(scratch, 'pid-reused', 'owner'), `${process.pid}:1`);
+    await writeFile(path.join(scratch, 'pid-reused', scratchOwnerFile), `${process.pid}:1`);
     const cacheRoot = path.join(dir, 'cache');
     await mkdir(path.join(cacheRoot, 'bundles_replaced'), { recursive: true });
     await utimes(path.join(cacheRoot, 'bundles_replaced'), new Date(now - 2 * day), new Date(now - 2 * day));

@@ -32,7 +32,7 @@ export interface HostSweepInput {
 }
 
 /** The file in a worker's scratch folder that names the process owning it. */
-const OWNER_FILE = 'owner';
+export const scratchOwnerFile = 'owner';
 
 /**
  * Makes a worker's scratch folder and marks it as this process's: a sweep on this host then keeps
@@ -41,12 +41,12 @@ const OWNER_FILE = 'owner';
  */
 export function markScratchOwner(folder: string): void {
   mkdirSync(folder, { recursive: true });
-  writeFileSync(path.join(folder, OWNER_FILE), processStamp());
+  writeFileSync(path.join(folder, scratchOwnerFile), processStamp());
 }
 
 /** Whether the process that marked a scratch folder still runs; undefined where none marked it. */
 async function scratchOwnerAlive(folder: string): Promise<boolean | undefined> {
-  const stamp = await readFile(path.join(folder, OWNER_FILE), 'utf8').catch(() => undefined);
+  const stamp = await readFile(path.join(folder, scratchOwnerFile), 'utf8').catch(() => undefined);
   return stamp === undefined ? undefined : stampAlive(stamp.trim());
 }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { scratchOwnerFile } from '../../src/worker/host-sweep.js';
 import { attemptOf, reportOf, startBench, type AttackBench } from './attack-harness.js';
 
 describe('attack: leftovers between runs', () => {
@@ -17,12 +18,14 @@ describe('attack: leftovers between runs', () => {
     const plantId = await b.submit('leftovers', { settings: { mode: 'plant', token } });
     assert.equal((await b.final(plantId)).status, 'scored');
     planted = reportOf(await b.storedLog(plantId));
-    // The worker removes its scratch folder just after recording the result: give it a moment.
+    // The worker removes the attempt's scratch folder just after recording the result: give it a
+    // moment. What stays is the worker's own folder with the mark of its live process.
     const scratchDir = path.join(b.h.dataDir, 'scratch', b.worker.id);
-    for (let i = 0; i < 40 && (await readdir(scratchDir).catch(() => [])).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const attempts = async () => (await readdir(scratchDir).catch(() => [])).filter((name) => name !== scratchOwnerFile);
+    for (let i = 0; i < 40 && (await attempts()).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     hostAfterPlant = {
       workspaces: await readdir(b.workspaceRoot),
-      scratch: await readdir(scratchDir).catch(() => []),
+      scratch: await attempts(),
       mounted: (await readFile('/proc/self/mountinfo', 'utf8')).includes(b.workspaceRoot),
     };
     const inspectId = await b.submit('leftovers', { settings: { mode: 'inspect', token } });

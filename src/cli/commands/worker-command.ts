@@ -31,8 +31,14 @@ export function workerCommand(): Command {
           return;
         }
         ctx.logger.info({ signal, graceMs: config.drainMs }, 'draining: no new claims');
-        await worker.stop(config.drainMs);
-        await ctx.close();
+        try {
+          await worker.stop(config.drainMs);
+          await ctx.close();
+        } catch (err) {
+          // Its leases expire and other workers take its runs over; the exit code tells the supervisor.
+          ctx.logger.error({ err }, 'draining failed');
+          process.exit(exitCodes.failure);
+        }
         ctx.logger.info('worker stopped');
         process.exit(exitCodes.ok);
       };
