@@ -59,9 +59,8 @@ export interface HostSweepResult {
 
 /**
  * Cleans what killed workers leave: registry rows of workers lost long ago, scratch folders of
- * workers that are no longer alive (downloads and unpacked code of their last attempts) by the
- * registry nor by their owner process on this host, and
- * cached bundles no competition uses any more. The sandbox's own leftovers (mounted workspaces,
+ * workers alive neither in the registry nor as a process on this host (downloads and unpacked code
+ * of their last attempts), and cached bundles no competition uses any more. The sandbox's own leftovers (mounted workspaces,
  * cgroups) are swept by the executor's check at start.
  */
 export async function sweepHost(input: HostSweepInput, now = Date.now()): Promise<HostSweepResult> {
