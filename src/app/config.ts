@@ -23,7 +23,7 @@ const schema = z.object({
   signedDownloads: z
     .union([z.boolean(), z.stringbool()])
     .default(false)
-    .describe('send downloads of public files to a time-limited URL of the blob store (azure), so large training data does not pass through the server'),
+    .describe("send downloads of public files and submissions' code to a time-limited URL of the blob store (azure), so large training data does not pass through the server"),
   executor: z.enum(['sandbox']).default('sandbox').describe('how submissions run'),
   sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),
   runtimesDir: z.string().optional().describe('folder of built runtimes ("holdout runtime build"); default <dataDir>/runtimes'),

@@ -102,6 +102,21 @@ describe('Holdout with HOLDOUT_BLOB_STORE=azure (Azurite)', { skip }, () => {
       // Hidden files stay hidden: no URL is signed for them.
       assert.equal((await fetch(`${h.url}/api/competitions/digits/files/private/labels.csv`, { redirect: 'manual' })).status, 404);
     });
+
+    it("sends a submission's code the same way, only to whom may read it", async () => {
+      const token = await h.participant('coder');
+      const zip = await trivialSubmission();
+      const sent = await upload(h.url, token, 'digits', zip);
+      assert.equal(sent.status, 201, JSON.stringify(sent.body));
+      const id = String(sent.body.id);
+      const res = await fetch(`${h.url}/api/submissions/${id}/code`, { redirect: 'manual', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 302);
+      const code = await fetch(res.headers.get('location') ?? '');
+      assert.equal(code.headers.get('content-disposition'), `attachment; filename="digits-${id.slice(0, 8)}.zip"`);
+      assert.ok(Buffer.from(await code.arrayBuffer()).equals(await readFile(zip)));
+      const other = await fetch(`${h.url}/api/submissions/${id}/code`, { redirect: 'manual', headers: { authorization: `Bearer ${await h.participant('snoop')}` } });
+      assert.equal(other.status, 404);
+    });
   });
 
   describe('server and a separate holdout worker process', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { ensureExampleModel, exampleSubmission, startHoldout, upload, waitForFinal, zipSubmission, type TestHoldout } from '../helpers/holdout-server.js';
 import { testDialects } from '../../src/db/test-databases.case.js';
@@ -79,12 +80,22 @@ describe(`teams, quotas, final selection, host actions and access rules, through
     assert.equal((await call(h.url, 'PUT', `/api/submissions/${ids[0]}/selection`, t.alice, { selected: false })).status, 200);
     assert.equal((await call(h.url, 'PUT', `/api/submissions/${ids[2]}/selection`, t.bob, { selected: true })).status, 200);
 
+    // The code as uploaded, byte for byte, for its participant and their team.
+    const uploaded = await readFile(zip);
+    for (const who of ['alice', 'bob']) {
+      const code = await fetch(`${h.url}/api/submissions/${ids[0]}/code`, { headers: { authorization: `Bearer ${t[who]}` } });
+      assert.equal(code.status, 200, who);
+      assert.equal(code.headers.get('content-type'), 'application/zip');
+      assert.equal(code.headers.get('content-disposition'), `attachment; filename="digits-${ids[0]?.slice(0, 8)}.zip"`);
+      assert.ok(Buffer.from(await code.arrayBuffer()).equals(uploaded), `${who} got other bytes`);
+    }
+
     // Access: another participant and an anonymous caller are refused every private thing.
     const alices = ids[0] ?? '';
     for (const [who, token] of [['carol', t.carol], ['anonymous', undefined]] as const) {
       const expectOwn = token ? 404 : 401;
       const expectHost = token ? 403 : 401;
-      for (const p of [`/api/submissions/${alices}`, `/api/submissions/${alices}/logs`, `/api/submissions/${alices}/events`]) {
+      for (const p of [`/api/submissions/${alices}`, `/api/submissions/${alices}/logs`, `/api/submissions/${alices}/events`, `/api/submissions/${alices}/code`]) {
         assert.equal((await call(h.url, 'GET', p, token)).status, expectOwn, `${who} GET ${p}`);
       }
       assert.equal((await call(h.url, 'PUT', `/api/submissions/${alices}/selection`, token, { selected: false })).status, expectOwn);
@@ -121,6 +132,11 @@ describe(`teams, quotas, final selection, host actions and access rules, through
     assert.ok(all.every((s) => typeof s.privateScore === 'number'));
     const carols = all.find((s) => s.username === 'carol')?.id ?? '';
     assert.equal((await call(h.url, 'GET', `/api/submissions/${carols}/logs`, host)).status, 200);
+    // A host reads any participant's code (a winner's, before the prize).
+    const code = await fetch(`${h.url}/api/submissions/${carols}/code`, { headers: { authorization: `Bearer ${host}` } });
+    assert.equal(code.status, 200);
+    assert.ok(Buffer.from(await code.arrayBuffer()).equals(await readFile(zip)));
+    assert.equal((await call(h.url, 'GET', '/api/submissions/no-such-id/code', host)).status, 404);
     const scores = await call(h.url, 'GET', '/api/competitions/digits/scores.csv', host);
     assert.match(String(scores.body), /^submission_id,username,team,.*private_accuracy/);
     assert.equal(String(scores.body).trim().split('\n').length, 5);

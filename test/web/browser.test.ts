@@ -71,6 +71,10 @@ describe('the web app in Chromium', { skip }, () => {
     // The status updates by itself (server-sent events): no reload.
     await page.getByText('Public score:').waitFor({ timeout: 120_000 });
     await b.screenshot('03-submitted-and-scored');
+    // Its code comes back as uploaded, named after the competition and the submission.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /^code \(zip/ }).click()]);
+    assert.match(download.suggestedFilename(), /^digits-[0-9a-f]{8}\.zip$/);
+    assert.ok((await readFile(await download.path())).equals(await readFile(zip)), 'the downloaded zip is the uploaded one');
     await page.getByRole('link', { name: 'all my submissions' }).click();
     await page.getByRole('checkbox').waitFor();
     await b.screenshot('04-my-submissions');

@@ -12,6 +12,7 @@ import { finalSelectionsOf } from '../../domain/competition.js';
 import { currentPhase, quotaDay } from '../../domain/phases.js';
 import { competitionOr404, isHostOf, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
+import { sendBlobDownload } from '../blob-download.js';
 import { competitionRules, limitsInWords } from '../competition-rules.js';
 import { HttpError, notFound } from '../http-error.js';
 import { receiveUpload } from '../receive-upload.js';
@@ -138,15 +139,7 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
       const file = (await publicFiles(deps, c)).find((f) => f.path === params['*']);
       if (!file) throw notFound(`public file "${params['*']}"`);
       const key = `${c.bundleKey}/files/${file.path}`;
-      if (deps.config.signedDownloads && deps.blobs.signedUrl) {
-        // Straight from the blob store; the URL is read-only and expires, so it is not cached.
-        const url = await deps.blobs.signedUrl(key, 15 * 60, { downloadName: path.basename(file.path) });
-        return reply.header('cache-control', 'no-store').redirect(url, 302);
-      }
-      reply.header('content-type', 'application/octet-stream');
-      reply.header('content-length', file.bytes);
-      reply.header('content-disposition', `attachment; filename="${path.basename(file.path).replace(/["\\]/g, '_')}"`);
-      return reply.send(await deps.blobs.get(key));
+      return sendBlobDownload(deps, reply, { key, bytes: file.bytes, downloadName: path.basename(file.path), contentType: 'application/octet-stream' });
     },
   });
 

@@ -15,6 +15,7 @@ import { reasonAdvice } from '../../domain/submission.js';
 import { competitionOr404, isHostOf, requireUser, visibleSubmission } from '../access.js';
 import { entryFile } from '../../domain/entry-file.js';
 import { apiRoute } from '../api-route.js';
+import { sendBlobDownload } from '../blob-download.js';
 import { HttpError } from '../http-error.js';
 import { receiveUpload } from '../receive-upload.js';
 import type { ServerDeps } from '../server-deps.js';
@@ -155,6 +156,18 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       reply.header('content-type', 'text/plain; charset=utf-8');
       if (visibility === 'tail') return reply.send(logTail(await buffer(await deps.blobs.get(s.log_key))));
       return reply.send(await deps.blobs.get(s.log_key));
+    },
+  });
+
+  apiRoute(app, {
+    method: 'GET', url: '/submissions/:id/code', tag: 'submissions', access: 'owner', summary: 'The submission.zip as uploaded',
+    description: "For its participant and their team (which code was that?) and the competition's hosts (reading or re-running winners' code). With HOLDOUT_SIGNED_DOWNLOADS on a blob store that signs URLs (azure), a 302 to a read-only URL that expires in 15 minutes.",
+    params: idParams,
+    responses: { 200: { description: 'The zip', contentType: 'application/zip' }, 302: { description: 'Redirect to a signed URL of the blob store' } },
+    handler: async (req, reply, { params }) => {
+      const { s, c } = await visibleSubmission(deps, req, params.id);
+      const downloadName = `${c.slug}-${s.id.slice(0, 8)}.zip`;
+      return sendBlobDownload(deps, reply, { key: s.zip_key, bytes: Number(s.zip_bytes), downloadName, contentType: 'application/zip' });
     },
   });
 

@@ -19,7 +19,9 @@ export function statusPanel(s: Submission): HTMLElement {
     s.status === 'scored' ? h('p', null, `Public score: ${fmtScore(s.publicScore)}`, s.privateScore !== undefined ? ` · private score: ${fmtScore(s.privateScore)}` : '') : null,
     s.reason ? h('div', { class: 'error' }, h('p', null, h('strong', null, `Reason: ${s.reason.replace(/_/g, ' ')}. `), s.message ?? ''), s.advice ? h('p', null, `What to do: ${s.advice}`) : null) : null,
     s.status === 'cancelled' && s.message ? h('p', null, s.message) : null,
-    h('p', { class: 'muted' }, `Run time ${fmtMs(s.runMs)} · exit code ${s.exitCode ?? '—'} · zip ${fmtBytes(s.zipBytes)} · attempt ${s.attempts}${runtimeText(s.runtime)}`),
+    h('p', { class: 'muted' }, `Run time ${fmtMs(s.runMs)} · exit code ${s.exitCode ?? '—'} · `,
+      h('a', { href: `/api/submissions/${encodeURIComponent(s.id)}/code`, download: true }, `code (zip, ${fmtBytes(s.zipBytes)})`),
+      ` · attempt ${s.attempts}${runtimeText(s.runtime)}`),
   );
 }
 
