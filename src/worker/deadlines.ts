@@ -17,9 +17,15 @@ export interface Deadlines {
   queuedMs: number;
   /** How often a worker looks for submissions queued past `queuedMs`. @defaultValue 1 minute */
   sweepMs: number;
+  /**
+   * How long a worker keeps trying to record an attempt's result while the database cannot be
+   * reached (a restart, a failover), before the attempt counts as an infrastructure failure.
+   * @defaultValue 1 minute
+   */
+  recordMs: number;
 }
 
-export const defaultDeadlines: Readonly<Deadlines> = Object.freeze({ graceMs: 10 * 60_000, queuedMs: 24 * 3_600_000, sweepMs: 60_000 });
+export const defaultDeadlines: Readonly<Deadlines> = Object.freeze({ graceMs: 10 * 60_000, queuedMs: 24 * 3_600_000, sweepMs: 60_000, recordMs: 60_000 });
 
 function duration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;

@@ -13,6 +13,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { BundleCache } from './bundle-cache.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
 import { defaultSweepAges, markScratchOwner, type SweepAges, sweepHost } from './host-sweep.js';
+import { persist } from './persist.js';
 import { rescoreSubmission } from './rescore-submission.js';
 import { type RunContext, runSubmission } from './run-submission.js';
 import { WorkerRegistration } from './worker-registration.js';
@@ -262,6 +263,8 @@ export class Worker extends EventEmitter {
         ? undefined
         : setTimeout(() => void this.overdue(row, abort, attemptLimitMs(competition.config), log), attemptLimitMs(competition.config) + this.deadlines.graceMs);
     const workDir = path.join(this.scratch, `${row.id}-${row.attempts}`);
+    // What the attempt did is recorded even across a short database outage (see `persist`).
+    const recording = { withinMs: this.deadlines.recordMs, signal: abort.signal, log };
     try {
       if (competition instanceof Error) throw competition;
       await mkdir(workDir, { recursive: true });
@@ -274,7 +277,7 @@ export class Worker extends EventEmitter {
         signal: abort.signal,
         gpus: reservation.gpus,
         onScoring: async () => {
-          await submissions.markScoring(row.id, this.id);
+          await persist('marking the submission as scoring', () => submissions.markScoring(row.id, this.id), recording);
           this.emit('status', row.id);
         },
         onLog: (chunk) => this.emit('log', row.id, chunk),
@@ -283,7 +286,7 @@ export class Worker extends EventEmitter {
       const rescored = row.rescore === 1 ? await rescoreSubmission(row, competition, runContext) : undefined;
       const result = rescored ?? (await runSubmission(row, competition, runContext));
       if (result !== 'cancelled') {
-        const recorded = await submissions.finish(row.id, this.id, result);
+        const recorded = await persist('recording the result', () => submissions.finish(row.id, this.id, result), recording);
         log.info({ status: result.status, reason: result.reason, recorded }, 'submission finished');
       } else await this.aborted(row, abort.signal.reason as AbortReason, log);
     } catch (err) {
@@ -291,8 +294,8 @@ export class Worker extends EventEmitter {
       else {
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, 'infrastructure failure');
-        if (row.attempts < this.opts.maxAttempts) await submissions.requeue(row.id, this.id, message);
-        else await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message });
+        if (row.attempts < this.opts.maxAttempts) await persist('queueing the submission again', () => submissions.requeue(row.id, this.id, message), recording);
+        else await persist('recording the failure', () => submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message }), recording);
       }
     } finally {
       clearInterval(heartbeat);

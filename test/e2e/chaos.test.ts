@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { testDialects } from '../../src/db/test-databases.case.js';
 import { rankLeaderboard } from '../../src/domain/leaderboard.js';
 import { demoBundle, getJson, startHoldout, upload, type TestHoldout } from '../helpers/holdout-server.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { trivialSubmission } from '../helpers/trivial-submission.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -20,17 +21,8 @@ const WORKERS = 3;
 const PARTICIPANTS = 20;
 const LEASE_MS = 2000;
 const DEADLINE_MS = 180_000;
+// Printed with the result, so that a failing run can be replayed with HOLDOUT_CHAOS_SEED.
 const seed = Number(process.env.HOLDOUT_CHAOS_SEED ?? Date.now() % 1_000_000);
-
-/** mulberry32: a seeded generator, so that a failing run can be replayed with HOLDOUT_CHAOS_SEED. */
-function random(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Accuracy of predicting `label` everywhere, on each part of the labels: the score from scratch. */
 async function constantAccuracy(): Promise<(label: number) => { public: number; private: number }> {
@@ -48,7 +40,7 @@ const postgres = testDialects.find((d) => d.name === 'postgres');
 describe('chaos: workers killed at random while 200 submissions run', { skip: postgres?.skip ?? 'no PostgreSQL dialect' }, () => {
   let h: TestHoldout;
   const workers: WorkerProcess[] = [];
-  const next = random(seed);
+  const next = seededRandom(seed);
 
   before(async () => {
     h = await startHoldout({

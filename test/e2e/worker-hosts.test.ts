@@ -3,7 +3,6 @@ import { execFile } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +10,7 @@ import { promisify } from 'node:util';
 import { testDialects } from '../../src/db/test-databases.case.js';
 import { startAzurite, type Azurite } from '../helpers/azurite.js';
 import { startHoldout, upload, type TestHoldout } from '../helpers/holdout-server.js';
+import { startRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import { trivialSubmission } from '../helpers/trivial-submission.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -44,29 +44,11 @@ interface Host {
   address: string;
 }
 
-/** Relays TCP from `listen` to `target`, counting connections by client address. */
-function relay(listenHost: string, target: { host: string; port: number }, seen: Map<string, number>): Promise<net.Server> {
-  const server = net.createServer((client) => {
-    const from = client.remoteAddress ?? '?';
-    seen.set(from, (seen.get(from) ?? 0) + 1);
-    const upstream = net.connect(target.port, target.host);
-    client.pipe(upstream).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close);
-    upstream.on('error', close);
-  });
-  return new Promise((resolve, reject) => server.once('error', reject).listen(0, listenHost, () => resolve(server)));
-}
-
 describe('workers on separate hosts (network namespaces) reach PostgreSQL only over their own network', { skip }, () => {
   const tag = `${process.pid % 10_000}${randomInt(10)}`;
   const subnet = `10.231.${randomInt(256)}`;
   const hosts: Host[] = [1, 2].map((i) => ({ ns: `holdout-${tag}-${i}`, hostname: `worker-host-${i}`, gateway: `${subnet}.${4 * i + 1}`, address: `${subnet}.${4 * i + 2}` }));
-  const relays: net.Server[] = [];
-  const seen = { db: new Map<string, number>(), blobs: new Map<string, number>() };
+  const relays = new Map<string, { db: TcpRelay; blobs: TcpRelay }>();
   const container = `hosts-${randomUUID()}`;
   const dataDirs: string[] = [];
   const workers: WorkerProcess[] = [];
@@ -90,7 +72,7 @@ describe('workers on separate hosts (network namespaces) reach PostgreSQL only o
   after(async () => {
     for (const w of workers) w.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.exited));
-    for (const r of relays) r.close();
+    await Promise.all([...relays.values()].flatMap((r) => [r.db.close(), r.blobs.close()]));
     await h?.close();
     // Deleting a namespace deletes its end of the veth pair, and with it the host's end.
     for (const host of hosts) await run('ip', ['netns', 'del', host.ns]).catch(() => undefined);
@@ -101,15 +83,15 @@ describe('workers on separate hosts (network namespaces) reach PostgreSQL only o
     const db = new URL(h.ctx.config.databaseUrl);
     const blobs = new URL((azurite as Azurite).endpoint);
     for (const host of hosts) {
-      const dbRelay = await relay(host.gateway, { host: db.hostname, port: Number(db.port) }, seen.db);
-      const blobRelay = await relay(host.gateway, { host: blobs.hostname, port: Number(blobs.port) }, seen.blobs);
-      relays.push(dbRelay, blobRelay);
+      const dbRelay = await startRelay(host.gateway, { host: db.hostname, port: Number(db.port) });
+      const blobRelay = await startRelay(host.gateway, { host: blobs.hostname, port: Number(blobs.port) });
+      relays.set(host.ns, { db: dbRelay, blobs: blobRelay });
       const url = new URL(db);
       url.hostname = host.gateway;
-      url.port = String((dbRelay.address() as net.AddressInfo).port);
+      url.port = String(dbRelay.port);
       const blobEndpoint = new URL(blobs);
       blobEndpoint.hostname = host.gateway;
-      blobEndpoint.port = String((blobRelay.address() as net.AddressInfo).port);
+      blobEndpoint.port = String(blobRelay.port);
       // From inside, the loopback addresses of the database and the blob store are out of reach: only the veth pair leads out.
       for (const port of [db.port, blobs.port]) {
         const probe = `require("net").connect(${port}, "127.0.0.1").on("connect", () => process.exit(0)).on("error", () => process.exit(7))`;
@@ -155,8 +137,8 @@ describe('workers on separate hosts (network namespaces) reach PostgreSQL only o
     assert.deepEqual([...byWorker].sort(), workers.map((w) => w.id).sort(), 'both hosts ran submissions');
     assert.ok(byWorker.size === 2 && [...byWorker].every((id) => hosts.some((x) => id.startsWith(x.hostname))));
     for (const host of hosts) {
-      assert.ok((seen.db.get(host.address) ?? 0) > 0, `${host.ns} reached the database through its veth pair`);
-      assert.ok((seen.blobs.get(host.address) ?? 0) > 0, `${host.ns} reached the blob store through its veth pair`);
+      assert.ok((relays.get(host.ns)?.db.seen.get(host.address) ?? 0) > 0, `${host.ns} reached the database through its veth pair`);
+      assert.ok((relays.get(host.ns)?.blobs.seen.get(host.address) ?? 0) > 0, `${host.ns} reached the blob store through its veth pair`);
     }
     for (const dir of [h.dataDir, ...dataDirs]) assert.ok(!existsSync(path.join(dir, 'blobs')), `no blob folder in ${dir}`);
 
