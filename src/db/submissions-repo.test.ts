@@ -77,13 +77,30 @@ for (const dialect of testDialects) {
       const again = await repo.claim('w2', 1000, {}, now + 2000);
       assert.equal(again?.id, s.id);
       assert.equal(again?.attempts, 2);
-      assert.equal(await repo.finish(s.id, 'dead', { status: 'scored' }), false, 'a lost lease records nothing');
-      assert.equal(await repo.renewLease(s.id, 'dead', 1000), false);
-      assert.equal(await repo.finish(s.id, 'w2', { status: 'scored', publicPrimary: 0.5 }), true);
-      assert.equal(await repo.finish(s.id, 'w2', { status: 'scored', publicPrimary: 0.9 }), false, 'recording twice is a no-op');
+      assert.equal(await repo.finish(s.id, { owner: 'dead', attempt: 1 }, { status: 'scored' }), false, 'a lost lease records nothing');
+      assert.equal(await repo.renewLease(s.id, { owner: 'dead', attempt: 1 }, 1000), false);
+      assert.equal(await repo.finish(s.id, { owner: 'w2', attempt: 2 }, { status: 'scored', publicPrimary: 0.5 }), true);
+      assert.equal(await repo.finish(s.id, { owner: 'w2', attempt: 2 }, { status: 'scored', publicPrimary: 0.9 }), false, 'recording twice is a no-op');
       assert.equal((await repo.get(s.id))?.public_primary, 0.5);
       const attempts = await repo.attemptsOf(s.id);
       assert.deepEqual(attempts.map((a) => [a.attempt, a.worker_id, a.outcome]), [[1, 'dead', 'lost'], [2, 'w2', 'scored']]);
+    });
+
+    it("never lets a late write of an earlier claim land on a later claim of the same worker", async () => {
+      const s = await repo.insertWithinQuota(queued('2026-01-01T00:00:01.000Z'), 5);
+      const now = Date.now();
+      await repo.claim('w', 1000, {}, now);
+      // Its lease ran out in a database outage; the same worker (another of its loops) claims it again.
+      assert.equal((await repo.claim('w', 60_000, {}, now + 2000))?.attempts, 2);
+      const first = { owner: 'w', attempt: 1 };
+      assert.equal(await repo.markScoring(s.id, first), false);
+      assert.equal(await repo.renewLease(s.id, first, 1000), false);
+      assert.equal(await repo.requeue(s.id, first, 'retried after the outage'), false);
+      assert.equal(await repo.finish(s.id, first, { status: 'scored', publicPrimary: 0.1 }), false);
+      assert.equal((await repo.get(s.id))?.status, 'running');
+      assert.equal(await repo.finish(s.id, { owner: 'w', attempt: 2 }, { status: 'scored', publicPrimary: 0.7 }), true);
+      assert.equal((await repo.get(s.id))?.public_primary, 0.7);
+      assert.deepEqual((await repo.attemptsOf(s.id)).map((a) => [a.attempt, a.outcome]), [[1, 'lost'], [2, 'scored']]);
     });
 
     it('refuses past the quota and frees the slot of an infrastructure failure', async () => {
@@ -91,7 +108,7 @@ for (const dialect of testDialects) {
       await repo.insertWithinQuota(queued('2'), 2);
       await assert.rejects(repo.insertWithinQuota(queued('3'), 2), QuotaExceededError);
       await repo.claim('w', 60_000);
-      await repo.finish(s1.id, 'w', { status: 'failed', reason: 'infrastructure', message: 'disk died' });
+      await repo.finish(s1.id, { owner: 'w', attempt: 1 }, { status: 'failed', reason: 'infrastructure', message: 'disk died' });
       const s3 = await repo.insertWithinQuota(queued('4'), 2);
       assert.equal(s3.quota_slot, 1);
     });
@@ -105,7 +122,7 @@ for (const dialect of testDialects) {
     it('puts a submission back in the queue after an infrastructure failure', async () => {
       const s = await repo.insertWithinQuota(queued('1'), 2);
       await repo.claim('w', 60_000);
-      assert.equal(await repo.requeue(s.id, 'w', 'blob store unreachable'), true);
+      assert.equal(await repo.requeue(s.id, { owner: 'w', attempt: 1 }, 'blob store unreachable'), true);
       const row = await repo.get(s.id);
       assert.equal(row?.status, 'queued');
       assert.equal(row?.message, 'blob store unreachable');
@@ -116,8 +133,8 @@ for (const dialect of testDialects) {
     it('takes a handed-back submission again without counting the attempt', async () => {
       const s = await repo.insertWithinQuota(queued('1'), 2);
       await repo.claim('draining', 60_000);
-      assert.equal(await repo.handBack(s.id, 'other'), false, 'only the lease owner hands back');
-      assert.equal(await repo.handBack(s.id, 'draining'), true);
+      assert.equal(await repo.handBack(s.id, { owner: 'other', attempt: 1 }), false, 'only the lease owner hands back');
+      assert.equal(await repo.handBack(s.id, { owner: 'draining', attempt: 1 }), true);
       const again = await repo.claim('w2', 60_000);
       assert.equal(again?.attempts, 1);
       assert.deepEqual((await repo.attemptsOf(s.id)).map((a) => [a.worker_id, a.outcome]), [['draining', 'handed_back'], ['w2', null]]);

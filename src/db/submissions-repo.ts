@@ -31,10 +31,26 @@ export interface ClaimFilter {
   runtimes?: readonly string[];
 }
 
+/**
+ * A worker's hold on one claim of a submission: the worker and the claim's attempt number. Writes
+ * under a lease check both, so that a late write of an earlier claim (one retried across a
+ * database outage, say) never lands on a later claim, even one by the same worker.
+ */
+export interface Lease {
+  owner: string;
+  attempt: number;
+}
+
 type Claimable = (eb: ExpressionBuilder<Database, 'submissions'>) => Expression<SqlBool>;
 type SubmissionChanges = UpdateObject<Database, 'submissions'>;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The submission `id` while `lease` holds it in one of `statuses`. */
+const held =
+  (id: string, lease: Lease, statuses: SubmissionRow['status'][]): Claimable =>
+  (eb) =>
+    eb.and([eb('id', '=', id), eb('lease_owner', '=', lease.owner), eb('attempts', '=', lease.attempt), eb('status', 'in', statuses)]);
 
 export class SubmissionsRepo {
   constructor(
@@ -154,39 +170,35 @@ export class SubmissionsRepo {
   }
 
   /** Extends the lease; false when another worker has taken the submission meanwhile. */
-  async renewLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+  async renewLease(id: string, lease: Lease, leaseMs: number): Promise<boolean> {
     const r = await this.db
       .updateTable('submissions')
       .set({ lease_expires_at: iso(Date.now() + leaseMs) })
-      .where('id', '=', id)
-      .where('lease_owner', '=', owner)
-      .where('status', 'in', ['running', 'scoring'])
+      .where(held(id, lease, ['running', 'scoring']))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async markScoring(id: string, owner: string): Promise<boolean> {
+  async markScoring(id: string, lease: Lease): Promise<boolean> {
     const r = await this.db
       .updateTable('submissions')
       .set({ status: 'scoring' })
-      .where('id', '=', id)
-      .where('lease_owner', '=', owner)
-      .where('status', '=', 'running')
+      .where(held(id, lease, ['running']))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
   /** Puts a submission back in the queue after an infrastructure failure, for another attempt. */
-  requeue(id: string, owner: string, message: string): Promise<boolean> {
-    return this.release(id, owner, 'requeued', message, { status: 'queued', lease_owner: null, lease_expires_at: null, message });
+  requeue(id: string, lease: Lease, message: string): Promise<boolean> {
+    return this.release(id, lease, 'requeued', message, { status: 'queued', lease_owner: null, lease_expires_at: null, message });
   }
 
   /**
    * Gives a submission back untouched (its worker is shutting down): queued again, and this
    * attempt does not count towards the attempt limit.
    */
-  handBack(id: string, owner: string, message = 'handed back by a worker that shut down'): Promise<boolean> {
-    return this.release(id, owner, 'handed_back', message, {
+  handBack(id: string, lease: Lease, message = 'handed back by a worker that shut down'): Promise<boolean> {
+    return this.release(id, lease, 'handed_back', message, {
       status: 'queued',
       lease_owner: null,
       lease_expires_at: null,
@@ -199,9 +211,9 @@ export class SubmissionsRepo {
    * its lease can never overwrite the result of the one that took over, and recording twice is a
    * no-op (idempotent recording). True when this call recorded it.
    */
-  finish(id: string, owner: string, result: SubmissionResult): Promise<boolean> {
+  finish(id: string, lease: Lease, result: SubmissionResult): Promise<boolean> {
     const json = (v: Record<string, number> | null | undefined) => (v ? JSON.stringify(v) : null);
-    return this.release(id, owner, result.status, result.message ?? null, {
+    return this.release(id, lease, result.status, result.message ?? null, {
       status: result.status,
       reason: result.reason ?? null,
       message: result.message ?? null,
@@ -224,22 +236,17 @@ export class SubmissionsRepo {
     });
   }
 
-  /** Ends `owner`'s attempt with `outcome`, applying `changes` to the submission while it holds the lease. */
-  private release(id: string, owner: string, outcome: AttemptOutcome, message: string | null, changes: SubmissionChanges): Promise<boolean> {
+  /** Ends the lease's attempt with `outcome`, applying `changes` to the submission while the lease holds. */
+  private release(id: string, lease: Lease, outcome: AttemptOutcome, message: string | null, changes: SubmissionChanges): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const r = await trx
-        .updateTable('submissions')
-        .set(changes)
-        .where('id', '=', id)
-        .where('lease_owner', '=', owner)
-        .where('status', 'in', ['running', 'scoring'])
-        .executeTakeFirst();
+      const r = await trx.updateTable('submissions').set(changes).where(held(id, lease, ['running', 'scoring'])).executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
       await trx
         .updateTable('submission_attempts')
         .set({ outcome, message, ended_at: iso(Date.now()) })
         .where('submission_id', '=', id)
-        .where('worker_id', '=', owner)
+        .where('attempt', '=', lease.attempt)
+        .where('worker_id', '=', lease.owner)
         .where('outcome', 'is', null)
         .execute();
       return true;

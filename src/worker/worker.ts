@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { CompetitionsRepo, StoredCompetition } from '../db/competitions-repo.js';
 import type { SubmissionRow } from '../db/schema.js';
-import type { SubmissionsRepo } from '../db/submissions-repo.js';
+import { isTransientDbError } from '../db/db-errors.js';
+import type { Lease, SubmissionsRepo } from '../db/submissions-repo.js';
 import type { WorkersRepo } from '../db/workers-repo.js';
 import type { Executor } from '../executors/executor.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -105,6 +106,11 @@ export class Worker extends EventEmitter {
     for (let i = 0; i < this.opts.concurrency; i++) this.loops.push(this.loop());
   }
 
+  /** This worker's hold on its claim of `row`. */
+  private leaseOf(row: Pick<SubmissionRow, 'attempts'>): Lease {
+    return { owner: this.id, attempt: row.attempts };
+  }
+
   /** This worker's own scratch folder: several worker processes of one host share `scratchDir`. */
   private get scratch(): string {
     return path.join(this.opts.scratchDir, this.id);
@@ -198,7 +204,9 @@ export class Worker extends EventEmitter {
       logger.error({ err }, 'claiming a submission failed');
     }
     if (!row) return undefined;
-    const competition = await competitions.byId(row.competition_id).then(
+    // Read at once after the claim: a dropped connection in between must not cost the attempt.
+    const reading = { withinMs: this.deadlines.recordMs, transient: isTransientDbError, log: logger };
+    const competition = await persist('reading the competition', () => competitions.byId(row.competition_id), reading).then(
       (c) => c ?? new Error(`competition ${row.competition_id} not found`),
       (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
     );
@@ -209,7 +217,7 @@ export class Worker extends EventEmitter {
       // The bundle was replaced between the claim and this read, and now needs more GPUs than are
       // free: give the submission back uncounted, for a worker that has them (or this one, later).
       logger.warn({ err, submission: row.id }, 'handing back a claim that no longer fits');
-      await submissions.handBack(row.id, this.id, 'handed back: its competition changed while it was claimed').catch(() => undefined);
+      await submissions.handBack(row.id, this.leaseOf(row), 'handed back: its competition changed while it was claimed').catch(() => undefined);
       return undefined;
     }
   }
@@ -238,7 +246,7 @@ export class Worker extends EventEmitter {
     if (row.attempts > this.opts.maxAttempts) {
       const message = `gave up after ${this.opts.maxAttempts} attempts${row.message ? `: ${row.message}` : ''}`;
       try {
-        log.warn({ recorded: await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message }) }, message);
+        log.warn({ recorded: await submissions.finish(row.id, this.leaseOf(row), { status: 'failed', reason: 'infrastructure', message }) }, message);
       } finally {
         reservation.release();
         this.emit('status', row.id);
@@ -251,7 +259,7 @@ export class Worker extends EventEmitter {
     void this.beat();
     // The heartbeat keeps the lease; losing it means another worker took over: stop at once.
     const heartbeat = setInterval(() => {
-      submissions.renewLease(row.id, this.id, this.opts.leaseMs).then(
+      submissions.renewLease(row.id, this.leaseOf(row), this.opts.leaseMs).then(
         (ok) => ok || abort.abort('lease_lost' satisfies AbortReason),
         (err: unknown) => log.warn({ err }, 'lease renewal failed'),
       );
@@ -264,7 +272,7 @@ export class Worker extends EventEmitter {
         : setTimeout(() => void this.overdue(row, abort, attemptLimitMs(competition.config), log), attemptLimitMs(competition.config) + this.deadlines.graceMs);
     const workDir = path.join(this.scratch, `${row.id}-${row.attempts}`);
     // What the attempt did is recorded even across a short database outage (see `persist`).
-    const recording = { withinMs: this.deadlines.recordMs, signal: abort.signal, log };
+    const recording = { withinMs: this.deadlines.recordMs, transient: isTransientDbError, signal: abort.signal, log };
     try {
       if (competition instanceof Error) throw competition;
       await mkdir(workDir, { recursive: true });
@@ -277,7 +285,7 @@ export class Worker extends EventEmitter {
         signal: abort.signal,
         gpus: reservation.gpus,
         onScoring: async () => {
-          await persist('marking the submission as scoring', () => submissions.markScoring(row.id, this.id), recording);
+          await persist('marking the submission as scoring', () => submissions.markScoring(row.id, this.leaseOf(row)), recording);
           this.emit('status', row.id);
         },
         onLog: (chunk) => this.emit('log', row.id, chunk),
@@ -286,7 +294,7 @@ export class Worker extends EventEmitter {
       const rescored = row.rescore === 1 ? await rescoreSubmission(row, competition, runContext) : undefined;
       const result = rescored ?? (await runSubmission(row, competition, runContext));
       if (result !== 'cancelled') {
-        const recorded = await persist('recording the result', () => submissions.finish(row.id, this.id, result), recording);
+        const recorded = await persist('recording the result', () => submissions.finish(row.id, this.leaseOf(row), result), recording);
         log.info({ status: result.status, reason: result.reason, recorded }, 'submission finished');
       } else await this.aborted(row, abort.signal.reason as AbortReason, log);
     } catch (err) {
@@ -294,8 +302,8 @@ export class Worker extends EventEmitter {
       else {
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, 'infrastructure failure');
-        if (row.attempts < this.opts.maxAttempts) await persist('queueing the submission again', () => submissions.requeue(row.id, this.id, message), recording);
-        else await persist('recording the failure', () => submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message }), recording);
+        if (row.attempts < this.opts.maxAttempts) await persist('queueing the submission again', () => submissions.requeue(row.id, this.leaseOf(row), message), recording);
+        else await persist('recording the failure', () => submissions.finish(row.id, this.leaseOf(row), { status: 'failed', reason: 'infrastructure', message }), recording);
       }
     } finally {
       clearInterval(heartbeat);
@@ -313,14 +321,14 @@ export class Worker extends EventEmitter {
     const { submissions } = this.deps;
     switch (reason) {
       case 'drain':
-        log.info({ handedBack: await submissions.handBack(row.id, this.id) }, 'handed back while shutting down');
+        log.info({ handedBack: await submissions.handBack(row.id, this.leaseOf(row)) }, 'handed back while shutting down');
         return;
       case 'lease_lost':
         // Another worker holds the submission now; whatever this one would record is refused anyway.
         log.warn({ err }, 'lease lost; the run was stopped');
         return;
       case 'cancel':
-        await submissions.finish(row.id, this.id, { status: 'cancelled', message: 'cancelled while running' });
+        await submissions.finish(row.id, this.leaseOf(row), { status: 'cancelled', message: 'cancelled while running' });
         return;
       case 'deadline':
         // `overdue` has recorded it already.
@@ -334,8 +342,8 @@ export class Worker extends EventEmitter {
     const message = overdueMessage(limitMs, this.deadlines.graceMs);
     log.error({ deadlineMs: limitMs + this.deadlines.graceMs }, message);
     try {
-      if (row.attempts < this.opts.maxAttempts) await submissions.requeue(row.id, this.id, message);
-      else await submissions.finish(row.id, this.id, { status: 'failed', reason: 'infrastructure', message });
+      if (row.attempts < this.opts.maxAttempts) await submissions.requeue(row.id, this.leaseOf(row), message);
+      else await submissions.finish(row.id, this.leaseOf(row), { status: 'failed', reason: 'infrastructure', message });
     } catch (err) {
       log.error({ err }, 'recording an overdue attempt failed; the lease will run out instead');
     } finally {
