@@ -1,4 +1,4 @@
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 
 /** Whether a process with this pid exists on this host (EPERM: it does, under another uid). */
 export function isAlive(pid: number): boolean {
@@ -50,25 +50,45 @@ export function dropPidLock(file: string): void {
   }
 }
 
-/**
- * A process's pid and start time (clock ticks after boot, field 22 of /proc/PID/stat): unlike a
- * pid alone, it never names a later process that got the same pid. Just the pid where /proc is
- * missing.
- */
-export function processStamp(pid = process.pid): string {
+/** Start time of a process (clock ticks after boot, field 22 of /proc/PID/stat), or undefined. */
+function startTimeOf(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    return startTime ? `${pid}:${startTime}` : String(pid);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
-    return String(pid);
+    return undefined;
   }
 }
 
-/** Whether the process a `processStamp` was taken of still runs. */
-export function stampAlive(stamp: string): boolean {
-  const pid = Number.parseInt(stamp, 10);
-  if (!(pid > 0) || !isAlive(pid)) return false;
-  return !stamp.includes(':') || processStamp(pid) === stamp;
+/** This boot and pid namespace: pids and start times mean something only within them. */
+function whereStamped(): string {
+  const read = (f: () => string) => {
+    try {
+      return f();
+    } catch {
+      return '?';
+    }
+  };
+  return `${read(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim())}/${read(() => readlinkSync('/proc/self/ns/pid'))}`;
+}
+
+/**
+ * Names this process so that no later process is mistaken for it: pid, start time, and the boot
+ * and pid namespace they count in (a pid alone comes back for another process; a process in a
+ * container or on another host sharing the folder has pids of its own).
+ */
+export function processStamp(): string {
+  return `${process.pid} ${startTimeOf(process.pid) ?? '?'} ${whereStamped()}`;
+}
+
+/**
+ * Whether the process a `processStamp` names still runs; undefined where this process cannot tell
+ * (stamped in another boot or pid namespace, or not a stamp at all).
+ */
+export function stampAlive(stamp: string): boolean | undefined {
+  const [pidText, startTime, where, ...rest] = stamp.trim().split(' ');
+  const pid = Number(pidText);
+  if (rest.length > 0 || !Number.isInteger(pid) || pid <= 0 || !startTime || startTime === '?' || where !== whereStamped()) return undefined;
+  return isAlive(pid) && startTimeOf(pid) === startTime;
 }

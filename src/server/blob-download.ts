@@ -19,8 +19,10 @@ export async function sendBlobDownload(
     const url = await deps.blobs.signedUrl(blob.key, SIGNED_URL_SECONDS, { downloadName: blob.downloadName });
     return reply.header('cache-control', 'no-store').redirect(url, 302);
   }
+  // Opened first: a missing blob answers with its error, not under the file's headers.
+  const body = await deps.blobs.get(blob.key);
   reply.header('content-type', blob.contentType);
   reply.header('content-length', blob.bytes);
   reply.header('content-disposition', `attachment; filename="${blob.downloadName.replace(/["\\]/g, '_')}"`);
-  return reply.send(await deps.blobs.get(blob.key));
+  return reply.send(body);
 }

@@ -10,6 +10,7 @@ import type { Database } from '../db/schema.js';
 import { testDialects } from '../db/test-databases.case.js';
 import { WorkersRepo } from '../db/workers-repo.js';
 import { FsBlobStore } from '../storage/fs/fs-blob-store.js';
+import { processStamp } from '../executors/pid-lock.js';
 import { BundleCache } from './bundle-cache.js';
 import { markScratchOwner, scratchOwnerFile, sweepHost } from './host-sweep.js';
 
@@ -54,8 +55,17 @@ describe('sweepHost: what killed workers leave on a host', () => {
     await utimes(path.join(scratch, 'frozen'), old, old);
     // Marked by a process that has ended: its pid now names another process (this one) that
     // started at another time. Gone at once, however new the folder.
+    const [pid, , where] = processStamp().split(' ');
     markScratchOwner(path.join(scratch, 'pid-reused'));
-    await writeFile(path.join(scratch, 'pid-reused', scratchOwnerFile), `${process.pid}:1`);
+    await writeFile(path.join(scratch, 'pid-reused', scratchOwnerFile), `${pid} 1 ${where}`);
+    // Marked in another container or on another host sharing the folder: its pids mean nothing
+    // here, so the registry and the folder's age decide, as for an unmarked folder. A mark being
+    // written (empty) is no mark either.
+    for (const [id, mark, mtime] of [['elsewhere-new', `${pid} 1 other-boot/pid:[1]`, undefined], ['elsewhere-old', `${pid} 1 other-boot/pid:[1]`, old], ['mark-being-written', '', undefined]] as const) {
+      await mkdir(path.join(scratch, id));
+      await writeFile(path.join(scratch, id, scratchOwnerFile), mark);
+      if (mtime) await utimes(path.join(scratch, id), mtime, mtime);
+    }
     const cacheRoot = path.join(dir, 'cache');
     await mkdir(path.join(cacheRoot, 'bundles_replaced'), { recursive: true });
     await utimes(path.join(cacheRoot, 'bundles_replaced'), new Date(now - 2 * day), new Date(now - 2 * day));
@@ -75,8 +85,8 @@ describe('sweepHost: what killed workers leave on a host', () => {
     );
     assert.equal(swept.forgottenWorkers, 1);
     assert.deepEqual((await workers.list(minute, now)).map((w) => w.id).sort(), ['alive', 'frozen', 'lost']);
-    assert.deepEqual(swept.scratch.sort(), ['long-lost', 'lost', 'pid-reused', 'unregistered-old']);
-    assert.deepEqual((await readdir(scratch)).sort(), ['alive', 'frozen', 'just-started', 'self']);
+    assert.deepEqual(swept.scratch.sort(), ['elsewhere-old', 'long-lost', 'lost', 'pid-reused', 'unregistered-old']);
+    assert.deepEqual((await readdir(scratch)).sort(), ['alive', 'elsewhere-new', 'frozen', 'just-started', 'mark-being-written', 'self']);
     assert.deepEqual(swept.bundles, ['bundles_replaced']);
     assert.deepEqual(await readdir(cacheRoot), ['bundles_recently-used']);
   });

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { processStamp, stampAlive } from '../executors/pid-lock.js';
@@ -41,13 +41,19 @@ export const scratchOwnerFile = 'owner';
  */
 export function markScratchOwner(folder: string): void {
   mkdirSync(folder, { recursive: true });
-  writeFileSync(path.join(folder, scratchOwnerFile), processStamp());
+  // Renamed into place: a sweep never reads a half-written mark.
+  const temp = path.join(folder, `.${scratchOwnerFile}-${process.pid}`);
+  writeFileSync(temp, processStamp());
+  renameSync(temp, path.join(folder, scratchOwnerFile));
 }
 
-/** Whether the process that marked a scratch folder still runs; undefined where none marked it. */
+/**
+ * Whether the process that marked a scratch folder still runs; undefined where nothing tells
+ * (no mark, or a mark from another host or container, whose processes this one cannot see).
+ */
 async function scratchOwnerAlive(folder: string): Promise<boolean | undefined> {
   const stamp = await readFile(path.join(folder, scratchOwnerFile), 'utf8').catch(() => undefined);
-  return stamp === undefined ? undefined : stampAlive(stamp.trim());
+  return stamp === undefined ? undefined : stampAlive(stamp);
 }
 
 /** What a sweep removed. */
@@ -60,8 +66,8 @@ export interface HostSweepResult {
 /**
  * Cleans what killed workers leave: registry rows of workers lost long ago, scratch folders of
  * workers alive neither in the registry nor as a process on this host (downloads and unpacked code
- * of their last attempts), and cached bundles no competition uses any more. The sandbox's own leftovers (mounted workspaces,
- * cgroups) are swept by the executor's check at start.
+ * of their last attempts), and cached bundles no competition uses any more. The sandbox's own
+ * leftovers (mounted workspaces, cgroups) are swept by the executor's check at start.
  */
 export async function sweepHost(input: HostSweepInput, now = Date.now()): Promise<HostSweepResult> {
   const result: HostSweepResult = { forgottenWorkers: 0, scratch: [], bundles: [] };
@@ -73,7 +79,7 @@ export async function sweepHost(input: HostSweepInput, now = Date.now()): Promis
       const folder = path.join(input.scratchDir, id);
       const owner = await scratchOwnerAlive(folder);
       if (owner === true) continue;
-      // Unmarked: a worker that started a moment ago may not have marked it yet, so only old ones go.
+      // Unknown owner: a worker that started a moment ago may not be registered yet, so only old ones go.
       const changed = await stat(folder).then((s) => s.mtimeMs, () => now);
       if (owner === undefined && now - changed < input.lostAfterMs) continue;
       await rm(folder, { recursive: true, force: true });

@@ -275,6 +275,8 @@ export class Worker extends EventEmitter {
     const recording = { withinMs: this.deadlines.recordMs, transient: isTransientDbError, signal: abort.signal, log };
     try {
       if (competition instanceof Error) throw competition;
+      // Marked again: a sweep that removed the folder anyway (it could not tell) must not leave it unmarked.
+      markScratchOwner(this.scratch);
       await mkdir(workDir, { recursive: true });
       const runContext: RunContext = {
         blobs: this.deps.blobs,

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureExampleModel, exampleSubmission, startHoldout, upload, waitForFinal, zipSubmission, type TestHoldout } from '../helpers/holdout-server.js';
+import { installCompetition } from '../../src/app/install-competition.js';
+import { demoBundle, ensureExampleModel, exampleSubmission, startHoldout, upload, waitForFinal, zipSubmission, type TestHoldout } from '../helpers/holdout-server.js';
 import { testDialects } from '../../src/db/test-databases.case.js';
 import { call } from './web-client.js';
 
@@ -137,6 +139,14 @@ describe(`teams, quotas, final selection, host actions and access rules, through
     assert.equal(code.status, 200);
     assert.ok(Buffer.from(await code.arrayBuffer()).equals(await readFile(zip)));
     assert.equal((await call(h.url, 'GET', '/api/submissions/no-such-id/code', host)).status, 404);
+    // Hosting another competition gives no access to this one's code.
+    const other = path.join(h.dataDir, 'other-bundle');
+    await cp(demoBundle, other, { recursive: true });
+    await writeFile(path.join(other, 'competition.yaml'), (await readFile(path.join(other, 'competition.yaml'), 'utf8')).replace('slug: digits', 'slug: digits-other'));
+    await installCompetition(other, h.ctx);
+    t.otherHost = await h.participant('otherhost');
+    assert.equal((await call(h.url, 'PUT', '/api/competitions/digits-other/hosts/otherhost', t.admin)).status, 200);
+    assert.equal((await call(h.url, 'GET', `/api/submissions/${carols}/code`, t.otherHost)).status, 404);
     const scores = await call(h.url, 'GET', '/api/competitions/digits/scores.csv', host);
     assert.match(String(scores.body), /^submission_id,username,team,.*private_accuracy/);
     assert.equal(String(scores.body).trim().split('\n').length, 5);

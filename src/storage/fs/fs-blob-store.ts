@@ -23,16 +23,18 @@ export class FsBlobStore implements BlobStore {
 
   async put(key: string, body: Readable): Promise<{ bytes: number }> {
     holdBodyErrors(body);
-    const target = this.file(key);
-    await mkdir(path.dirname(target), { recursive: true });
     const temp = path.join(this.root, TEMP_DIR, randomUUID());
-    await mkdir(path.dirname(temp), { recursive: true });
     let bytes = 0;
-    body.on('data', (chunk: Buffer) => (bytes += chunk.length));
     try {
+      const target = this.file(key);
+      await mkdir(path.dirname(target), { recursive: true });
+      await mkdir(path.dirname(temp), { recursive: true });
+      body.on('data', (chunk: Buffer) => (bytes += chunk.length));
       await pipeline(body, createWriteStream(temp, { flags: 'wx' }));
       await rename(temp, target);
     } catch (err) {
+      // A body never read (a refused key, a folder that cannot be made) still holds a file or socket.
+      body.destroy();
       await rm(temp, { force: true });
       throw err;
     }
