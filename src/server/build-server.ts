@@ -2,6 +2,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppContext } from '../app/context.js';
 import { hashToken } from '../app/passwords.js';
+import { isTransientDbError } from '../db/db-errors.js';
 import type { RequestUser } from './access.js';
 import type { RegisteredRoute } from './api-route.js';
 import { HttpError } from './http-error.js';
@@ -78,6 +79,11 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       return reply.status(e.statusCode).send({ error: e.code ?? 'bad_request', message: e.message });
+    }
+    if (isTransientDbError(err)) {
+      // A database restart or failover: nothing the caller did; the same request works again soon.
+      req.log.warn({ err }, 'the database cannot be reached');
+      return reply.status(503).header('retry-after', '30').send({ error: 'database_unavailable', message: 'the database cannot be reached right now; try again in a minute' });
     }
     req.log.error({ err }, 'request failed');
     return reply.status(500).send({ error: 'internal', message: 'something went wrong on our side; it has been logged' });

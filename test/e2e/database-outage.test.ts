@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { loadConfig } from '../../src/app/config.js';
+import { createContext } from '../../src/app/context.js';
+import { buildServer } from '../../src/server/build-server.js';
 import { testDialects } from '../../src/db/test-databases.case.js';
 import { startHoldout, upload, type TestHoldout } from '../helpers/holdout-server.js';
 import { startRelay, type TcpRelay } from '../helpers/tcp-relay.js';
@@ -18,9 +22,24 @@ const OUTAGE_MS = 4000;
 const SUBMISSIONS = 12;
 const postgres = testDialects.find((d) => d.name === 'postgres');
 
+/** A second Holdout server on the same data, whose database connections go through `databaseUrl`. */
+async function serveThrough(databaseUrl: string, dataDir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const ctx = await createContext(loadConfig({}, { dataDir, databaseUrl, port: 0, workers: 0 }), pino({ level: 'silent' }));
+  const app = await buildServer(ctx);
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url,
+    close: async () => {
+      await app.close();
+      await ctx.close();
+    },
+  };
+}
+
 describe('the database goes away while workers run, and comes back', { skip: postgres?.skip ?? 'no PostgreSQL dialect' }, () => {
   let h: TestHoldout;
   let relay: TcpRelay;
+  let server: { url: string; close(): Promise<void> };
   const workers: WorkerProcess[] = [];
 
   before(async () => {
@@ -32,6 +51,7 @@ describe('the database goes away while workers run, and comes back', { skip: pos
     const db = new URL(h.ctx.config.databaseUrl);
     relay = await startRelay('127.0.0.1', { host: db.hostname, port: Number(db.port) });
     db.port = String(relay.port);
+    server = await serveThrough(db.toString(), h.dataDir);
     for (let i = 0; i < 2; i++) {
       workers.push(await spawnWorker({ dataDir: h.dataDir, databaseUrl: db.toString(), concurrency: 2, env: { HOLDOUT_LEASE_MS: String(LEASE_MS) } }));
     }
@@ -39,11 +59,12 @@ describe('the database goes away while workers run, and comes back', { skip: pos
   after(async () => {
     for (const w of workers) w.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.exited));
+    await server?.close();
     await relay?.close();
     await h?.close();
   });
 
-  it('loses no submission, scores none twice, and the workers stay up and drain cleanly', async (t) => {
+  it('loses no submission, scores none twice, the workers stay up and drain cleanly, and the server answers 503 meanwhile', async (t) => {
     const token = await h.participant();
     const zip = await trivialSubmission({ sleepSeconds: 1.5 });
     const ids: string[] = [];
@@ -59,9 +80,15 @@ describe('the database goes away while workers run, and comes back', { skip: pos
     }
 
     relay.cut();
+    // A server on the same database answers 503 with when to try again, not a bare 500.
+    const refused = await fetch(`${server.url}/api/competitions`);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '30');
+    assert.equal(((await refused.json()) as { error: string }).error, 'database_unavailable');
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     const during = await statuses();
     relay.restore();
+    assert.equal((await fetch(`${server.url}/api/competitions`)).status, 200, 'the server is back with the database');
     assert.deepEqual(workers.filter((w) => w.proc.exitCode !== null || w.proc.signalCode !== null).map((w) => w.id), [], 'no worker ended in the outage');
     assert.ok(during.some((s) => s === 'queued' || s === 'running'), 'the outage caught work in progress');
 
