@@ -13,6 +13,7 @@ import { competitionRoutes } from './routes/competition-routes.js';
 import { hostRoutes } from './routes/host-routes.js';
 import { leaderboardRoutes } from './routes/leaderboard-routes.js';
 import { openApiRoutes } from './routes/openapi-routes.js';
+import { readiness } from './readiness.js';
 import { metricsRoutes } from './routes/metrics-routes.js';
 import { submissionEvents } from './routes/submission-events.js';
 import { submissionRoutes } from './routes/submission-routes.js';
@@ -90,6 +91,10 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   });
 
   app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (req, reply) => {
+    const state = await readiness(ctx, req.log);
+    return reply.status(state.ready ? 200 : 503).header('cache-control', 'no-store').send(state);
+  });
   for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, adminRoutes]) {
     await app.register(plugin(deps), { prefix: '/api' });
   }

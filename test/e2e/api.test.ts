@@ -70,6 +70,11 @@ describe('competitions', () => {
   });
   after(() => h.close());
 
+  it('says it runs (/healthz) and that it can serve (/readyz: the database and the blob store answer)', async () => {
+    assert.deepEqual(await getJson(`${h.url}/healthz`), { status: 200, body: { ok: true } });
+    assert.deepEqual(await getJson(`${h.url}/readyz`), { status: 200, body: { ready: true, database: 'ok', blobs: 'ok' } });
+  });
+
   it('lists and shows the demo competition, and serves public files but never the labels or test features', async () => {
     const list = (await getJson(`${h.url}/api/competitions`)).body as { slug: string }[];
     assert.deepEqual(list.map((c) => c.slug), ['digits']);

@@ -85,10 +85,13 @@ describe('the database goes away while workers run, and comes back', { skip: pos
     assert.equal(refused.status, 503);
     assert.equal(refused.headers.get('retry-after'), '30');
     assert.equal(((await refused.json()) as { error: string }).error, 'database_unavailable');
+    const notReady = await fetch(`${server.url}/readyz`);
+    assert.deepEqual([notReady.status, await notReady.json()], [503, { ready: false, database: 'unreachable', blobs: 'ok' }]);
     await new Promise((r) => setTimeout(r, OUTAGE_MS));
     const during = await statuses();
     relay.restore();
     assert.equal((await fetch(`${server.url}/api/competitions`)).status, 200, 'the server is back with the database');
+    assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
     assert.deepEqual(workers.filter((w) => w.proc.exitCode !== null || w.proc.signalCode !== null).map((w) => w.id), [], 'no worker ended in the outage');
     assert.ok(during.some((s) => s === 'queued' || s === 'running'), 'the outage caught work in progress');
 
