@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DatabaseDialect } from './database-dialect.js';
 import { migrateToLatest } from './migrations.js';
 import { postgresDialect } from './postgres/postgres-dialect.js';
@@ -32,6 +32,11 @@ export async function createDatabase(url: string): Promise<OpenDatabase> {
     throw new Error(`database ${redact(url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   return { db, dialect };
+}
+
+/** One round trip to the database (`select 1`): whether it answers now. @throws the driver's error */
+export async function pingDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
 }
 
 /** The URL without its password, for messages. */

@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../app/context.js';
+import { pingDatabase } from '../db/create-database.js';
 
 /** What `GET /readyz` answers: each dependency's state, 'ok' or what went wrong in a few words. */
 export interface Readiness {
@@ -19,7 +19,7 @@ const PROBE_KEY = 'readyz/probe';
  */
 export async function readiness(ctx: Pick<AppContext, 'db' | 'blobs'>, log: FastifyBaseLogger, timeoutMs = 5000): Promise<Readiness> {
   const [database, blobs] = await Promise.all([
-    probe('database', () => sql`select 1`.execute(ctx.db), timeoutMs, log),
+    probe('database', () => pingDatabase(ctx.db), timeoutMs, log),
     probe('blob store', () => ctx.blobs.stat(PROBE_KEY), timeoutMs, log),
   ]);
   return { ready: database === 'ok' && blobs === 'ok', database, blobs };
