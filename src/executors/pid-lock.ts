@@ -61,7 +61,9 @@ function startTimeOf(pid: number): string | undefined {
   }
 }
 
-/** This boot and pid namespace: pids and start times mean something only within them. */
+let here: string | undefined;
+
+/** This boot and pid namespace (read once: they do not change): pids and start times mean something only within them. */
 function whereStamped(): string {
   const read = (f: () => string) => {
     try {
@@ -70,7 +72,8 @@ function whereStamped(): string {
       return '?';
     }
   };
-  return `${read(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim())}/${read(() => readlinkSync('/proc/self/ns/pid'))}`;
+  here ??= `${read(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim())}/${read(() => readlinkSync('/proc/self/ns/pid'))}`;
+  return here;
 }
 
 /**

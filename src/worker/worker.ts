@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import type { Executor } from '../executors/executor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { BundleCache } from './bundle-cache.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
-import { defaultSweepAges, markScratchOwner, type SweepAges, sweepHost } from './host-sweep.js';
+import { defaultSweepAges, markScratchOwner, scratchOwnerFile, type SweepAges, sweepHost } from './host-sweep.js';
 import { persist } from './persist.js';
 import { rescoreSubmission } from './rescore-submission.js';
 import { type RunContext, runSubmission } from './run-submission.js';
@@ -275,8 +276,8 @@ export class Worker extends EventEmitter {
     const recording = { withinMs: this.deadlines.recordMs, transient: isTransientDbError, signal: abort.signal, log };
     try {
       if (competition instanceof Error) throw competition;
-      // Marked again: a sweep that removed the folder anyway (it could not tell) must not leave it unmarked.
-      markScratchOwner(this.scratch);
+      // Marked again where a sweep removed the folder anyway (it could not tell): one stat, not a write per attempt.
+      if (!existsSync(path.join(this.scratch, scratchOwnerFile))) markScratchOwner(this.scratch);
       await mkdir(workDir, { recursive: true });
       const runContext: RunContext = {
         blobs: this.deps.blobs,
