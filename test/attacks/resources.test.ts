@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { processesWith } from '../../src/executors/executor-suite-harness.case.js';
-import { truncationMarker } from '../../src/executors/sandbox/log-sink.js';
+import { truncationMarker } from '../../src/executors/host/log-sink.js';
 import { logBytes, outputBytes, pidsLimit, reportOf, startBench, wallTimeMs, type AttackBench, type SubmissionView } from './attack-harness.js';
 
 /** Host processes running as one of the uids in `range`. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Limits } from '../../domain/limits.js';
 import type { Executor, RunOutcome, RunResult, RunSpec } from '../executor.js';
 // The log cap is the same code as the sandbox's, so a log is cut at the same byte.
-import { LogSink } from '../sandbox/log-sink.js';
+import { LogSink } from '../host/log-sink.js';
 import { killProcessGroup, processGroupUsage, userProcessCount } from './process-group.js';
 import { localApproximations, prlimitArgs, translateLayoutPaths } from './local-limits.js';
 

@@ -7,14 +7,14 @@ import { after, describe, it } from 'node:test';
 import { defaultLayout } from '../../domain/limits.js';
 import { runExecutorSuite } from '../executor-suite.case.js';
 import { buildBwrapArgs, type BwrapArgsInput, sandboxEnvironment } from './bwrap-args.js';
-import { chooseCgroupLayout, parseCgroupMounts } from './cgroups.js';
+import { chooseCgroupLayout, parseCgroupMounts } from '../host/cgroups.js';
 import { missingHostRequirements } from './host-check.js';
 import { buildLauncherArgs } from './launcher-args.js';
-import { decideOutcome } from './run-outcome.js';
+import { decideOutcome } from '../host/run-outcome.js';
 import { SandboxExecutor } from './sandbox-executor.js';
-import { runName, runOwner } from './stale-runs.js';
+import { runName, runOwner } from '../host/stale-runs.js';
 import { hostRuntime, resolveSandboxRuntime } from './sandbox-runtime.js';
-import { UidPool } from './uid-pool.js';
+import { UidPool } from '../host/uid-pool.js';
 
 const unsupported = missingHostRequirements();
 const workspaceRoot = path.join(os.tmpdir(), `holdout-sandbox-test-${randomUUID()}`);

@@ -5,18 +5,18 @@ import path from 'node:path';
 import { defaultLayout, type Limits } from '../../domain/limits.js';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
 import { discoverGpus, type GpuDiscoveryOptions, type GpuHost } from '../gpu-host.js';
-import { type CgroupLayout, detectCgroups } from './cgroups.js';
+import { type CgroupLayout, detectCgroups } from '../host/cgroups.js';
 import { buildGpuArgs, type GpuRunArgs } from './gpu-args.js';
 import { missingHostRequirements } from './host-check.js';
-import { LogSink } from './log-sink.js';
-import { prepareCgroupParent, RunCgroup } from './run-cgroup.js';
-import { decideOutcome } from './run-outcome.js';
+import { LogSink } from '../host/log-sink.js';
+import { prepareCgroupParent, RunCgroup } from '../host/run-cgroup.js';
+import { decideOutcome } from '../host/run-outcome.js';
 import { builtinRuntimes, resolveSandboxRuntime, type SandboxRuntime } from './sandbox-runtime.js';
 import { buildSeccompFilter, seccompArchitectures } from './seccomp-filter.js';
-import { runName, sweepStaleRuns } from './stale-runs.js';
+import { runName, sweepStaleRuns } from '../host/stale-runs.js';
 import { superviseSandbox } from './supervise-sandbox.js';
-import { UidPool } from './uid-pool.js';
-import { Workspace } from './workspace.js';
+import { UidPool } from '../host/uid-pool.js';
+import { Workspace } from '../host/workspace.js';
 
 /** How a `SandboxExecutor` is set up. Every field is optional. */
 export interface SandboxExecutorOptions {

@@ -4,10 +4,10 @@ import type { RunSpec } from '../executor.js';
 import { buildBwrapArgs } from './bwrap-args.js';
 import type { GpuRunArgs } from './gpu-args.js';
 import { buildLauncherArgs } from './launcher-args.js';
-import type { LogSink } from './log-sink.js';
-import type { RunCgroup } from './run-cgroup.js';
+import type { LogSink } from '../host/log-sink.js';
+import type { RunCgroup } from '../host/run-cgroup.js';
 import type { SandboxRuntime } from './sandbox-runtime.js';
-import type { Workspace } from './workspace.js';
+import type { Workspace } from '../host/workspace.js';
 
 /** A prepared run: workspace mounted, cgroup created, log open. */
 export interface SupervisedRun {
