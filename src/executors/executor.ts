@@ -4,7 +4,7 @@ import type { Limits, RunLayout } from '../domain/limits.js';
 export interface RunSpec {
   /** Unique per run; names cgroups, scratch folders and containers. */
   runId: string;
-  /** Runtime name ("host": the machine's own /usr, read-only). */
+  /** Runtime name ("host": the machine's own /usr, read-only; otherwise a runtime image, see runtimeDigest). */
   runtime: string;
   /**
    * Content digest the runtime must have (the one the competition recorded). An executor whose
@@ -12,6 +12,11 @@ export interface RunSpec {
    * produced by a runtime other than the recorded one. Undefined: no check.
    */
   runtimeDigest?: string;
+  /**
+   * Where to get the runtime image when this host does not have the one with `runtimeDigest` yet
+   * (a pinned reference such as `registry:5000/holdout/python-ml@sha256:…`). Undefined for "host".
+   */
+  runtimeImage?: string;
   /** argv, run in `layout.code`, e.g. ["python", "main.py"]. */
   command: string[];
   /** The unpacked submission. The executor copies it into the run's writable space; it is not modified. */
