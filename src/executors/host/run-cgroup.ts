@@ -30,6 +30,20 @@ function fieldOf(text: string, key: string): number {
   return line === undefined ? 0 : Number(line.slice(key.length + 1)) || 0;
 }
 
+/** The cgroups below `dir`, deepest first; none when it is gone. */
+function subCgroups(dir: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => {
+    const child = path.join(dir, e.name);
+    return [...subCgroups(child), child];
+  });
+}
+
 /** The parent folder of every run's cgroup in each hierarchy of a layout. */
 function parentDirs(layout: CgroupLayout, parent: string): string[] {
   if (layout.kind === 'v2') return [path.join(layout.root, parent)];
@@ -169,13 +183,21 @@ export class RunCgroup {
     return fieldOf(readOrEmpty(path.join(dir, 'memory.oom_control')), 'oom_kill');
   }
 
-  /** Pids still in any of the run's folders. */
+  /**
+   * Pids still in any of the run's folders or their sub-cgroups (a container engine given this
+   * cgroup as its parent nests the container's own below it).
+   */
   pids(): number[] {
     const all = new Set<number>();
-    for (const file of this.procsFiles) {
-      for (const line of readOrEmpty(file).split('\n')) if (line !== '') all.add(Number(line));
+    for (const dir of this.dirs.flatMap((d) => [d, ...subCgroups(d)])) {
+      for (const line of readOrEmpty(path.join(dir, 'cgroup.procs')).split('\n')) if (line !== '') all.add(Number(line));
     }
     return [...all];
+  }
+
+  /** The memory controller's folder of this run, and whether it is cgroup v2. */
+  get memory(): { dir: string; v2: boolean } {
+    return { dir: this.limitDirs.memory, v2: this.layout.kind === 'v2' };
   }
 
   /** Sends SIGKILL to every process of the run, however it detached itself. */
@@ -225,7 +247,8 @@ export class RunCgroup {
 
   private removeNow(): string[] {
     const left: string[] = [];
-    for (const dir of this.dirs) {
+    // Deepest first: a cgroup with children cannot be removed.
+    for (const dir of this.dirs.flatMap((d) => [...subCgroups(d), d])) {
       try {
         rmdirSync(dir);
       } catch (error) {

@@ -1,5 +1,5 @@
 import type { GpuHost } from '../gpu-host.js';
-import { basePath } from './bwrap-args.js';
+import { basePath } from '../host/run-environment.js';
 
 /** Where a run finds the host's driver files: outside /usr, so they also reach runtimes built without them. */
 export const gpuDriverDir = '/opt/nvidia';
