@@ -44,6 +44,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   const app = Fastify({ loggerInstance: ctx.logger as FastifyBaseLogger, bodyLimit: 1 << 20 });
   await app.register(multipart, { limits: { files: 1, fields: 10, fileSize: ctx.config.maxUploadBytes } });
 
+  app.addHook('onClose', async () => deps.liveLogs.close());
   app.decorate('apiRoutes', [] as RegisteredRoute[]);
   app.decorateRequest('user', null);
   app.addHook('onRequest', async (req, reply) => {

@@ -4,6 +4,7 @@ import { HostSubmissionsRepo } from '../db/host-submissions-repo.js';
 import { LoginFailuresRepo } from '../db/login-failures-repo.js';
 import { QuotaRepo } from '../db/quota-repo.js';
 import { TeamsRepo } from '../db/teams-repo.js';
+import { LiveLogs } from './live-logs.js';
 import { LoginLimiter, type LoginLimits } from './login-limiter.js';
 
 /** What the routes use: the application context plus the repositories only the API needs. */
@@ -13,6 +14,8 @@ export interface ServerDeps extends AppContext {
   quota: QuotaRepo;
   hostSubmissions: HostSubmissionsRepo;
   loginLimiter: LoginLimiter;
+  /** The log so far of the in-process worker's runs, for live logs. */
+  liveLogs: LiveLogs;
 }
 
 export function serverDeps(ctx: AppContext, loginLimits?: LoginLimits): ServerDeps {
@@ -23,5 +26,6 @@ export function serverDeps(ctx: AppContext, loginLimits?: LoginLimits): ServerDe
     quota: new QuotaRepo(ctx.db),
     hostSubmissions: new HostSubmissionsRepo(ctx.db),
     loginLimiter: new LoginLimiter(new LoginFailuresRepo(ctx.db), loginLimits),
+    liveLogs: new LiveLogs(ctx.worker, async (id) => (await ctx.submissions.get(id))?.status),
   };
 }

@@ -19,6 +19,8 @@ export interface Submission {
   publicScore: number | null; publicScores: Record<string, number> | null; privateScore?: number | null; logBytes: number | null;
   logTruncated: boolean; attempts: number; selected: boolean; username?: string; team?: string | null;
   runtime: { name: string; digest: string | null } | null;
+  /** Only from GET /submissions/:id. */
+  competition?: { slug: string; title: string };
 }
 export interface BoardRow { rank: number; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string }
 export interface Board { part: string; metric: string; higherIsBetter: boolean; extraMetrics: string[]; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }
@@ -57,14 +59,21 @@ export async function apiText(path: string): Promise<string> {
   return res.text();
 }
 
+/** An upload in flight: its result, and a way to stop it (nothing is created on the server then). */
+export interface Upload<T> {
+  done: Promise<T>;
+  cancel(): void;
+}
+
 /** Uploads one file as multipart with progress (fetch has no upload progress; XHR does). */
-export function uploadFile<T>(path: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
+export function uploadFile<T>(path: string, file: File, onProgress: (fraction: number) => void): Upload<T> {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<T>((resolve, reject) => {
     xhr.open('POST', `/api${path}`);
     xhr.setRequestHeader('x-csrf-token', csrfToken());
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
     xhr.onerror = () => reject(new ApiError(0, 'network', 'the upload failed: check your connection and try again'));
+    xhr.onabort = () => reject(new ApiError(0, 'cancelled', `the upload of ${file.name} was cancelled; nothing was submitted`));
     xhr.onload = () => {
       let body: { error?: string; message?: string; details?: unknown } = {};
       try {
@@ -79,4 +88,5 @@ export function uploadFile<T>(path: string, file: File, onProgress: (fraction: n
     form.append('file', file, file.name);
     xhr.send(form);
   });
+  return { done, cancel: () => xhr.abort() };
 }

@@ -66,7 +66,8 @@ export async function startHoldout(opts: StartOptions = {}): Promise<TestHoldout
   const config = loadConfig({}, { dataDir, port: 0, workers: 1, ...(database ? { databaseUrl: database.url } : {}), ...overrides });
   const ctx = await createContext(config, pino({ level: process.env.HOLDOUT_TEST_LOG ?? 'silent' }));
   await installCompetition(bundle, ctx);
-  const app = await buildServer(ctx);
+  // HOLDOUT_TEST_WEB_ROOT serves another build of the web app (e.g. an older one, to see a browser test fail before its fix).
+  const app = await buildServer(ctx, process.env.HOLDOUT_TEST_WEB_ROOT ? { webRoot: process.env.HOLDOUT_TEST_WEB_ROOT } : {});
   ctx.worker?.start();
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const register = async (username: string) => {

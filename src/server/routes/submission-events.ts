@@ -9,13 +9,14 @@ import { submissionView } from './submission-routes.js';
 
 /**
  * Server-sent events for one submission: `status` (the submission as JSON) whenever it changes,
- * `log` (text) while a smoke run of the in-process worker prints, and `end` once it is final.
+ * `log` (text: first the log so far, then each new piece) while a run of the in-process worker
+ * prints, where the competition shows that log whole, and `end` once it is final.
  * Changes made by workers in other processes are seen by re-reading the row every `pollMs`.
  */
 export const submissionEvents = (ctx: ServerDeps, pollMs = 500): FastifyPluginAsync => async (app) => {
   apiRoute(app, {
     method: 'GET', url: '/submissions/:id/events', tag: 'submissions', access: 'owner',
-    summary: 'Live status as server-sent events: `status` (the submission as JSON), `log` (smoke runs), `end`',
+    summary: 'Live status as server-sent events: `status` (the submission as JSON), `log` (smoke runs: the log so far, then new text as it is printed), `end`',
     params: z.object({ id: z.string() }),
     responses: { 200: { description: 'An event stream', contentType: 'text/event-stream' } },
     handler: async (req, reply, { params }) => {
@@ -27,8 +28,13 @@ export const submissionEvents = (ctx: ServerDeps, pollMs = 500): FastifyPluginAs
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const send = (event: string, data: string) => res.write(`event: ${event}\n${data.split('\n').map((l) => `data: ${l}`).join('\n')}\n\n`);
+    // Every line break (\r too, which SSE also reads as one) becomes a data line, so text arrives as printed.
+    const send = (event: string, data: string) => res.write(`event: ${event}\n${data.split(/\r\n|\r|\n/).map((l) => `data: ${l}`).join('\n')}\n\n`);
 
+    // The log so far first, so a page opened mid-run shows what was printed before it opened.
+    const log = streamLogs && !isFinal(first.status) ? ctx.liveLogs.follow(first.id, (text) => send('log', text)) : undefined;
+    if (log?.soFar) send('log', log.soFar);
+    if (log?.truncated) send('log', '\n[… more was printed; the whole log is shown once the run ends]\n');
     let last = '';
     let closed = false;
     const check = async () => {
@@ -39,24 +45,22 @@ export const submissionEvents = (ctx: ServerDeps, pollMs = 500): FastifyPluginAs
       if (isFinal(row.status)) stop();
     };
     const onStatus = (id: string) => id === first.id && void check();
-    const onLog = (id: string, chunk: Buffer) => id === first.id && streamLogs && send('log', chunk.toString('utf8'));
     const timer = setInterval(() => void check(), pollMs);
     const stop = () => {
       if (closed) return;
       closed = true;
       clearInterval(timer);
       ctx.worker?.off('status', onStatus);
-      ctx.worker?.off('log', onLog);
+      log?.stop();
       send('end', '{}');
       res.end();
     };
     ctx.worker?.on('status', onStatus);
-    ctx.worker?.on('log', onLog);
     req.raw.on('close', () => {
       closed = true;
       clearInterval(timer);
       ctx.worker?.off('status', onStatus);
-      ctx.worker?.off('log', onLog);
+      log?.stop();
     });
     await check();
     },

@@ -133,11 +133,11 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
   });
 
   apiRoute(app, {
-    method: 'GET', url: '/submissions/:id', tag: 'submissions', access: 'owner', summary: 'One submission: status, reason and advice, scores',
+    method: 'GET', url: '/submissions/:id', tag: 'submissions', access: 'owner', summary: 'One submission: status, reason and advice, scores, and its competition',
     params: idParams,
     handler: async (req, _reply, { params }) => {
       const { s, c, host } = await visibleSubmission(deps, req, params.id);
-      return submissionView(s, { showPrivate: c.privateRevealed || host });
+      return { ...submissionView(s, { showPrivate: c.privateRevealed || host }), competition: { slug: c.slug, title: c.config.title } };
     },
   });
 

@@ -2,28 +2,27 @@ import { api, uploadFile, type Submission } from '../api.js';
 import { errorBox, navigate, render, type PageFn } from '../app.js';
 import { fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
 import { competitionShell, loadCompetition } from './competition-shell.js';
+import { UploadProgress } from '../upload-progress.js';
 
 /** A bundle upload form: creates a competition, or updates one with the same slug. */
 function bundleForm(label: string, done: (slug: string) => void): HTMLElement {
   const result = h('div', { 'aria-live': 'polite' });
-  const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
-  const form = h('form', { class: 'stack' }, h('label', null, 'Bundle zip (competition.yaml and data) ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })), h('button', { type: 'submit' }, label), progress);
+  const button = h('button', { type: 'submit' }, label);
+  const progress = new UploadProgress(button);
+  const form = h('form', { class: 'stack' }, h('label', null, 'Bundle zip (competition.yaml and data) ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })), button, progress.element);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const file = new FormData(form).get('file');
     if (!(file instanceof File) || file.size === 0) return;
-    progress.hidden = false;
+    const sent = progress.run((onProgress) => uploadFile<{ slug: string; created: boolean }>('/competitions', file, onProgress));
+    if (!sent) return;
     mount(result, h('p', null, 'Uploading and checking…'));
-    uploadFile<{ slug: string; created: boolean }>('/competitions', file, (f) => (progress.value = f))
+    sent
       .then((c) => {
-        progress.hidden = true;
         mount(result, h('p', { class: 'ok' }, c.created ? `Created "${c.slug}".` : `Updated "${c.slug}"; its submissions are kept.`));
         done(c.slug);
       })
-      .catch((err: unknown) => {
-        progress.hidden = true;
-        mount(result, h('h3', null, 'The bundle was not accepted'), errorBox(err));
-      });
+      .catch((err: unknown) => mount(result, h('h3', null, 'The bundle was not accepted'), errorBox(err)));
   });
   return h('div', null, form, result);
 }

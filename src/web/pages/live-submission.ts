@@ -29,8 +29,9 @@ export function statusPanel(s: Submission): HTMLElement {
  * A submission that updates itself from the server-sent events of /api/submissions/:id/events:
  * its status as it changes and, for a smoke test, its log while it runs. Closed on leaving.
  */
-export function liveSubmission(initial: Submission, onLeave: (fn: () => void) => void): HTMLElement {
+export function liveSubmission(initial: Submission, onLeave: (fn: () => void) => void, timeLimitMs?: number): HTMLElement {
   const panel = h('div', { 'aria-live': 'polite' }, statusPanel(initial));
+  const clock = h('p', { class: 'muted clock' });
   const log = h('pre', { class: 'log', tabindex: 0, 'aria-label': 'Log' });
   const logBox = h('div', null);
   const showLog = () =>
@@ -40,17 +41,37 @@ export function liveSubmission(initial: Submission, onLeave: (fn: () => void) =>
     if (initial.logBytes !== null) mount(logBox, h('button', { type: 'button', class: 'secondary', onclick: () => void showLog() }, 'Show the log'));
     return h('div', null, panel, logBox);
   }
+  // Elapsed time against the limit, ticking while the code runs (the server sends no ticks).
+  let current = initial;
+  const tick = () => {
+    const started = current.startedAt ? Date.parse(current.startedAt) : NaN;
+    clock.hidden = current.status !== 'running' || !Number.isFinite(started);
+    if (!clock.hidden) clock.textContent = `Running for ${fmtElapsed(Date.now() - started)}${timeLimitMs ? ` of the ${fmtElapsed(timeLimitMs)} time limit` : ''}`;
+  };
+  tick();
+  const ticker = setInterval(tick, 1000);
   const events = new EventSource(`/api/submissions/${encodeURIComponent(initial.id)}/events`);
   events.addEventListener('status', (e) => {
-    const s = JSON.parse((e as MessageEvent<string>).data) as Submission;
+    const s = (current = JSON.parse((e as MessageEvent<string>).data) as Submission);
     mount(panel, statusPanel(s));
+    tick();
+    if (isFinal(s.status)) clearInterval(ticker);
     if (isFinal(s.status) && s.logBytes !== null && s.kind === 'full') mount(logBox, h('button', { type: 'button', class: 'secondary', onclick: () => void showLog() }, 'Show the log'));
   });
-  // Text only: a log line is participant output and is never parsed as HTML.
-  events.addEventListener('log', (e) => log.append((e as MessageEvent<string>).data + '\n'));
+  // Each event is the text as printed, line breaks included: nothing is added between chunks.
+  events.addEventListener('log', (e) => log.append((e as MessageEvent<string>).data));
   events.addEventListener('end', () => events.close());
-  onLeave(() => events.close());
-  return h('div', null, panel, logBox);
+  onLeave(() => {
+    events.close();
+    clearInterval(ticker);
+  });
+  return h('div', null, panel, clock, logBox);
+}
+
+/** 0:07, 1:30, 12:05: minutes and seconds, as a stopwatch shows them. */
+function fmtElapsed(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
 }
 
 /** The runtime a run used, its digest shortened as image tags are. */

@@ -3,6 +3,7 @@ import { errorBox, render, type PageFn } from '../app.js';
 import { fmtBytes, fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
 import { competitionShell, loadCompetition, signInFirst } from './competition-shell.js';
 import { liveSubmission } from './live-submission.js';
+import { UploadProgress } from '../upload-progress.js';
 
 export const submitPage: PageFn = async ({ params, user, onLeave }) => {
   const c = await loadCompetition(params.slug ?? '');
@@ -13,30 +14,26 @@ export const submitPage: PageFn = async ({ params, user, onLeave }) => {
   if (!c.me.quota) return shell(h('p', null, 'No phase is open for submissions now; see the timeline.'));
   const q = c.me.quota;
   const result = h('div', { 'aria-live': 'polite' });
-  const progress = h('progress', { max: 1, value: 0, hidden: true, 'aria-label': 'Upload progress' });
+  const button = h('button', { type: 'submit' }, 'Upload and run');
+  const progress = new UploadProgress(button);
   const form = h('form', { class: 'stack' },
     h('fieldset', null, h('legend', null, 'Kind of run'),
       h('label', null, h('input', { type: 'radio', name: 'kind', value: 'smoke', ...(c.hasSmoke ? {} : { disabled: true }), checked: c.hasSmoke }), ` Smoke test: runs on a small public sample and shows the full log (${q.smoke.left} left today)`),
       h('label', null, h('input', { type: 'radio', name: 'kind', value: 'full', checked: !c.hasSmoke }), ` Full run: scored on the test set, counts for the leaderboard (${q.full.left} left today)`)),
     h('label', null, 'submission.zip ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })),
     h('p', { class: 'muted' }, 'The zip holds your code and model; ', h('code', null, c.entrypoint), ` is run with the limits on the overview page and must write ${c.predictionsFile}.`),
-    h('button', { type: 'submit' }, 'Upload and run'), progress);
+    button, progress.element);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const data = new FormData(form);
     const file = data.get('file');
     if (!(file instanceof File) || file.size === 0) return mount(result, errorBox(new Error('choose a submission.zip first')));
-    progress.hidden = false;
+    const sent = progress.run((onProgress) => uploadFile<Submission>(`/competitions/${encodeURIComponent(c.slug)}/submissions?kind=${String(data.get('kind'))}`, file, onProgress));
+    if (!sent) return;
     mount(result, h('p', null, `Uploading ${file.name} (${fmtBytes(file.size)})…`));
-    uploadFile<Submission>(`/competitions/${encodeURIComponent(c.slug)}/submissions?kind=${String(data.get('kind'))}`, file, (f) => (progress.value = f))
-      .then((s) => {
-        progress.hidden = true;
-        mount(result, h('h3', null, 'Your submission'), liveSubmission(s, onLeave), h('p', null, h('a', { href: `/s/${s.id}` }, 'Open this submission'), ' · ', h('a', { href: `/c/${encodeURIComponent(c.slug)}/submissions` }, 'all my submissions')));
-      })
-      .catch((err: unknown) => {
-        progress.hidden = true;
-        mount(result, errorBox(err));
-      });
+    sent
+      .then((s) => mount(result, h('h3', null, 'Your submission'), liveSubmission(s, onLeave, c.limits.wallTimeMs), h('p', null, h('a', { href: `/s/${s.id}` }, 'Open this submission'), ' · ', h('a', { href: `/c/${encodeURIComponent(c.slug)}/submissions` }, 'all my submissions'))))
+      .catch((err: unknown) => mount(result, errorBox(err)));
   });
   return shell(form, result);
 };
@@ -69,5 +66,6 @@ export const submissionsPage: PageFn = async ({ params, user }) => {
 
 export const submissionPage: PageFn = async ({ params, onLeave }) => {
   const s = await api<Submission>('GET', `/submissions/${encodeURIComponent(params.id ?? '')}`);
-  return { title: `Submission ${fmtDate(s.createdAt)}`, body: [h('h1', null, 'Submission'), h('p', { class: 'muted' }, s.id), liveSubmission(s, onLeave), h('p', null, h('button', { type: 'button', class: 'secondary', onclick: () => history.back() }, 'Back'), ' ', h('button', { type: 'button', class: 'secondary', onclick: () => void render() }, 'Reload'))] };
+  const c = s.competition ? await loadCompetition(s.competition.slug) : undefined;
+  return { title: `Submission ${fmtDate(s.createdAt)}`, body: [h('h1', null, 'Submission'), h('p', { class: 'muted' }, s.id), liveSubmission(s, onLeave, c?.limits.wallTimeMs), h('p', null, h('button', { type: 'button', class: 'secondary', onclick: () => history.back() }, 'Back'), ' ', h('button', { type: 'button', class: 'secondary', onclick: () => void render() }, 'Reload'))] };
 };

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ensureExampleModel, exampleSubmission, startHoldout, upload, zipSubmission, type TestHoldout } from '../helpers/holdout-server.js';
+import { browserSkipReason, ensureWebBuilt, openBrowser, type Browser } from './browser.js';
+import { call } from './web-client.js';
+
+/** What a newcomer hit first (issue 14): each test here failed before its fix. */
+describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() }, () => {
+  let h: TestHoldout;
+  let b: Browser;
+  let zip: string;
+  before(async () => {
+    ensureWebBuilt();
+    ensureExampleModel();
+    h = await startHoldout({ editYaml: (y) => y.replace(/wall_time: .*/, 'wall_time: 30s') });
+    zip = await zipSubmission(exampleSubmission);
+    b = await openBrowser();
+  });
+  after(async () => {
+    await b?.close();
+    await h?.close();
+  });
+
+  /** Registers `name` through the API and signs in on the page; returns their bearer token. */
+  async function signIn(name: string): Promise<string> {
+    const token = await h.participant(name);
+    await b.context.clearCookies();
+    await b.page.goto(`${h.url}/signin`);
+    await b.page.getByLabel('Username').fill(name);
+    await b.page.getByLabel('Password').fill('correct horse battery');
+    await b.page.getByRole('button', { name: 'Sign in' }).click();
+    await b.page.getByRole('link', { name }).waitFor();
+    return token;
+  }
+
+  const mySubmissions = async (token: string) => (await call(h.url, 'GET', '/api/competitions/digits/submissions', token)).body as { id: string; status: string }[];
+
+  it('uploads once however often "Upload and run" is clicked, and a cancelled upload submits nothing', async () => {
+    const { page } = b;
+    const token = await signIn('doubler');
+    await call(h.url, 'POST', '/api/competitions/digits/rules', token);
+    await page.goto(`${h.url}/c/digits/submit`);
+    await page.getByLabel('submission.zip').setInputFiles(zip);
+    await page.getByRole('button', { name: 'Upload and run' }).dblclick();
+    await page.getByRole('heading', { name: 'Your submission' }).waitFor();
+    await page.waitForTimeout(500);
+    assert.equal((await mySubmissions(token)).length, 1, 'a double click submits once');
+
+    // A slow line: the upload takes seconds, shows its progress and can be stopped.
+    const cdp = await b.context.newCDPSession(page);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 40_000 });
+    await page.goto(`${h.url}/c/digits/submit`);
+    await page.getByLabel('submission.zip').setInputFiles(zip);
+    await page.getByRole('button', { name: 'Upload and run' }).click();
+    assert.equal(await page.getByRole('button', { name: 'Upload and run' }).isDisabled(), true, 'disabled while uploading');
+    await page.getByText(/\d+ % sent/).waitFor();
+    await b.screenshot('12-upload-progress');
+    await page.getByRole('button', { name: 'Cancel upload' }).click();
+    await page.getByText('was cancelled; nothing was submitted').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Upload and run' }).isEnabled(), true);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.waitForTimeout(1000);
+    assert.equal((await mySubmissions(token)).length, 1, 'the cancelled upload created nothing');
+    assert.deepEqual(b.problems, []);
+  });
+
+  it('shows a running smoke test\'s log from its first line, without blank lines, and the time against the limit', async () => {
+    const { page } = b;
+    const token = await signIn('watcher');
+    const dir = await mkdtemp(path.join(tmpdir(), 'holdout-slow-log-'));
+    // Printed before the page opens, then while it watches; in pieces that do not end at a line.
+    await writeFile(path.join(dir, 'main.py'), [
+      'import sys, time',
+      'print("early one", flush=True)',
+      'print("early two", flush=True)',
+      'time.sleep(4)',
+      'sys.stdout.write("late "); sys.stdout.flush(); time.sleep(0.3)',
+      'print("line", flush=True)',
+      'time.sleep(1)',
+      'sys.exit(3)',
+    ].join('\n'));
+    const sent = await upload(h.url, token, 'digits', await zipSubmission(dir), '?kind=smoke');
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    const id = String(sent.body.id);
+    for (let i = 0; i < 100 && ((await call(h.url, 'GET', `/api/submissions/${id}`, token)).body as { status: string }).status !== 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    await page.goto(`${h.url}/s/${id}`);
+    await page.getByText(/Running for 0:0\d of the 0:30 time limit/).waitFor();
+    const log = page.locator('pre.log');
+    await page.waitForFunction(() => document.querySelector('pre.log')?.textContent?.includes('line'), undefined, { timeout: 15_000 });
+    await b.screenshot('13-live-log');
+    assert.equal(await log.textContent(), 'early one\nearly two\nlate line\n');
+    await page.getByText('Reason: nonzero exit').waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByText(/Running for/).isVisible(), false, 'the clock stops with the run');
+    assert.deepEqual(b.problems, []);
+  });
+});
