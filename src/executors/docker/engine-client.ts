@@ -56,8 +56,13 @@ export class EngineClient {
 
   /** One call; resolves with the parsed JSON answer (or null for an empty one). @throws EngineError */
   async json<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const text = await this.#request(method, path, options);
+    const text = await this.text(method, path, options);
     return (text === '' ? null : JSON.parse(text)) as T;
+  }
+
+  /** One call; resolves with the raw answer (progress streams are JSON documents one after another). @throws EngineError */
+  text(method: string, path: string, options: RequestOptions = {}): Promise<string> {
+    return this.#request(method, path, options);
   }
 
   /**

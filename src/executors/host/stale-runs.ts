@@ -33,6 +33,15 @@ export function runOwner(name: string): { pidNamespace: string; pid: number } | 
   return m?.[1] && m[2] ? { pidNamespace: m[1], pid: parseInt(m[2], 36) } : undefined;
 }
 
+/**
+ * Whether `name` (made by `runName`) belongs to a worker of this pid namespace that is gone. Names
+ * of other namespaces and names this module did not make are never stale: we cannot tell.
+ */
+export function isStaleRunName(name: string, alive: (pid: number) => boolean = isAlive, namespace = ownPidNamespace()): boolean {
+  const owner = runOwner(name);
+  return owner !== undefined && owner.pidNamespace === namespace && !alive(owner.pid);
+}
+
 /** Where a host keeps its runs, as `sweepStaleRuns` needs it. */
 export interface RunPlaces {
   cgroups: CgroupLayout;
@@ -54,8 +63,7 @@ export async function sweepStaleRuns(places: RunPlaces, alive: (pid: number) => 
   for (const name of await readdir(places.workspaceRoot).catch(() => [])) names.add(name);
   const swept: string[] = [];
   for (const name of names) {
-    const owner = runOwner(name);
-    if (!owner || owner.pidNamespace !== namespace || alive(owner.pid)) continue;
+    if (!isStaleRunName(name, alive, namespace)) continue;
     const cgroup = RunCgroup.open(places.cgroups, places.cgroupParent, name);
     await cgroup.killAndWait();
     await cgroup.remove();

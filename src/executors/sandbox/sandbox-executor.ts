@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultLayout, type Limits } from '../../domain/limits.js';
+import { defaultLayout } from '../../domain/limits.js';
+import { checkLimits } from '../host/check-limits.js';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
 import { discoverGpus, type GpuDiscoveryOptions, type GpuHost } from '../gpu-host.js';
 import { type CgroupLayout, detectCgroups } from '../host/cgroups.js';
@@ -46,9 +47,11 @@ export interface SandboxExecutorOptions {
   runtimes?: Readonly<Record<string, SandboxRuntime>>;
   /**
    * Looks up a runtime that is in neither `runtimes` nor the built-in ones, at each run (so a
-   * runtime built while the worker runs is found), e.g. in a folder of built runtimes.
+   * runtime built or pulled while the worker runs is found), e.g. a runtime image unpacked by
+   * digest (see create-executor.ts). It may throw (an image that cannot be pulled): the run then
+   * fails as the platform's fault.
    */
-  findRuntime?: (name: string) => Promise<SandboxRuntime | undefined>;
+  findRuntime?: (spec: Pick<RunSpec, 'runtime' | 'runtimeDigest' | 'runtimeImage'>) => Promise<SandboxRuntime | undefined>;
   /**
    * Load the seccomp filter of `buildSeccompFilter` into every run (x86_64 and aarch64 only).
    * @defaultValue true on x64 and arm64
@@ -164,7 +167,7 @@ export class SandboxExecutor implements Executor {
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
-    const found = Object.hasOwn(this.#runtimes, spec.runtime) ? undefined : await this.#findRuntime?.(spec.runtime);
+    const found = Object.hasOwn(this.#runtimes, spec.runtime) ? undefined : await this.#findRuntime?.(spec);
     const runtime = found ?? resolveSandboxRuntime(spec.runtime, this.#runtimes);
     if (spec.runtimeDigest !== undefined && runtime.digest !== spec.runtimeDigest) {
       throw new Error(
@@ -245,17 +248,4 @@ interface RunParts {
   log: LogSink;
   workspace: Workspace;
   cgroup: RunCgroup;
-}
-
-/** Limits come from validated configuration; a nonsensical one is our bug, not the run's. */
-function checkLimits(limits: Limits): void {
-  const positive = ['wallTimeMs', 'memoryBytes', 'pids'] as const;
-  for (const key of positive) {
-    if (!Number.isFinite(limits[key]) || limits[key] <= 0) throw new Error(`limits.${key} must be positive, got ${limits[key]}`);
-  }
-  if (!Number.isInteger(limits.pids)) throw new Error(`limits.pids must be an integer, got ${limits.pids}`);
-  for (const key of ['outputBytes', 'logBytes', 'cpus'] as const) {
-    if (!Number.isFinite(limits[key]) || limits[key] < 0) throw new Error(`limits.${key} must be zero or more, got ${limits[key]}`);
-  }
-  if (!Number.isInteger(limits.gpus) || limits.gpus < 0) throw new Error(`limits.gpus must be a whole number, got ${limits.gpus}`);
 }

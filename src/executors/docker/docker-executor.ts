@@ -1,0 +1,201 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultLayout } from '../../domain/limits.js';
+import type { Executor, RunResult, RunSpec } from '../executor.js';
+import { discoverGpus, type GpuDiscoveryOptions, type GpuHost } from '../gpu-host.js';
+import { type CgroupLayout, detectCgroups } from '../host/cgroups.js';
+import { checkLimits } from '../host/check-limits.js';
+import { LogSink } from '../host/log-sink.js';
+import { type OomWatch, watchOom } from '../host/oom-watch.js';
+import { prepareCgroupParent, RunCgroup } from '../host/run-cgroup.js';
+import { runName, sweepStaleRuns } from '../host/stale-runs.js';
+import { UidPool } from '../host/uid-pool.js';
+import { Workspace } from '../host/workspace.js';
+import { type ContainerGpus, containerGpus } from './gpu-devices.js';
+import { EngineClient } from './engine-client.js';
+import { runContainer } from './run-container.js';
+import { resolveContainerRuntime } from './runtime-images.js';
+import { buildSeccompProfile } from './seccomp-profile.js';
+import { sweepStaleContainers } from './stale-containers.js';
+
+/** How a `DockerExecutor` is set up. */
+export interface DockerExecutorOptions {
+  /** The engine's socket, `unix:///run/podman/podman.sock` or `unix:///var/run/docker.sock`. */
+  dockerHost: string;
+  /** Host folder of the runs' workspaces (a tmpfs each). @defaultValue `${os.tmpdir()}/holdout-docker` */
+  workspaceRoot?: string;
+  /**
+   * Reserved host uids, one per concurrent run. The sandbox's range and lock folder by default,
+   * so sandbox and docker workers of one host never share a uid.
+   * @defaultValue [61000, 61999]
+   */
+  uidRange?: readonly [first: number, last: number];
+  /** @defaultValue "/run/holdout/uids" */
+  uidLockDir?: string;
+  /**
+   * cgroup path (relative to each hierarchy's root) under which each run gets a cgroup holding
+   * its limits; the engine nests the container's own below it. Needs the engine's cgroupfs
+   * driver (podman: cgroup_manager = "cgroupfs"; Docker: native.cgroupdriver=cgroupfs).
+   * @defaultValue "holdout-docker"
+   */
+  cgroupParent?: string;
+  /** Where this host's GPUs are found. */
+  gpus?: GpuDiscoveryOptions;
+}
+
+const safeRunId = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** Processes of the engine's that live in a run's cgroup (conmon, its exit command). */
+const enginePids = 8;
+
+/**
+ * Runs each submission in a container through the Docker Engine API (podman's `podman system
+ * service` or Docker), with the sandbox's contract: see `containerCreateBody` for what a run gets.
+ * @remarks The engine must run on this host: the run's workspace, data and cgroup are host paths.
+ */
+export class DockerExecutor implements Executor {
+  readonly name = 'docker';
+  readonly #client: EngineClient;
+  readonly #root: string;
+  readonly #uids: UidPool;
+  readonly #cgroupParent: string;
+  readonly #gpuDiscovery: GpuDiscoveryOptions;
+  #gpuHost: Promise<GpuHost> | undefined;
+  #cgroups: CgroupLayout | null = null;
+  #seccomp: Promise<string> | undefined;
+
+  constructor(options: DockerExecutorOptions) {
+    this.#client = new EngineClient(options.dockerHost);
+    this.#root = options.workspaceRoot ?? path.join(os.tmpdir(), 'holdout-docker');
+    const [first, last] = options.uidRange ?? [61000, 61999];
+    this.#uids = new UidPool(first, last, options.uidLockDir ?? '/run/holdout/uids');
+    this.#cgroupParent = options.cgroupParent ?? 'holdout-docker';
+    if (!this.#cgroupParent.split('/').every((part) => safeRunId.test(part))) {
+      throw new Error(`invalid cgroupParent "${this.#cgroupParent}": expected names separated by "/"`);
+    }
+    this.#gpuDiscovery = options.gpus ?? {};
+  }
+
+  #cgroupLayout(): CgroupLayout {
+    if (this.#cgroups === null) {
+      const layout = detectCgroups();
+      prepareCgroupParent(layout, this.#cgroupParent);
+      this.#cgroups = layout;
+    }
+    return this.#cgroups;
+  }
+
+  /** The seccomp option for this engine: podman reads the profile from a file, Docker takes it inline. */
+  #seccompOption(): Promise<string> {
+    return (this.#seccomp ??= (async () => {
+      const profile = JSON.stringify(buildSeccompProfile());
+      const version = await this.#client.json<{ Components?: { Name?: string }[] }>('GET', '/version');
+      if (!version?.Components?.some((c) => c.Name === 'Podman Engine')) return profile;
+      await mkdir(this.#root, { recursive: true, mode: 0o711 });
+      const file = path.join(this.#root, `seccomp-${createHash('sha256').update(profile).digest('hex').slice(0, 12)}.json`);
+      await writeFile(file, profile, { mode: 0o644 });
+      return file;
+    })());
+  }
+
+  async #gpus(spec: RunSpec): Promise<ContainerGpus | undefined> {
+    const assigned = spec.gpus ?? [];
+    if (assigned.length !== spec.limits.gpus) {
+      throw new Error(`the run needs ${spec.limits.gpus} GPU(s) but ${assigned.length} were assigned to it`);
+    }
+    if (assigned.length === 0) return undefined;
+    return containerGpus(await (this.#gpuHost ??= discoverGpus(this.#gpuDiscovery)), assigned);
+  }
+
+  async check(options: { gpus?: readonly string[] } = {}): Promise<void> {
+    if (process.getuid?.() !== 0) throw new Error('the docker executor needs root on the worker host (run workspaces are tmpfs mounts, limits are cgroups)');
+    await this.#client.json('GET', '/version');
+    const layout = this.#cgroupLayout();
+    // What runs of a worker killed on this host left: containers first, then cgroups and workspaces.
+    await sweepStaleContainers(this.#client);
+    await sweepStaleRuns({ cgroups: layout, cgroupParent: this.#cgroupParent, workspaceRoot: this.#root });
+    await this.#trialRun([]);
+    if (options.gpus?.length) await this.#trialRun(options.gpus);
+  }
+
+  /** Runs `/usr/bin/true` in the "host" runtime through the whole chain. */
+  async #trialRun(gpus: readonly string[]): Promise<void> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'holdout-check-'));
+    try {
+      await Promise.all([mkdir(path.join(dir, 'code')), mkdir(path.join(dir, 'data'))]);
+      const result = await this.run({
+        runId: `check-${randomBytes(4).toString('hex')}`,
+        runtime: 'host',
+        command: ['/usr/bin/true'],
+        codeDir: path.join(dir, 'code'),
+        dataDir: path.join(dir, 'data'),
+        layout: defaultLayout,
+        limits: { wallTimeMs: 30_000, memoryBytes: 64 << 20, cpus: 1, pids: 16, outputBytes: 1 << 20, logBytes: 4096, gpus: gpus.length },
+        gpus,
+        logPath: path.join(dir, 'log.txt'),
+      });
+      await result.dispose();
+      if (result.outcome !== 'exited' || result.exitCode !== 0) {
+        throw new Error(`a trial container run of /usr/bin/true${gpus.length ? ` with GPUs ${gpus.join(',')}` : ''} ended with ${result.outcome} (exit ${result.exitCode})`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async run(spec: RunSpec): Promise<RunResult> {
+    if (!safeRunId.test(spec.runId)) throw new Error(`runId "${spec.runId}" cannot name a container`);
+    checkLimits(spec.limits);
+    const runtime = await resolveContainerRuntime(this.#client, spec, this.#root);
+    const gpu = await this.#gpus(spec);
+    const cgroups = this.#cgroupLayout();
+    const name = runName(spec.runId, randomBytes(4).toString('hex'));
+    const uid = this.#uids.acquire();
+    let log: LogSink | undefined;
+    let workspace: Workspace | undefined;
+    let cgroup: RunCgroup | undefined;
+    let oom: OomWatch | undefined;
+    try {
+      log = await LogSink.open(spec.logPath, spec.limits.logBytes, spec.onLog);
+      workspace = await Workspace.create({ root: this.#root, name, codeDir: spec.codeDir, outputBytes: spec.limits.outputBytes, uid });
+      cgroup = RunCgroup.create(cgroups, this.#cgroupParent, name, { ...spec.limits, pids: spec.limits.pids + enginePids });
+      oom = await watchOom(cgroup);
+      const seen = await runContainer(this.#client, {
+        name,
+        spec,
+        runtime,
+        workspace,
+        uid,
+        cgroupParent: `/${this.#cgroupParent}/${name}`,
+        seccomp: await this.#seccompOption(),
+        log,
+        ...(gpu ? { gpu } : {}),
+      });
+      // The container is gone; anything left in the cgroup (an engine helper) goes too.
+      await cgroup.killAndWait();
+      const oomKills = await oom.stop();
+      oom = undefined;
+      await cgroup.remove();
+      const logged = await log.close();
+      const ws = workspace;
+      let disposed: Promise<void> | null = null;
+      return {
+        ...seen.decide(oomKills),
+        wallMs: seen.wallMs,
+        logBytes: logged.bytes,
+        logTruncated: logged.truncated,
+        outputDir: ws.output,
+        dispose: () => (disposed ??= ws.dispose().then(() => this.#uids.release(uid))),
+      };
+    } catch (error) {
+      // Best effort: the original error says what went wrong.
+      await oom?.stop().catch(() => undefined);
+      await cgroup?.killAndWait().then(() => cgroup?.remove()).catch(() => undefined);
+      await log?.close().catch(() => undefined);
+      await workspace?.dispose().catch(() => undefined);
+      this.#uids.release(uid);
+      throw error;
+    }
+  }
+}
