@@ -4,11 +4,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { openPredictions } from '../scoring/open-predictions.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { predictionsKey } from '../domain/kept-predictions.js';
 
-/** Blob key of the predictions a run wrote, kept for re-scoring. */
-export function predictionsKey(submissionId: string): string {
-  return `outputs/${submissionId}/predictions`;
-}
+// The key lives in domain/: the server checks it too before offering a re-score.
+export { predictionsKey };
+
 
 /**
  * Copies the predictions file a run wrote to the blob store, when it is a regular file within the

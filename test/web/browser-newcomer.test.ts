@@ -99,4 +99,53 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     assert.equal(await page.getByText(/Running for/).isVisible(), false, 'the clock stops with the run');
     assert.deepEqual(b.problems, []);
   });
+
+  it('asks before host actions, marks disqualified rows and offers a re-score only where predictions were kept', async () => {
+    const { page } = b;
+    const admin = await h.admin();
+    await h.participant('boss').then(async () => assert.equal((await call(h.url, 'PUT', '/api/admin/users/boss/role', admin, { role: 'admin' })).status, 200));
+    await b.context.clearCookies();
+    await page.goto(`${h.url}/signin`);
+    await page.getByLabel('Username').fill('boss');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'boss' }).waitFor();
+    const subs = (await call(h.url, 'GET', '/api/competitions/digits/host/submissions', admin)).body as { id: string; username: string; status: string; reason: string | null }[];
+    const failed = subs.find((s) => s.username === 'watcher');
+    assert.equal(failed?.reason, 'nonzero_exit');
+    const refused = await call(h.url, 'POST', `/api/submissions/${failed.id}/rescore`, admin);
+    assert.equal(refused.status, 409, 'a run without predictions is not re-scored (nor silently run again)');
+    assert.match(JSON.stringify(refused.body), /no kept predictions.*re-run it instead/);
+
+    await page.goto(`${h.url}/c/digits/host`);
+    await page.getByRole('button', { name: 'Reveal the private leaderboard' }).click();
+    await page.getByText('Reveal the private leaderboard and every private score to everyone?').waitFor();
+    await b.screenshot('14-confirm-reveal');
+    await page.getByRole('button', { name: 'No, keep it as it is' }).click();
+    assert.equal(((await call(h.url, 'GET', '/api/competitions/digits')).body as { privateRevealed: boolean }).privateRevealed, false, 'one click reveals nothing');
+    await page.getByRole('button', { name: 'Reveal the private leaderboard' }).click();
+    await page.getByRole('button', { name: 'Yes, reveal it' }).click();
+    await page.getByRole('button', { name: 'Hide the private leaderboard' }).waitFor();
+
+    const watcherRow = page.locator('tbody tr', { hasText: 'watcher' });
+    assert.equal(await watcherRow.getByRole('button', { name: 'Re-score' }).count(), 0, 'no re-score for a run that wrote no predictions');
+    assert.equal(await watcherRow.getByRole('button', { name: 'Re-run' }).count(), 1);
+    await page.getByLabel('Username').fill('watcher');
+    await page.getByLabel('Reason').fill('shared an account');
+    await page.getByRole('button', { name: 'Disqualify' }).click();
+    await page.getByRole('button', { name: 'Yes, disqualify watcher' }).click();
+    await page.getByRole('button', { name: 'Reinstate watcher' }).waitFor();
+    assert.equal(await page.locator('tr.disqualified', { hasText: 'watcher' }).count(), 1, "the disqualified participant's rows are marked");
+    assert.match(await page.locator('tr.disqualified').first().innerText(), /disqualified/);
+    await b.screenshot('15-host-disqualified-row');
+
+    await page.goto(`${h.url}/admin`);
+    await page.getByLabel('Role of watcher').selectOption('host');
+    await page.getByText('Make watcher a host').waitFor();
+    await page.getByRole('button', { name: 'No, keep it as it is' }).click();
+    assert.equal(await page.getByLabel('Role of watcher').inputValue(), 'participant');
+    const users = (await call(h.url, 'GET', '/api/admin/users', admin)).body as { username: string; role: string }[];
+    assert.equal(users.find((u) => u.username === 'watcher')?.role, 'participant', 'a role changes only once confirmed');
+    assert.deepEqual(b.problems, []);
+  });
 });

@@ -125,6 +125,7 @@ describe('the web app in Chromium', { skip }, () => {
     await page.getByRole('cell', { name: 'player' }).waitFor();
     await b.screenshot('08-host-page');
     await page.getByRole('button', { name: 'Reveal the private leaderboard' }).click();
+    await page.getByRole('button', { name: 'Yes, reveal it' }).click();
     await page.getByRole('button', { name: 'Hide the private leaderboard' }).waitFor();
     await page.getByRole('link', { name: 'Queue', exact: true }).click();
     await page.getByRole('heading', { name: 'Workers alive (1)' }).waitFor();

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { mayHaveKeptPredictions, predictionsKey } from '../../domain/kept-predictions.js';
 import { scoringLogKey } from '../../domain/scoring-log.js';
 import { hostedCompetition, isHostOf, requireHost, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
@@ -23,11 +24,12 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
 
   apiRoute(app, {
     method: 'GET', url: '/competitions/:slug/host/submissions', tag: 'hosting', access: 'host', summary: 'Every submission of the competition, with who made it and all scores',
+    description: '`rescorable`: the run may have kept predictions (scored, or its predictions were refused), so a re-score is worth offering.',
     params: slugParams,
     handler: async (req, _reply, { params }) => {
       const { c } = await hostedCompetition(deps, req, params.slug);
       const rows = await deps.hostSubmissions.forCompetition(c.id);
-      return rows.map((s) => ({ ...submissionView(s, { showPrivate: true }), userId: s.user_id, team: s.team_name, workerId: s.lease_owner }));
+      return rows.map((s) => ({ ...submissionView(s, { showPrivate: true }), userId: s.user_id, team: s.team_name, workerId: s.lease_owner, rescorable: mayHaveKeptPredictions(s.status, s.reason) }));
     },
   });
 
@@ -57,6 +59,9 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
       params: idParams,
       handler: async (req, _reply, { params }) => {
         const { s, c } = await hostedSubmission(req, params.id);
+        // Without kept predictions the worker would run the code again: say so instead of doing it unasked.
+        if (a.verb === 'rescore' && (s.status === 'scored' || s.status === 'failed') && !(await deps.blobs.stat(predictionsKey(s.id))))
+          throw new HttpError(409, `submission ${s.id} has no kept predictions to score again (its run wrote none${s.reason ? `: ${s.reason.replace(/_/g, ' ')}` : ''}); re-run it instead`, 'no_predictions');
         const requeued = await a.requeue(c.id, [s.id]);
         if (requeued === 0) throw new HttpError(409, `submission ${s.id} is ${s.status}; only a ${a.qualifies} submission can be ${a.done}`);
         deps.worker?.wake();

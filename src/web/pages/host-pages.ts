@@ -3,6 +3,7 @@ import { errorBox, navigate, render, type PageFn } from '../app.js';
 import { fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
 import { competitionShell, loadCompetition } from './competition-shell.js';
 import { UploadProgress } from '../upload-progress.js';
+import { askFirst, confirmButton } from '../confirm.js';
 
 /** A bundle upload form: creates a competition, or updates one with the same slug. */
 function bundleForm(label: string, done: (slug: string) => void): HTMLElement {
@@ -40,43 +41,56 @@ export const hostPage: PageFn = async ({ params }) => {
   const slug = encodeURIComponent(c.slug);
   const status = h('div', { 'aria-live': 'polite' });
   const act = (p: Promise<unknown>) => void p.then(render).catch((e: unknown) => mount(status, errorBox(e)));
-  const subs = await api<(Submission & { team: string | null })[]>('GET', `/competitions/${slug}/host/submissions`);
+  const subs = await api<(Submission & { team: string | null; rescorable: boolean })[]>('GET', `/competitions/${slug}/host/submissions`);
   const dqs = await api<{ username: string; reason: string; since: string }[]>('GET', `/competitions/${slug}/disqualifications`);
-  const dqForm = h('form', { class: 'row' }, h('label', null, 'Username ', h('input', { name: 'username', required: true })), h('label', null, 'Reason ', h('input', { name: 'reason', required: true, minlength: 3 })), h('button', { type: 'submit' }, 'Disqualify'));
+  // A disqualification takes the participant's team off the leaderboard too: mark its rows as well.
+  const dqUsers = new Set(dqs.map((d) => d.username));
+  const dqTeams = new Set(subs.filter((s) => s.username && dqUsers.has(s.username) && s.team).map((s) => s.team));
+  const isDq = (s: Submission) => (s.username !== undefined && dqUsers.has(s.username)) || (!!s.team && dqTeams.has(s.team));
+  const dqButton = h('button', { type: 'submit' }, 'Disqualify');
+  const dqForm = h('form', { class: 'row' }, h('label', null, 'Username ', h('input', { name: 'username', required: true })), h('label', null, 'Reason ', h('input', { name: 'reason', required: true, minlength: 3 })), dqButton);
   dqForm.addEventListener('submit', (e) => {
     e.preventDefault();
     const d = new FormData(dqForm);
-    act(api('POST', `/competitions/${slug}/disqualifications`, { username: String(d.get('username')), reason: String(d.get('reason')) }));
+    const username = String(d.get('username'));
+    askFirst(dqButton, { question: `Disqualify ${username}? They (and their team) leave the leaderboards and cannot submit.`, yes: `Yes, disqualify ${username}` },
+      () => act(api('POST', `/competitions/${slug}/disqualifications`, { username, reason: String(d.get('reason')) })));
   });
+  const when = (s: Submission) => fmtDate(s.createdAt);
+  const actions = (s: Submission & { rescorable: boolean }) => ['scored', 'failed', 'cancelled'].includes(s.status)
+    ? [
+        confirmButton('Re-run', { question: `Run ${s.username ?? 'this'}'s submission of ${when(s)} again? Its scores, log and time are replaced.`, yes: 'Yes, re-run' }, () => act(api('POST', `/submissions/${s.id}/rerun`))),
+        // Only a run that left predictions can be scored again; the others would silently run instead.
+        ...(s.rescorable ? [' ', confirmButton('Re-score', { question: `Score ${s.username ?? 'this'}'s submission of ${when(s)} again from its kept predictions?`, yes: 'Yes, re-score' }, () => act(api('POST', `/submissions/${s.id}/rescore`)))] : []),
+      ]
+    : confirmButton('Cancel', { question: `Cancel ${s.username ?? 'this'}'s run of ${when(s)}? Its quota slot is given back.`, yes: 'Yes, cancel the run' }, () => act(api('POST', `/submissions/${s.id}/cancel`)));
   const table = h('table', null,
     h('thead', null, h('tr', null, ['Submitted', 'Participant', 'Team', 'Kind', 'Status', 'Reason', 'Duration', 'Public', 'Private', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', null, subs.map((s) => h('tr', null,
-      h('td', null, h('a', { href: `/s/${s.id}` }, fmtDate(s.createdAt))), h('td', null, s.username ?? ''), h('td', null, s.team ?? ''), h('td', null, s.kind), h('td', null, s.status), h('td', null, s.reason ?? ''),
+    h('tbody', null, subs.map((s) => h('tr', isDq(s) ? { class: 'disqualified' } : null,
+      h('td', null, h('a', { href: `/s/${s.id}` }, when(s))), h('td', null, s.username ?? '', isDq(s) ? h('span', { class: 'tag' }, 'disqualified') : null), h('td', null, s.team ?? ''), h('td', null, s.kind), h('td', null, s.status), h('td', null, s.reason ?? ''),
       h('td', null, fmtMs(s.runMs)), h('td', null, fmtScore(s.publicScore)), h('td', null, fmtScore(s.privateScore)),
-      h('td', null, ['scored', 'failed', 'cancelled'].includes(s.status)
-        ? [
-            h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/submissions/${s.id}/rerun`)) }, 'Re-run'),
-            ...(s.status === 'cancelled' ? [] : [' ', h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/submissions/${s.id}/rescore`)) }, 'Re-score')]),
-          ]
-        : h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/submissions/${s.id}/cancel`)) }, 'Cancel'))))));
+      h('td', null, actions(s))))));
+  const reveal = c.privateRevealed
+    ? confirmButton('Hide the private leaderboard', { question: 'Hide the private leaderboard and private scores from participants again?', yes: 'Yes, hide it' }, () => act(api('POST', `/competitions/${slug}/reveal`, { revealed: false })), '')
+    : confirmButton('Reveal the private leaderboard', { question: 'Reveal the private leaderboard and every private score to everyone? Participants will have seen it even if you hide it later.', yes: 'Yes, reveal it' }, () => act(api('POST', `/competitions/${slug}/reveal`, { revealed: true })), '');
   return {
     title: `Host · ${c.title}`,
     body: competitionShell(c, '/host', status,
       h('h2', null, 'Private leaderboard'),
       h('p', null, c.privateRevealed ? 'Revealed: everyone sees the private leaderboard and their private scores.' : 'Hidden from participants.'),
-      h('button', { type: 'button', onclick: () => act(api('POST', `/competitions/${slug}/reveal`, { revealed: !c.privateRevealed })) }, c.privateRevealed ? 'Hide the private leaderboard' : 'Reveal the private leaderboard'),
+      h('p', null, reveal),
       h('h2', null, 'Downloads'),
       h('ul', null, h('li', null, h('a', { href: `/api/competitions/${slug}/leaderboard.csv?part=public`, download: `${c.slug}-public-leaderboard.csv` }, 'Public leaderboard (CSV)')),
         h('li', null, h('a', { href: `/api/competitions/${slug}/leaderboard.csv?part=private`, download: `${c.slug}-private-leaderboard.csv` }, 'Private leaderboard (CSV)')),
         h('li', null, h('a', { href: `/api/competitions/${slug}/scores.csv`, download: `${c.slug}-scores.csv` }, 'All scores (CSV)'))),
       h('h2', null, `Submissions (${subs.length})`),
       h('p', null,
-        h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/competitions/${slug}/rescore`)) }, 'Re-score all full runs'), ' ',
-        h('button', { type: 'button', class: 'secondary', onclick: () => act(api('POST', `/competitions/${slug}/rerun`)) }, 'Re-run all full runs'), ' ',
+        confirmButton('Re-score all full runs', { question: 'Score every finished full run again (runs that kept no predictions run again)? Leaderboard scores change as they finish.', yes: 'Yes, re-score all' }, () => act(api('POST', `/competitions/${slug}/rescore`))), ' ',
+        confirmButton('Re-run all full runs', { question: `Run every finished full run of ${c.title} again? It can take long; their scores, logs and times are replaced.`, yes: 'Yes, re-run all' }, () => act(api('POST', `/competitions/${slug}/rerun`))), ' ',
         h('a', { href: '/queue' }, 'See the queue')),
       h('div', { class: 'scroll' }, table),
       h('h2', null, 'Disqualifications'),
-      dqs.length ? h('ul', null, dqs.map((d) => h('li', null, `${d.username}: ${d.reason} `, h('button', { type: 'button', class: 'secondary', onclick: () => act(api('DELETE', `/competitions/${slug}/disqualifications/${encodeURIComponent(d.username)}`)) }, `Reinstate ${d.username}`)))) : h('p', null, 'None.'),
+      dqs.length ? h('ul', null, dqs.map((d) => h('li', null, `${d.username}: ${d.reason} `, confirmButton(`Reinstate ${d.username}`, { question: `Reinstate ${d.username}? They return to the leaderboards and may submit again.`, yes: `Yes, reinstate ${d.username}` }, () => act(api('DELETE', `/competitions/${slug}/disqualifications/${encodeURIComponent(d.username)}`)))))) : h('p', null, 'None.'),
       dqForm,
       h('h2', null, 'Update the bundle'),
       h('p', null, `Upload a bundle with slug "${c.slug}" to change dates, limits or data; submissions are kept. Current version from ${fmtDate(c.updatedAt)}.`),
