@@ -1,3 +1,4 @@
+import { ImageCache } from '../runtimes/image-cache.js';
 import { RuntimeStore } from '../runtimes/runtime-store.js';
 import type { Executor } from './executor.js';
 import { LocalExecutor } from './local/local-executor.js';
@@ -12,29 +13,43 @@ export type ExecutorConfig =
   | {
       kind: 'sandbox';
       root?: string;
-      /** Folder of built runtimes (`holdout runtime build`); runs of other runtimes than "host" find them there. */
+      /**
+       * Folder of built runtimes (`holdout runtime build`) and of the sandbox's unpacked runtime
+       * images (`images/<hex>/rootfs`); runs of other runtimes than "host" find them there.
+       */
       runtimesDir?: string;
       /** Folder of the NVIDIA device nodes. @defaultValue "/dev" */
       gpuDevDir?: string;
     }
   | { kind: 'local'; root?: string };
 
+/**
+ * The sandbox's runtimes from images: the recorded digest (else the latest build of the recipe
+ * of that name here), unpacked once per digest into the image cache, pulled from the recorded
+ * image reference when podman's storage lacks it. The executor compares the digest.
+ */
+function imageRuntimes(runtimesDir: string) {
+  const store = new RuntimeStore(runtimesDir);
+  const cache = new ImageCache(runtimesDir);
+  return async (spec: { runtime: string; runtimeDigest?: string; runtimeImage?: string }) => {
+    const digest = spec.runtimeDigest ?? (await store.get(spec.runtime))?.digest;
+    if (digest === undefined) return undefined;
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) {
+      throw new Error(`the competition recorded ${digest} for runtime "${spec.runtime}", which is not an image ID; update the competition to record its runtime image`);
+    }
+    return rootfsRuntime(spec.runtime, await cache.rootfs(digest, spec.runtimeImage), digest);
+  };
+}
+
 /** The one place that maps configuration to an executor adapter. */
 export function createExecutor(config: ExecutorConfig): Executor {
   switch (config.kind) {
     case 'sandbox': {
-      const store = config.runtimesDir === undefined ? undefined : new RuntimeStore(config.runtimesDir);
+      const runtimesDir = config.runtimesDir;
       return new SandboxExecutor({
         ...(config.root ? { workspaceRoot: config.root } : {}),
         ...(config.gpuDevDir ? { gpus: { devDir: config.gpuDevDir } } : {}),
-        ...(store
-          ? {
-              findRuntime: async (name: string) => {
-                const built = await store.get(name);
-                return built && rootfsRuntime(built.name, built.rootfs, built.digest);
-              },
-            }
-          : {}),
+        ...(runtimesDir === undefined ? {} : { findRuntime: imageRuntimes(runtimesDir) }),
       });
     }
     case 'local':

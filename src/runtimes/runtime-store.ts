@@ -1,4 +1,4 @@
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { runtimeNamePattern } from './runtime-recipe.js';
@@ -9,74 +9,96 @@ const manifestSchema = z.object({
   /** Installed version of each package the recipe lists. */
   packages: z.record(z.string(), z.string()),
   recipeDigest: z.string(),
-  digest: z.string(),
+  /** The image ID ("sha256:<hex>" of the image config): it survives push, pull, save and load unchanged. */
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  /** The local tag of this build (`localhost/holdout-runtime/<name>:<12 hex of the image ID>`). */
+  image: z.string(),
+  /** The image ID of the debootstrap base the Dockerfile was built on. */
+  baseDigest: z.string(),
   builtAt: z.string(),
+  /** Pinned references (`registry/repo@sha256:<manifest digest>`) this build was pushed to. */
+  pushed: z.array(z.string()).default([]),
 });
 
-/** What `manifest.json` beside a built root file system records. */
+/** What `<runtimesDir>/<name>/manifest.json` records of the image last built from a recipe. */
 export type RuntimeManifest = z.infer<typeof manifestSchema>;
 
-/** A runtime built on this host. */
-export interface BuiltRuntime extends RuntimeManifest {
-  /** Host folder of the root file system (read-only for runs). */
-  rootfs: string;
-}
+/** A runtime image built on this host from a recipe. */
+export type BuiltRuntime = RuntimeManifest;
 
 const manifestFile = 'manifest.json';
+/** `<runtimesDir>/images/` is the image cache of the sandbox (see image-cache.ts), not a runtime. */
+export const imageCacheFolder = 'images';
+
+/** Local name of a build of recipe `name`; the image ID part makes it name that build only. */
+export function runtimeImageTag(name: string, digest: string): string {
+  return `localhost/holdout-runtime/${name}:${digest.replace(/^sha256:/, '').slice(0, 12)}`;
+}
+
+/** The name that always points at the latest build of recipe `name`. */
+export function latestRuntimeTag(name: string): string {
+  return `localhost/holdout-runtime/${name}:latest`;
+}
 
 /**
- * Where built runtimes live on a host: `<dir>/<name>/rootfs/` and `<dir>/<name>/manifest.json`.
- * A runtime is replaced as a whole (rename), so a reader sees the old one or the new one.
- * @remarks Every worker host needs the runtimes its competitions name, with the same digest: build
- * once and copy the `<name>` folder (tar, rsync -a keep the digest), or build on each host and
- * update the competitions.
+ * What a host knows about the runtime images it built: `<dir>/<name>/manifest.json` per recipe
+ * (the image itself lives in podman's storage). A manifest is replaced with a rename, so a reader
+ * sees the old one or the new one.
+ * @remarks Other worker hosts do not need to build: they pull the competition's recorded
+ * `runtimeImage` (push it to a registry with `holdout runtime push`), and their sandbox unpacks it
+ * once into `<dir>/images/`.
  */
 export class RuntimeStore {
   constructor(readonly dir: string) {}
 
-  /** The folder of one runtime. */
+  /** The folder of one runtime's manifest. */
   folder(name: string): string {
-    if (!runtimeNamePattern.test(name)) throw new Error(`"${name}" is not a runtime name`);
+    if (!runtimeNamePattern.test(name) || name === imageCacheFolder) throw new Error(`"${name}" is not a runtime name`);
     return path.join(this.dir, name);
   }
 
-  /** The built runtime `name`, or undefined when it was never built here (or is incomplete). */
+  /** The runtime `name` built here, or undefined when it was never built here. */
   async get(name: string): Promise<BuiltRuntime | undefined> {
-    if (!runtimeNamePattern.test(name)) return undefined;
+    if (!runtimeNamePattern.test(name) || name === imageCacheFolder) return undefined;
+    const file = path.join(this.folder(name), manifestFile);
     let text: string;
     try {
-      text = await readFile(path.join(this.folder(name), manifestFile), 'utf8');
+      text = await readFile(file, 'utf8');
     } catch {
       return undefined;
     }
-    const parsed = manifestSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`${path.join(this.folder(name), manifestFile)} is damaged; build the runtime again`);
-    return { ...parsed.data, rootfs: path.join(this.folder(name), 'rootfs') };
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      raw = undefined;
+    }
+    const parsed = manifestSchema.safeParse(raw);
+    // A manifest of the older root-file-system store has no image: the runtime must be built again.
+    if (!parsed.success) throw new Error(`${file} is not a runtime image manifest (an older build?); run "holdout runtime build ${name} --force"`);
+    return parsed.data;
   }
 
   /** Every runtime built here, sorted by name. */
   async list(): Promise<BuiltRuntime[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    const built = await Promise.all(names.filter((n) => runtimeNamePattern.test(n)).sort().map((n) => this.get(n)));
+    const built = await Promise.all(
+      names
+        .filter((n) => runtimeNamePattern.test(n) && n !== imageCacheFolder)
+        .sort()
+        .map((n) => this.get(n).catch(() => undefined)),
+    );
     return built.filter((b): b is BuiltRuntime => b !== undefined);
   }
 
-  /** A scratch folder beside the runtimes (same file system, so `install` is a rename). */
-  stagingFolder(name: string): string {
-    return path.join(this.dir, `.build-${name}-${process.pid}-${Date.now()}`);
-  }
-
-  /**
-   * Makes `staging` (holding `rootfs/`) the runtime `name`: writes its manifest, then swaps it in.
-   * The previous build is removed.
-   */
-  async install(name: string, staging: string, manifest: RuntimeManifest): Promise<BuiltRuntime> {
-    await writeFile(path.join(staging, manifestFile), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
-    const target = this.folder(name);
-    const old = `${staging}.old`;
-    const hadOld = await rename(target, old).then(() => true, () => false);
-    await rename(staging, target);
-    if (hadOld) await rm(old, { recursive: true, force: true });
-    return { ...manifest, rootfs: path.join(target, 'rootfs') };
+  /** Records `manifest` as the runtime `manifest.name` (replacing the previous one). */
+  async save(manifest: RuntimeManifest): Promise<BuiltRuntime> {
+    const checked = manifestSchema.parse(manifest);
+    const folder = this.folder(checked.name);
+    await mkdir(folder, { recursive: true, mode: 0o755 });
+    const temp = path.join(folder, `.${manifestFile}.${process.pid}.${Date.now()}`);
+    await writeFile(temp, `${JSON.stringify(checked, null, 2)}\n`, { mode: 0o644 });
+    await rename(temp, path.join(folder, manifestFile));
+    return checked;
   }
 }

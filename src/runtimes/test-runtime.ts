@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultLayout } from '../domain/limits.js';
 import type { Executor } from '../executors/executor.js';
-import { rootfsPackages } from './dpkg-status.js';
 import type { RuntimeRecipe } from './runtime-recipe.js';
 import type { BuiltRuntime } from './runtime-store.js';
 
@@ -21,9 +20,10 @@ export interface RuntimeTestResult {
 }
 
 /**
- * Checks a built runtime: every package of the recipe is installed (dpkg's status), and the
+ * Checks a built runtime image: every package of the recipe was installed by the build, and the
  * recipe's test program (which imports every listed package) exits 0 when run through `executor`
- * in that runtime, with the layout and the kind of limits a submission gets.
+ * in that image (no network, as a submission), with the layout and the kind of limits a
+ * submission gets.
  */
 export async function testRuntime(
   recipe: RuntimeRecipe,
@@ -31,8 +31,9 @@ export async function testRuntime(
   executor: Executor,
   onLog?: (chunk: Buffer) => void,
 ): Promise<RuntimeTestResult> {
-  const installed = await rootfsPackages(built.rootfs);
-  const missingPackages = recipe.packages.filter((p) => !installed.has(p.replace(/:.*/, '')));
+  // The build recorded the version of each package it found installed; a package added to the
+  // recipe since has none.
+  const missingPackages = recipe.packages.filter((p) => !Object.hasOwn(built.packages, p));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'holdout-runtime-test-'));
   try {
     const code = path.join(dir, 'code');
@@ -44,6 +45,7 @@ export async function testRuntime(
       runId: `runtime-test-${recipe.name}-${randomBytes(3).toString('hex')}`,
       runtime: recipe.name,
       runtimeDigest: built.digest,
+      runtimeImage: built.image,
       command: ['python', recipe.test],
       codeDir: code,
       dataDir: data,
