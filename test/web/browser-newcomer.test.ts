@@ -148,4 +148,25 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     assert.equal(users.find((u) => u.username === 'watcher')?.role, 'participant', 'a role changes only once confirmed');
     assert.deepEqual(b.problems, []);
   });
+
+  it('keeps an invite across sign-up and names the team', async () => {
+    const { page } = b;
+    const captain = await h.participant('captain');
+    await call(h.url, 'POST', '/api/competitions/digits/rules', captain);
+    const team = (await call(h.url, 'POST', '/api/competitions/digits/teams', captain, { name: 'Night owls' })).body as { inviteCode: string };
+    await b.context.clearCookies();
+    await page.goto(`${h.url}/join/${team.inviteCode}`);
+    await page.getByRole('heading', { name: 'Join team Night owls' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /invited to join team "Night owls" in Handwritten digits/);
+    await b.screenshot('16-invite-signed-out');
+    await page.getByRole('link', { name: 'Sign in' }).last().click();
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Username').fill('newbie');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('button', { name: 'Join Night owls' }).click();
+    await page.getByRole('heading', { name: 'Your team: Night owls' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /newbie/);
+    assert.deepEqual(b.problems, []);
+  });
 });

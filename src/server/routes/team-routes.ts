@@ -58,10 +58,10 @@ export const teamRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
   });
 
   apiRoute(app, {
-    method: 'GET', url: '/teams/invites/:code', tag: 'teams', access: 'user', summary: 'The team and competition an invite code is for',
+    method: 'GET', url: '/teams/invites/:code', tag: 'teams', access: 'anyone', summary: 'The team and competition an invite code is for',
+    description: 'Open to anyone holding the code (the link is the secret), so that a page opened signed out can name the team before sign-up.',
     params: z.object({ code: z.string().max(100) }),
-    handler: async (req, _reply, { params }) => {
-      requireUser(req);
+    handler: async (_req, _reply, { params }) => {
       const team = await deps.teams.byInvite(params.code);
       const c = team && (await deps.competitions.byId(team.competition_id));
       if (!team || !c) throw notFound('invite (it may have been revoked with its team)');

@@ -4,6 +4,8 @@ import { fmtDate, h, mount } from '../dom.js';
 
 function authForm(kind: 'signin' | 'signup'): PageFn {
   return async ({ query }) => {
+    // Where to go afterwards (an invite link, a page), kept when switching between sign-in and sign-up.
+    const next = query.get('next');
     const status = h('div', { 'aria-live': 'polite' });
     const form = h(
       'form',
@@ -20,13 +22,14 @@ function authForm(kind: 'signin' | 'signup'): PageFn {
       api<{ user: User }>('POST', kind === 'signup' ? '/auth/register' : '/auth/login', body)
         .then(async () => {
           await me(true);
-          const next = query.get('next');
-          navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/');
+          // Same-origin paths only: '//host' and '/\host' would leave the site.
+          navigate(next && /^\/(?![/\\])/.test(next) ? next : '/');
         })
         .catch((err: unknown) => mount(status, errorBox(err)));
     });
     const title = kind === 'signup' ? 'Create an account' : 'Sign in';
-    const other = kind === 'signup' ? h('p', null, 'Have an account? ', h('a', { href: '/signin' }, 'Sign in')) : h('p', null, 'New here? ', h('a', { href: '/signup' }, 'Create an account'));
+    const keep = next ? `?next=${encodeURIComponent(next)}` : '';
+    const other = kind === 'signup' ? h('p', null, 'Have an account? ', h('a', { href: `/signin${keep}` }, 'Sign in')) : h('p', null, 'New here? ', h('a', { href: `/signup${keep}` }, 'Create an account'));
     return { title, body: [h('h1', null, title), form, other] };
   };
 }

@@ -24,5 +24,6 @@ export function competitionShell(c: Competition, active: string, ...content: Chi
 }
 
 export function signInFirst(path: string): Child {
-  return h('p', { class: 'notice' }, h('a', { href: `/signin?next=${encodeURIComponent(path)}` }, 'Sign in'), ' or ', h('a', { href: '/signup' }, 'create an account'), ' first.');
+  const next = `?next=${encodeURIComponent(path)}`;
+  return h('p', { class: 'notice' }, h('a', { href: `/signin${next}` }, 'Sign in'), ' or ', h('a', { href: `/signup${next}` }, 'create an account'), ' first.');
 }

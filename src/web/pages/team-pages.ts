@@ -29,10 +29,13 @@ export const teamPage: PageFn = async ({ params, user }) => {
 };
 
 export const joinPage: PageFn = async ({ params, user }) => {
-  if (!user) return { title: 'Join a team', body: [h('h1', null, 'Join a team'), h('p', null, h('a', { href: `/signin?next=${encodeURIComponent(location.pathname)}` }, 'Sign in'), ' to join.')] };
   const code = params.code ?? '';
   const invite = await api<{ team: { name: string }; competition: { slug: string; title: string } }>('GET', `/teams/invites/${encodeURIComponent(code)}`);
+  const title = `Join team ${invite.team.name}`;
+  const question = h('p', null, `You are invited to join team "${invite.team.name}" in `, h('a', { href: `/c/${encodeURIComponent(invite.competition.slug)}` }, invite.competition.title), '.');
+  // Signed out, the invite comes back after signing in or up (next=), so the link is not lost.
+  if (!user) return { title, body: [h('h1', null, title), question, signInFirst(location.pathname)] };
   const status = h('div', { 'aria-live': 'polite' });
   const join = () => api('POST', `/teams/invites/${encodeURIComponent(code)}/join`).then(() => navigate(`/c/${encodeURIComponent(invite.competition.slug)}/team`)).catch((e: unknown) => mount(status, errorBox(e)));
-  return { title: 'Join a team', body: [h('h1', null, 'Join a team'), h('p', null, `Join team "${invite.team.name}" in ${invite.competition.title}?`), h('button', { type: 'button', onclick: () => void join() }, 'Join'), status] };
+  return { title, body: [h('h1', null, title), question, h('p', { class: 'muted' }, 'A team shares one daily quota and one leaderboard entry; you cannot join on a day you have submitted.'), h('button', { type: 'button', onclick: () => void join() }, `Join ${invite.team.name}`), status] };
 };
