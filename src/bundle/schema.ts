@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defaultFinalSelections, predictionsFormats, type CompetitionConfig, type DataConfig, type Phase } from '../domain/competition.js';
+import { parseImageReference, runtimeNameOfImage } from '../domain/image-reference.js';
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
 import { command, describeValue, isoDate, relativePath, runPath } from './fields.js';
@@ -20,6 +21,52 @@ const slug = z.string().superRefine((value, ctx) => {
 });
 
 const limits = limitsSchema;
+
+const runtimeName = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/, 'must be "host", a runtime recipe name such as "python-ml" (lowercase letters, digits, "-"), or { image: registry/repo@sha256:… }');
+
+/** The runtime setting as parsed: a name, and the image for `runtime: { image }`. */
+interface RuntimeField {
+  name: string;
+  image?: string;
+  digest?: string;
+}
+
+const imageForm = z
+  .strictObject({
+    image: z
+      .string()
+      .trim()
+      .refine((ref) => parseImageReference(ref) !== undefined, {
+        message: 'must be an image reference such as registry.example:5000/holdout/python-ml@sha256:<64 hex> ("holdout runtime push" prints one)',
+      }),
+    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be an image ID, sha256:<64 hex> ("holdout runtime pull" prints it)').optional(),
+    name: runtimeName.refine((n) => n !== 'host', '"host" is the machine\'s own /usr, not a name for an image').optional(),
+  })
+  .transform((r): RuntimeField => {
+    const ref = parseImageReference(r.image);
+    return { name: r.name ?? (ref ? runtimeNameOfImage(ref) : 'image'), image: r.image, ...(r.digest ? { digest: r.digest } : {}) };
+  });
+
+/**
+ * `runtime: python-ml` (a recipe built on the installing host), `runtime: host`, or any image:
+ * `runtime: { image: registry.example:5000/holdout/python-ml@sha256:…, digest?: sha256:<image ID>,
+ * name?: python-ml }`. The image's ID is recorded at install; `digest`, when given, must match it.
+ * @remarks Not a z.union: a union reports "no option matched" and hides which field is wrong.
+ */
+const runtime = z.unknown().transform((value, ctx): RuntimeField => {
+  const form = typeof value === 'string' ? runtimeName.transform((name): RuntimeField => ({ name })) : typeof value === 'object' && value !== null && !Array.isArray(value) ? imageForm : undefined;
+  if (form === undefined) {
+    ctx.addIssue({ code: 'custom', message: `must be "host", a runtime recipe name such as "python-ml", or { image: registry/repo@sha256:… }, got ${describeValue(value)}` });
+    return z.NEVER;
+  }
+  const parsed = form.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
 
 const layout = z
   .strictObject({
@@ -131,7 +178,7 @@ export const competitionSchema = z
     slug,
     title: z.string().trim().min(1).max(200),
     description: z.string().default(''),
-    runtime: z.string().trim().min(1).default('host'),
+    runtime: runtime.default({ name: 'host' }),
     entrypoint: command.default(['python', 'main.py']),
     limits,
     layout,
@@ -155,7 +202,9 @@ export const competitionSchema = z
       slug: c.slug,
       title: c.title,
       description: c.description,
-      runtime: c.runtime,
+      runtime: c.runtime.name,
+      // A declared image ID is checked at install, which then records it as runtimeDigest.
+      ...('image' in c.runtime ? { runtimeImage: c.runtime.image, ...(c.runtime.digest ? { runtimeDigest: c.runtime.digest } : {}) } : {}),
       entrypoint: c.entrypoint,
       limits: c.limits,
       layout: c.layout,

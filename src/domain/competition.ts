@@ -83,11 +83,17 @@ export interface CompetitionConfig {
   description: string;
   runtime: string;
   /**
-   * Content digest of the built runtime, recorded when the competition is installed or updated
-   * (see src/runtimes); workers refuse to run it in a runtime with another digest. Absent for
-   * "host", which is not content-addressed.
+   * Image ID ("sha256:<hex>" of the image config) of the runtime image, recorded when the
+   * competition is installed or updated (see src/runtimes); workers refuse to run it in an image
+   * with another ID. Absent for "host", which is not content-addressed.
    */
   runtimeDigest?: string;
+  /**
+   * Where a worker pulls the runtime image from when its host lacks the one with `runtimeDigest`:
+   * the `runtime: { image: … }` reference of competition.yaml (best pinned, `registry/repo@sha256:…`),
+   * or the local tag of the recipe build recorded at install. Absent for "host".
+   */
+  runtimeImage?: string;
   entrypoint: string[];
   limits: Limits;
   layout: RunLayout;

@@ -22,10 +22,10 @@ export function parseImageReference(ref: string): ImageReference | undefined {
   let { host, path } = m.groups;
   // "holdout/python-ml": the first component is a path component, not a registry, as Docker reads it.
   if (host !== undefined && !/[.:]/.test(host) && host !== 'localhost') {
-    path = `${host.toLowerCase()}/${path}`;
+    if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(host)) return undefined;
+    path = `${host}/${path}`;
     host = undefined;
   }
-  if (host !== undefined && host !== host.toLowerCase() && !/[.:]/.test(host)) return undefined;
   return { ...(host ? { host } : {}), path, ...(m.groups.tag ? { tag: m.groups.tag } : {}), ...(m.groups.digest ? { digest: m.groups.digest } : {}) };
 }
 

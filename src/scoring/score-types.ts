@@ -43,6 +43,8 @@ export interface ProgramRunContext {
   runtime: string;
   /** The digest recorded for `runtime`, required of it when the program runs in it. */
   runtimeDigest?: string;
+  /** Where to pull the image of `runtime` from (see RunSpec.runtimeImage), passed with its digest. */
+  runtimeImage?: string;
   /** Aborting stops the program; the outcome is then a `scoring_error` ("it was cancelled"). */
   signal?: AbortSignal;
 }

@@ -55,6 +55,7 @@ export async function runSubmission(
     runId: `${sub.id}-${sub.attempts}`,
     runtime: config.runtime,
     ...(config.runtimeDigest === undefined ? {} : { runtimeDigest: config.runtimeDigest }),
+    ...(config.runtimeImage === undefined ? {} : { runtimeImage: config.runtimeImage }),
     command: config.entrypoint,
     codeDir,
     dataDir: path.join(ctx.bundleDir, data.features),

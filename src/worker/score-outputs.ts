@@ -61,6 +61,7 @@ export async function scoreOutputs(
             runId: `${sub.id}-${sub.attempts}`,
             runtime: config.runtime,
             ...(config.runtimeDigest === undefined ? {} : { runtimeDigest: config.runtimeDigest }),
+            ...(config.runtimeImage === undefined ? {} : { runtimeImage: config.runtimeImage }),
             signal: ctx.signal,
           },
         }

@@ -25,7 +25,7 @@ export function competitionCommand(): Command {
           const action = c.createdAt === c.updatedAt ? 'created' : 'updated';
           const runtime = c.config.runtimeDigest ? `, runtime ${c.config.runtime} ${c.config.runtimeDigest}` : '';
           outputOf(cmd).result(
-            { action, slug: c.slug, title: c.config.title, bundleDigest: c.bundleDigest, runtime: c.config.runtime, runtimeDigest: c.config.runtimeDigest ?? null },
+            { action, slug: c.slug, title: c.config.title, bundleDigest: c.bundleDigest, runtime: c.config.runtime, runtimeDigest: c.config.runtimeDigest ?? null, runtimeImage: c.config.runtimeImage ?? null },
             `${action} competition "${c.slug}" (${c.config.title}), bundle ${c.bundleDigest}${runtime}`,
           );
         } catch (err) {

@@ -50,7 +50,8 @@ async function ensureBuilt(
   out: Output,
   local: { mirror?: string; force?: boolean; refreshBase?: boolean; verbose?: boolean },
 ): Promise<{ built: BuiltRuntime; fresh: boolean }> {
-  const existing = await store.get(recipe.name);
+  // A record of the older root-file-system store is no build of an image: build again.
+  const existing = await store.get(recipe.name).catch(() => undefined);
   const podman = new Podman();
   if (existing && existing.recipeDigest === recipe.recipeDigest && !local.force && (await podmanStep(() => podman.imageId(existing.digest))) === existing.digest) {
     return { built: existing, fresh: false };

@@ -70,11 +70,14 @@ export async function runScoringProgram(
     const folder = folders.get(part) as string;
     const logPath = path.join(folder, 'scoring-log.txt');
     const runtime = program.runtime ?? context.runtime;
-    const digest = runtime === context.runtime ? context.runtimeDigest : undefined;
+    const sameRuntime = runtime === context.runtime;
+    const digest = sameRuntime ? context.runtimeDigest : undefined;
+    const image = sameRuntime ? context.runtimeImage : undefined;
     const run = await context.executor.run({
       runId: `${context.runId}-score-${name}`,
       runtime,
       ...(digest === undefined ? {} : { runtimeDigest: digest }),
+      ...(image === undefined ? {} : { runtimeImage: image }),
       command: programArgv(program.command),
       codeDir: path.join(context.bundleDir, program.dir),
       dataDir: path.join(folder, 'input'),
