@@ -106,6 +106,8 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
         phases: config.phases.map((p) => ({ ...p, state: p.start > now ? 'upcoming' : p.end && p.end <= now ? 'past' : 'open' })),
         hasSmoke: config.data.smoke !== undefined,
         localTest: localTestKit(config),
+        // What a participant pulls to test in the platform's exact runtime (holdout runtime pull), and the image ID it must have.
+        runtimeImage: config.runtimeImage === undefined ? null : { reference: config.runtimeImage, digest: config.runtimeDigest ?? null },
         finalSelections: finalSelectionsOf(config),
         bundleDigest: c.bundleDigest,
         updatedAt: c.updatedAt,
