@@ -154,6 +154,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('submissions').addColumn('runtime_digest', 'text').execute();
     },
   },
+  '0104_submission_runtime_image': {
+    async up(db: Kysely<unknown>) {
+      // Where the runtime image was pulled from: with the digest, what a participant pulls to reproduce a result.
+      await db.schema.alterTable('submissions').addColumn('runtime_image', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

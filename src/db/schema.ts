@@ -76,6 +76,8 @@ export interface SubmissionsTable {
   /** The runtime the code last ran in, and its digest (null for "host"); null before a run. */
   runtime: Generated<string | null>;
   runtime_digest: Generated<string | null>;
+  /** The image reference the runtime was pulled from (null for "host"). */
+  runtime_image: Generated<string | null>;
   attempts: Generated<number>;
   lease_owner: string | null;
   lease_expires_at: string | null;

@@ -19,8 +19,11 @@ export interface SubmissionResult {
   logKey?: string | null;
   logBytes?: number | null;
   logTruncated?: boolean;
-  /** The runtime the code ran in (name, and digest when it is a built one); absent: unchanged (a re-score). */
-  runtime?: { name: string; digest: string | null };
+  /**
+   * The runtime the code ran in (name, and image ID and reference when it is an image); absent:
+   * unchanged (a re-score).
+   */
+  runtime?: { name: string; digest: string | null; image?: string | null };
 }
 
 /** What a worker can take: a submission is claimed only if its competition fits. */
@@ -227,7 +230,7 @@ export class SubmissionsRepo {
       log_key: result.logKey ?? null,
       log_bytes: result.logBytes ?? null,
       log_truncated: result.logTruncated ? 1 : 0,
-      ...(result.runtime ? { runtime: result.runtime.name, runtime_digest: result.runtime.digest } : {}),
+      ...(result.runtime ? { runtime: result.runtime.name, runtime_digest: result.runtime.digest, runtime_image: result.runtime.image ?? null } : {}),
       rescore: 0,
       lease_owner: null,
       lease_expires_at: null,

@@ -10,7 +10,7 @@ import { createExecutor } from '../executors/create-executor.js';
 import type { RunSpec } from '../executors/executor.js';
 import { missingHostRequirements } from '../executors/sandbox/host-check.js';
 import { ImageCache } from './image-cache.js';
-import { Podman, PodmanError } from './podman.js';
+import { checkImageReference, Podman, PodmanError } from './podman.js';
 
 const hasPodman = spawnSync('podman', ['--version']).status === 0;
 const blockers = [...missingHostRequirements(), ...(hasPodman ? [] : ['podman (apt-get install podman runc)']), ...(canBuildTinyImage() ? [] : ['Debian\'s python3.11'])];
@@ -101,5 +101,17 @@ describe('the sandbox runs runtime images, unpacked once per image ID', { skip }
     const trees = await Promise.all([cache.rootfs(digest), cache.rootfs(digest), cache.rootfs(digest)]);
     assert.equal(new Set(trees).size, 1);
     assert.equal(await cache.cached(digest), trees[0]);
+  });
+});
+
+describe('podman errors that say how to fix them', () => {
+  it('a missing podman names the package to install', async () => {
+    const podman = new Podman({ binary: '/nonexistent/podman' });
+    await assert.rejects(podman.imageId('localhost/x:1'), (e: unknown) => e instanceof PodmanError && e.failure === 'podman_missing' && /apt-get install podman/.test(e.message));
+  });
+
+  it('a reference that podman could take for an option never reaches it', async () => {
+    await assert.rejects(new Podman().pull('--all-tags'), /"--all-tags" is not an image reference/);
+    assert.throws(() => checkImageReference('a b'), /not an image reference/);
   });
 });

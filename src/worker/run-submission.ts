@@ -71,7 +71,7 @@ export async function runSubmission(
     if (run.outcome === 'cancelled') return 'cancelled';
     const logKey = `logs/${sub.id}.txt`;
     await ctx.blobs.put(logKey, createReadStream(logPath));
-    const runtime = { name: config.runtime, digest: config.runtimeDigest ?? null };
+    const runtime = { name: config.runtime, digest: config.runtimeDigest ?? null, image: config.runtimeImage ?? null };
     const base = { runMs: run.wallMs, exitCode: run.exitCode, logKey, logBytes: run.logBytes, logTruncated: run.logTruncated, runtime };
 
     // A log line in the message is part of the log: shown only where the competition shows logs.

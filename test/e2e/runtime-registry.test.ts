@@ -148,7 +148,8 @@ describe('runtime images through a real registry', { skip }, () => {
         assert.equal(sent.status, 201, JSON.stringify(sent.body));
         const final = await waitForFinal(h.url, token, String(sent.body.id));
         const details = (await getJson(`${h.url}/api/competitions/digits`)).body as { runtime: string; runtimeImage: unknown };
-        return { final, details };
+        const row = await h.ctx.submissions.get(String(sent.body.id));
+        return { final, details, image: row?.runtime_image };
       } finally {
         await h.close();
       }
@@ -159,6 +160,7 @@ describe('runtime images through a real registry', { skip }, () => {
     assert.deepEqual(inImage.details.runtimeImage, { reference: pinned, digest });
     // The submission records the image it ran in.
     assert.deepEqual(inImage.final.runtime, { name: 'tiny-python', digest });
+    assert.equal(inImage.image, pinned, 'and where it was pulled from');
 
     const onHost = await score((y) => y);
     assert.equal(onHost.final.status, 'scored');
