@@ -39,8 +39,8 @@ export interface RuntimeRecipe {
   /** File name, in `dir`, of the program `runtime test` runs inside the runtime. */
   test: string;
   /**
-   * sha256 of the recipe's files: a built runtime records it, so a rebuild is needed only when
-   * the recipe changed.
+   * sha256 of the recipe's files (the Dockerfile included): a built image records it, so a
+   * rebuild is needed only when the recipe changed.
    */
   recipeDigest: string;
 }
@@ -93,8 +93,10 @@ export async function loadRuntimeRecipe(recipesDir: string, name: string): Promi
   }
   const packagesText = await readRecipeFile(dir, 'packages.txt');
   const testText = await readRecipeFile(dir, parsed.data.test);
+  // The Dockerfile builds the image: a change to it needs a new build as much as a new package does.
+  const dockerfileText = await readFile(path.join(dir, 'Dockerfile'), 'utf8').catch(() => '');
   const digest = createHash('sha256');
-  for (const [file, text] of [['runtime.yaml', yamlText], ['packages.txt', packagesText], [parsed.data.test, testText]] as const) {
+  for (const [file, text] of [['runtime.yaml', yamlText], ['packages.txt', packagesText], [parsed.data.test, testText], ['Dockerfile', dockerfileText]] as const) {
     digest.update(`${file}\0${text.length}\0${text}`);
   }
   return {
