@@ -20,6 +20,7 @@ import { submissionRoutes } from './routes/submission-routes.js';
 import { teamRoutes } from './routes/team-routes.js';
 import { serverDeps } from './server-deps.js';
 import { checkCsrf, readCookies, SESSION_COOKIE } from './session-cookies.js';
+import { gateUploadSize } from './upload-size-gate.js';
 import { serveWebApp } from './web-app.js';
 
 export { requireAdmin, requireUser } from './access.js';
@@ -45,6 +46,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(multipart, { limits: { files: 1, fields: 10, fileSize: ctx.config.maxUploadBytes } });
 
   app.addHook('onClose', async () => deps.liveLogs.close());
+  gateUploadSize(app, ctx.config.maxUploadBytes);
   app.decorate('apiRoutes', [] as RegisteredRoute[]);
   app.decorateRequest('user', null);
   app.addHook('onRequest', async (req, reply) => {

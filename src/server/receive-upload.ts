@@ -5,10 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from './http-error.js';
+import { formatMiB } from './upload-size-gate.js';
 
-function formatMiB(bytes: number): string {
-  return `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB`;
-}
 
 /**
  * Streams the one file of a multipart request to a temp file (never into memory) and returns its
@@ -18,6 +16,8 @@ export async function receiveUpload(req: FastifyRequest, dir: string, maxBytes: 
   if (!req.isMultipart()) throw new HttpError(415, `send ${what} as multipart/form-data with one file field`, 'unsupported_media_type');
   const part = await req.file({ limits: { fileSize: maxBytes, files: 1 } });
   if (!part) throw new HttpError(400, `no file in the request: attach ${what} as a file field`);
+  // Messages name the file the participant chose, not only what it stands for.
+  const name = part.filename && part.filename !== what.replace(/^the /, '') ? `${part.filename} (${what})` : what;
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${randomUUID()}.upload`);
   let bytes = 0;
@@ -25,13 +25,13 @@ export async function receiveUpload(req: FastifyRequest, dir: string, maxBytes: 
   try {
     await pipeline(part.file, createWriteStream(file, { flags: 'wx' }));
     if (part.file.truncated) {
-      throw new HttpError(413, `${what} is larger than the limit of ${formatMiB(maxBytes)}; remove files you do not need`, 'payload_too_large');
+      throw new HttpError(413, `${name} is larger than the limit of ${formatMiB(maxBytes)}; remove files you do not need`, 'payload_too_large');
     }
   } catch (err) {
     await rm(file, { force: true });
     if (err instanceof HttpError) throw err;
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
-      throw new HttpError(413, `${what} is larger than the limit of ${formatMiB(maxBytes)}; remove files you do not need`, 'payload_too_large');
+      throw new HttpError(413, `${name} is larger than the limit of ${formatMiB(maxBytes)}; remove files you do not need`, 'payload_too_large');
     throw new HttpError(400, `the upload was interrupted (${(err as Error).message}); try again`);
   }
   return { file, bytes };

@@ -10,6 +10,7 @@ export interface Competition {
   metric: { metric: string; higherIsBetter: boolean }; extraMetrics: { metric: string }[];
   phases: Phase[]; hasSmoke: boolean; finalSelections: number; files: { path: string; bytes: number }[];
   privateRevealed: boolean; rules: string; updatedAt: string;
+  upload: { maxZipBytes: number; maxUnpackedBytes: number; maxFiles: number };
   me: { rulesAcceptedAt: string | null; isHost: boolean; team: { id: string; name: string } | null; disqualified: string | null; quota: Quota | null } | null;
 }
 export type CompetitionSummary = Pick<Competition, 'slug' | 'title' | 'runtime' | 'openPhase' | 'state'>;

@@ -15,7 +15,7 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
   before(async () => {
     ensureWebBuilt();
     ensureExampleModel();
-    h = await startHoldout({ editYaml: (y) => y.replace(/wall_time: .*/, 'wall_time: 30s') });
+    h = await startHoldout({ config: { maxUploadBytes: 2 * 1024 * 1024 }, editYaml: (y) => y.replace(/wall_time: .*/, 'wall_time: 30s') });
     zip = await zipSubmission(exampleSubmission);
     b = await openBrowser();
   });
@@ -43,6 +43,15 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     const token = await signIn('doubler');
     await call(h.url, 'POST', '/api/competitions/digits/rules', token);
     await page.goto(`${h.url}/c/digits/submit`);
+    // Over the published limit: refused before a byte is sent, naming the file.
+    const big = path.join(await mkdtemp(path.join(tmpdir(), 'holdout-big-')), 'big-model.zip');
+    await writeFile(big, Buffer.alloc(3 * 1024 * 1024));
+    const uploads: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && r.url().includes('/submissions') && uploads.push(r.url()));
+    await page.getByLabel('submission.zip').setInputFiles(big);
+    await page.getByRole('button', { name: 'Upload and run' }).click();
+    await page.getByText('big-model.zip is 3.0 MiB, larger than the limit of 2.0 MiB for a submission').waitFor();
+    assert.deepEqual(uploads, [], 'nothing was sent');
     await page.getByLabel('submission.zip').setInputFiles(zip);
     await page.getByRole('button', { name: 'Upload and run' }).dblclick();
     await page.getByRole('heading', { name: 'Your submission' }).waitFor();

@@ -86,7 +86,7 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
 
   apiRoute(app, {
     method: 'GET', url: '/competitions/:slug', tag: 'competitions', access: 'anyone',
-    summary: 'A competition: overview, limits, timeline, public files, rules; and, signed in, your quota and standing',
+    summary: 'A competition: overview, limits, upload limits, timeline, public files, rules; and, signed in, your quota and standing',
     params: slugParams,
     handler: async (req, _reply, { params }) => {
       const c = await competitionOr404(deps, params.slug);
@@ -98,6 +98,8 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
         entrypoint: config.entrypoint.join(' '),
         limits: config.limits,
         limitsInWords: limitsInWords(config),
+        // Published so that the web app and the CLI refuse a file before sending it.
+        upload: { maxZipBytes: deps.config.maxUploadBytes, maxUnpackedBytes: deps.config.maxUnpackedBytes, maxFiles: deps.config.maxFiles },
         layout: config.layout,
         predictionsFile: config.predictionsFile,
         predictionsFormat: config.predictionsFormat ?? 'csv',

@@ -21,13 +21,15 @@ export const submitPage: PageFn = async ({ params, user, onLeave }) => {
       h('label', null, h('input', { type: 'radio', name: 'kind', value: 'smoke', ...(c.hasSmoke ? {} : { disabled: true }), checked: c.hasSmoke }), ` Smoke test: runs on a small public sample and shows the full log (${q.smoke.left} left today)`),
       h('label', null, h('input', { type: 'radio', name: 'kind', value: 'full', checked: !c.hasSmoke }), ` Full run: scored on the test set, counts for the leaderboard (${q.full.left} left today)`)),
     h('label', null, 'submission.zip ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })),
-    h('p', { class: 'muted' }, 'The zip holds your code and model; ', h('code', null, c.entrypoint), ` is run with the limits on the overview page and must write ${c.predictionsFile}.`),
+    h('p', { class: 'muted' }, 'The zip holds your code and model; ', h('code', null, c.entrypoint), ` is run with the limits on the overview page and must write ${c.predictionsFile}. At most ${fmtBytes(c.upload.maxZipBytes)} zipped, ${fmtBytes(c.upload.maxUnpackedBytes)} unpacked and ${c.upload.maxFiles} files.`),
     button, progress.element);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const data = new FormData(form);
     const file = data.get('file');
     if (!(file instanceof File) || file.size === 0) return mount(result, errorBox(new Error('choose a submission.zip first')));
+    // The server would refuse it too, but only after the file was on its way: say so before sending.
+    if (file.size > c.upload.maxZipBytes) return mount(result, errorBox(new Error(`${file.name} is ${fmtBytes(file.size)}, larger than the limit of ${fmtBytes(c.upload.maxZipBytes)} for a submission; remove files you do not need (training data, caches) and zip it again`)));
     const sent = progress.run((onProgress) => uploadFile<Submission>(`/competitions/${encodeURIComponent(c.slug)}/submissions?kind=${String(data.get('kind'))}`, file, onProgress));
     if (!sent) return;
     mount(result, h('p', null, `Uploading ${file.name} (${fmtBytes(file.size)})…`));
