@@ -24,7 +24,12 @@ const schema = z.object({
     .union([z.boolean(), z.stringbool()])
     .default(false)
     .describe("send downloads of public files and submissions' code to a time-limited URL of the blob store (azure), so large training data does not pass through the server"),
-  executor: z.enum(['sandbox']).default('sandbox').describe('how submissions run'),
+  executor: z.enum(['sandbox', 'docker']).default('sandbox').describe('how submissions run: sandbox (bubblewrap and cgroups, the default) or docker (a container per run through the Docker Engine API at HOLDOUT_DOCKER_HOST)'),
+  dockerHost: z
+    .string()
+    .regex(/^unix:\/\/\/./, 'must be unix:///path/to/socket')
+    .default('unix:///run/podman/podman.sock')
+    .describe("socket of the container engine for the docker executor (podman's `podman system service`, or Docker's unix:///var/run/docker.sock)"),
   sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),
   runtimesDir: z.string().optional().describe('folder of built runtimes ("holdout runtime build"); default <dataDir>/runtimes'),
   workers: z.coerce.number().int().min(0).max(64).default(1).describe('runs at once in the server process (0: none)'),

@@ -8,7 +8,7 @@ import type { Database } from '../db/schema.js';
 import { SubmissionsRepo } from '../db/submissions-repo.js';
 import { UsersRepo } from '../db/users-repo.js';
 import { WorkersRepo } from '../db/workers-repo.js';
-import { createExecutor } from '../executors/create-executor.js';
+import { createExecutor, type ExecutorConfig } from '../executors/create-executor.js';
 import type { Executor } from '../executors/executor.js';
 import { discoverGpus, lockGpus, selectGpus } from '../executors/gpu-host.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -42,12 +42,7 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
   try {
     const blobs = createBlobStore(blobStoreConfig(config));
     await blobs.check?.();
-    const executor = createExecutor({
-      kind: config.executor,
-      runtimesDir: config.runtimesDir,
-      gpuDevDir: config.gpuDevDir,
-      ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}),
-    });
+    const executor = createExecutor(executorConfig(config));
     const submissions = new SubmissionsRepo(db, dialect);
     const competitions = new CompetitionsRepo(db);
     const workers = new WorkersRepo(db);
@@ -100,6 +95,12 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     await db.destroy();
     throw err;
   }
+}
+
+/** The executor the configuration names, with the settings of its kind. */
+function executorConfig(config: Config): ExecutorConfig {
+  if (config.executor === 'docker') return { kind: 'docker', dockerHost: config.dockerHost, gpuDevDir: config.gpuDevDir };
+  return { kind: 'sandbox', runtimesDir: config.runtimesDir, gpuDevDir: config.gpuDevDir, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) };
 }
 
 /** The blob store the configuration names; loadConfig has already refused azure without a connection string. */

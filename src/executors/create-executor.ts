@@ -1,5 +1,6 @@
 import { ImageCache } from '../runtimes/image-cache.js';
 import { RuntimeStore } from '../runtimes/runtime-store.js';
+import { DockerExecutor } from './docker/docker-executor.js';
 import type { Executor } from './executor.js';
 import { LocalExecutor } from './local/local-executor.js';
 import { SandboxExecutor } from './sandbox/sandbox-executor.js';
@@ -19,6 +20,13 @@ export type ExecutorConfig =
        */
       runtimesDir?: string;
       /** Folder of the NVIDIA device nodes. @defaultValue "/dev" */
+      gpuDevDir?: string;
+    }
+  | {
+      kind: 'docker';
+      /** The engine's socket, e.g. unix:///run/podman/podman.sock. */
+      dockerHost: string;
+      root?: string;
       gpuDevDir?: string;
     }
   | { kind: 'local'; root?: string };
@@ -52,6 +60,12 @@ export function createExecutor(config: ExecutorConfig): Executor {
         ...(runtimesDir === undefined ? {} : { findRuntime: imageRuntimes(runtimesDir) }),
       });
     }
+    case 'docker':
+      return new DockerExecutor({
+        dockerHost: config.dockerHost,
+        ...(config.root ? { workspaceRoot: config.root } : {}),
+        ...(config.gpuDevDir ? { gpus: { devDir: config.gpuDevDir } } : {}),
+      });
     case 'local':
       return new LocalExecutor(config.root ? { workspaceRoot: config.root } : {});
   }

@@ -6,10 +6,11 @@ import { text } from 'node:stream/consumers';
 import { zipFolder } from '../../src/archive/zip-folder.js';
 import type { Config } from '../../src/app/config.js';
 import type { Executor } from '../../src/executors/executor.js';
+import { DockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { SandboxExecutor } from '../../src/executors/sandbox/sandbox-executor.js';
 import { BundleCache } from '../../src/worker/bundle-cache.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
-import { startHoldout, upload, waitForFinal, type TestHoldout } from '../helpers/holdout-server.js';
+import { startHoldout, testExecutorConfig, upload, waitForFinal, type TestHoldout } from '../helpers/holdout-server.js';
 import { RecordingExecutor } from './recording-executor.js';
 
 export const fixturesDir = path.join(import.meta.dirname, 'fixtures');
@@ -112,8 +113,8 @@ export async function startBench(o: BenchOptions = {}): Promise<AttackBench> {
   const first = 62000 + 16 * (process.pid % 180);
   const uidRange = [first, first + 15] as const;
   const workspaceRoot = path.join(ctx.config.dataDir, 'sandbox');
-  const sandbox = new SandboxExecutor({ uidRange, workspaceRoot });
-  const recorder = new RecordingExecutor(o.wrapExecutor ? o.wrapExecutor(sandbox) : sandbox);
+  const real = attackExecutor(uidRange, workspaceRoot);
+  const recorder = new RecordingExecutor(o.wrapExecutor ? o.wrapExecutor(real) : real);
   await recorder.check();
   const worker = new Worker(
     {
@@ -168,6 +169,16 @@ export async function startBench(o: BenchOptions = {}): Promise<AttackBench> {
       await h.close();
     },
   };
+}
+
+/**
+ * The executor under attack: the sandbox, or with HOLDOUT_TEST_EXECUTOR=docker the docker
+ * executor (same uids and workspace folder, so the same checks of what is left on the host hold).
+ */
+function attackExecutor(uidRange: readonly [number, number], workspaceRoot: string): Executor {
+  const docker = testExecutorConfig();
+  if (docker.executor === 'docker') return new DockerExecutor({ dockerHost: String(docker.dockerHost), uidRange, workspaceRoot });
+  return new SandboxExecutor({ uidRange, workspaceRoot });
 }
 
 /** A submission zip of `fixtures/<name>/` with attack_kit.py and the settings as attack.json. */

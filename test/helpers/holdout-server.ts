@@ -42,6 +42,19 @@ export interface StartOptions {
   dialect?: TestDialect;
 }
 
+/**
+ * HOLDOUT_TEST_EXECUTOR=docker (with scripts/with-podman.sh) runs every test server's submissions
+ * in containers through the engine at HOLDOUT_TEST_DOCKER_HOST instead of the sandbox.
+ */
+export function testExecutorConfig(): Partial<Record<keyof Config, unknown>> {
+  const kind = process.env.HOLDOUT_TEST_EXECUTOR;
+  if (!kind || kind === 'sandbox') return {};
+  if (kind !== 'docker') throw new Error(`HOLDOUT_TEST_EXECUTOR=${kind}: expected sandbox or docker`);
+  const dockerHost = process.env.HOLDOUT_TEST_DOCKER_HOST;
+  if (!dockerHost) throw new Error('HOLDOUT_TEST_EXECUTOR=docker needs HOLDOUT_TEST_DOCKER_HOST (scripts/with-podman.sh sets it)');
+  return { executor: 'docker', dockerHost };
+}
+
 /** HOLDOUT_TEST_DATABASE=postgres (with scripts/with-postgres.sh) runs every test server on PostgreSQL. */
 function defaultDialect(): TestDialect | undefined {
   const name = process.env.HOLDOUT_TEST_DATABASE;
@@ -63,7 +76,7 @@ export async function startHoldout(opts: StartOptions = {}): Promise<TestHoldout
     await opts.editBundle?.(bundle);
   }
   const database = await (opts.dialect ?? defaultDialect())?.create();
-  const config = loadConfig({}, { dataDir, port: 0, workers: 1, ...(database ? { databaseUrl: database.url } : {}), ...overrides });
+  const config = loadConfig({}, { dataDir, port: 0, workers: 1, ...testExecutorConfig(), ...(database ? { databaseUrl: database.url } : {}), ...overrides });
   const ctx = await createContext(config, pino({ level: process.env.HOLDOUT_TEST_LOG ?? 'silent' }));
   await installCompetition(bundle, ctx);
   // HOLDOUT_TEST_WEB_ROOT serves another build of the web app (e.g. an older one, to see a browser test fail before its fix).

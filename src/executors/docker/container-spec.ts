@@ -1,5 +1,6 @@
 import type { RunSpec } from '../executor.js';
 import { checkLayoutPath, sandboxEnvironment } from '../host/run-environment.js';
+import { logPipeInRun } from './log-fifo.js';
 
 /** What decides a run's container, besides the spec. */
 export interface ContainerInput {
@@ -10,6 +11,8 @@ export interface ContainerInput {
   runtimeBinds: readonly string[];
   /** Host folders of the run's workspace (a size-limited tmpfs): code and output, and the /etc files. */
   workspace: { src: string; output: string; etcFiles: { passwd: string; group: string; hosts: string } };
+  /** Host path of the named pipe the run's stdout and stderr go to (see `LogFifo`). */
+  logPipe: string;
   uid: number;
   /** Absolute cgroup path (under each hierarchy's root) of the run's own cgroup, which holds the limits. */
   cgroupParent: string;
@@ -24,10 +27,21 @@ export interface ContainerInput {
   labels: Readonly<Record<string, string>>;
 }
 
+/** Variables engines add on their own (podman: container, TERM; both: HOSTNAME). */
+const engineVars = ['HOSTNAME', 'TERM', 'container'];
+
+/** Shell words that remove the engine's variables, so the run's environment is the sandbox's. */
+function unsetEngineVars(env: Record<string, string>): string {
+  const extra = engineVars.filter((name) => !Object.hasOwn(env, name));
+  return extra.length ? `unset ${extra.join(' ')}; ` : '';
+}
+
 /**
  * The Docker Engine API body that creates a run's container. Pure.
  *
- * Like the sandbox: no network (only lo), a read-only root, the code and output folders of the
+ * Like the sandbox: the entry point runs as the run's uid with no capabilities (the container
+ * starts as root only to let setpriv drop to it: the image needs /usr/bin/setpriv and /bin/sh),
+ * stdout and stderr go to a host pipe, no network (only lo), a read-only root, the code and output folders of the
  * run's size-limited workspace, the test features read-only, /tmp and /dev/shm as tmpfs (their
  * pages count against the run's memory limit, as in the sandbox), the
  * run's own uid, every capability dropped, no privilege gain (setuid files do nothing), the
@@ -45,11 +59,16 @@ export function containerCreateBody(input: ContainerInput): Record<string, unkno
   const env = sandboxEnvironment({ ...spec.env, ...input.gpu?.env });
   return {
     Image: input.image,
-    Cmd: [...spec.command],
+    Cmd: [
+      // Root only until setpriv drops to the run's uid (as in the sandbox): the init and the
+      // run then have different uids, so the run cannot trace, signal or read the init.
+      '/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
+      '/bin/sh', '-c', `${unsetEngineVars(env)}exec "$@" >${logPipeInRun} 2>&1`, 'sh', ...spec.command,
+    ],
     // The image's own entry point (a shell wrapper, say) would change what runs.
     Entrypoint: [],
     WorkingDir: layout.code,
-    User: `${uid}:${uid}`,
+    User: '0:0',
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Hostname: 'sandbox',
     Labels: { ...input.labels },
@@ -69,11 +88,15 @@ export function containerCreateBody(input: ContainerInput): Record<string, unkno
         `${workspace.etcFiles.passwd}:/etc/passwd:ro`,
         `${workspace.etcFiles.group}:/etc/group:ro`,
         `${workspace.etcFiles.hosts}:/etc/hosts:ro`,
+        `${input.logPipe}:${logPipeInRun}:rw`,
         ...(input.gpu?.binds ?? []),
       ],
       // As Mounts, not Tmpfs: podman drops the mode from Tmpfs options (the run could not write /tmp).
       Mounts: ['/tmp', '/dev/shm'].map((target) => ({ Type: 'tmpfs', Target: target, TmpfsOptions: { Mode: 0o1777 } })),
+      // What setpriv needs to drop to the run's uid, and what the init needs to signal the run
+      // (another uid); the run itself has no capability at all.
       CapDrop: ['ALL'],
+      CapAdd: ['SETUID', 'SETGID', 'SETPCAP', 'KILL'],
       SecurityOpt: ['no-new-privileges', `seccomp=${input.seccomp}`],
       // An init as pid 1 (catatonit with podman, tini with Docker): the entry point gets default
       // signal handling, and a death by signal is reported as 128 + N.

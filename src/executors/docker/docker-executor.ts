@@ -15,6 +15,7 @@ import { UidPool } from '../host/uid-pool.js';
 import { Workspace } from '../host/workspace.js';
 import { type ContainerGpus, containerGpus } from './gpu-devices.js';
 import { EngineClient } from './engine-client.js';
+import { LogFifo } from './log-fifo.js';
 import { runContainer } from './run-container.js';
 import { resolveContainerRuntime } from './runtime-images.js';
 import { buildSeccompProfile } from './seccomp-profile.js';
@@ -26,6 +27,11 @@ export interface DockerExecutorOptions {
   dockerHost: string;
   /** Host folder of the runs' workspaces (a tmpfs each). @defaultValue `${os.tmpdir()}/holdout-docker` */
   workspaceRoot?: string;
+  /**
+   * Host folder of what every run shares: the seccomp profile file, the "host" runtime's /usr/local.
+   * @defaultValue `${os.tmpdir()}/holdout-docker-files`
+   */
+  filesDir?: string;
   /**
    * Reserved host uids, one per concurrent run. The sandbox's range and lock folder by default,
    * so sandbox and docker workers of one host never share a uid.
@@ -58,6 +64,7 @@ export class DockerExecutor implements Executor {
   readonly name = 'docker';
   readonly #client: EngineClient;
   readonly #root: string;
+  readonly #files: string;
   readonly #uids: UidPool;
   readonly #cgroupParent: string;
   readonly #gpuDiscovery: GpuDiscoveryOptions;
@@ -68,6 +75,7 @@ export class DockerExecutor implements Executor {
   constructor(options: DockerExecutorOptions) {
     this.#client = new EngineClient(options.dockerHost);
     this.#root = options.workspaceRoot ?? path.join(os.tmpdir(), 'holdout-docker');
+    this.#files = options.filesDir ?? path.join(os.tmpdir(), 'holdout-docker-files');
     const [first, last] = options.uidRange ?? [61000, 61999];
     this.#uids = new UidPool(first, last, options.uidLockDir ?? '/run/holdout/uids');
     this.#cgroupParent = options.cgroupParent ?? 'holdout-docker';
@@ -92,8 +100,8 @@ export class DockerExecutor implements Executor {
       const profile = JSON.stringify(buildSeccompProfile());
       const version = await this.#client.json<{ Components?: { Name?: string }[] }>('GET', '/version');
       if (!version?.Components?.some((c) => c.Name === 'Podman Engine')) return profile;
-      await mkdir(this.#root, { recursive: true, mode: 0o711 });
-      const file = path.join(this.#root, `seccomp-${createHash('sha256').update(profile).digest('hex').slice(0, 12)}.json`);
+      await mkdir(this.#files, { recursive: true, mode: 0o755 });
+      const file = path.join(this.#files, `seccomp-${createHash('sha256').update(profile).digest('hex').slice(0, 12)}.json`);
       await writeFile(file, profile, { mode: 0o644 });
       return file;
     })());
@@ -147,7 +155,7 @@ export class DockerExecutor implements Executor {
   async run(spec: RunSpec): Promise<RunResult> {
     if (!safeRunId.test(spec.runId)) throw new Error(`runId "${spec.runId}" cannot name a container`);
     checkLimits(spec.limits);
-    const runtime = await resolveContainerRuntime(this.#client, spec, this.#root);
+    const runtime = await resolveContainerRuntime(this.#client, spec, this.#files);
     const gpu = await this.#gpus(spec);
     const cgroups = this.#cgroupLayout();
     const name = runName(spec.runId, randomBytes(4).toString('hex'));
@@ -169,6 +177,7 @@ export class DockerExecutor implements Executor {
         uid,
         cgroupParent: `/${this.#cgroupParent}/${name}`,
         seccomp: await this.#seccompOption(),
+        logPipe: await LogFifo.create(workspace.dir),
         log,
         ...(gpu ? { gpu } : {}),
       });

@@ -7,6 +7,7 @@ import type { Workspace } from '../host/workspace.js';
 import { containerCreateBody } from './container-spec.js';
 import type { EngineClient } from './engine-client.js';
 import { FrameReader } from './frames.js';
+import type { LogFifo } from './log-fifo.js';
 import type { ContainerGpus } from './gpu-devices.js';
 import type { ContainerRuntime } from './runtime-images.js';
 import { runLabels } from './stale-containers.js';
@@ -22,6 +23,8 @@ export interface ContainerRun {
   /** See `ContainerInput.seccomp`. */
   seccomp: string;
   log: LogSink;
+  /** The pipe the run writes its output to. */
+  logPipe: LogFifo;
   gpu?: ContainerGpus;
 }
 
@@ -51,6 +54,7 @@ export async function runContainer(client: EngineClient, run: ContainerRun): Pro
     uid: run.uid,
     cgroupParent: run.cgroupParent,
     seccomp: run.seccomp,
+    logPipe: run.logPipe.file,
     labels: { [runLabels.executor]: 'docker', [runLabels.run]: run.name },
     ...(run.gpu ? { gpu: run.gpu } : {}),
   });
@@ -77,8 +81,10 @@ async function superviseContainer(client: EngineClient, id: string, run: Contain
   let timedOut = false;
   if (spec.signal?.aborted) return { wallMs: 0, decide: (oomKills) => decideOutcome({ cancelled: true, timedOut, oomKills, status: null }) };
 
+  // Before the redirection, the engine's stream carries the output (setpriv or sh failing).
   const stream = await client.attach(id);
   const drained = drain(stream, new FrameReader((chunk) => log.write(chunk)));
+  run.logPipe.start((chunk) => log.write(chunk));
   const kill = () => void client.text('POST', `/containers/${id}/kill?signal=KILL`).catch(() => undefined);
   const onAbort = () => {
     cancelled = true;
@@ -90,23 +96,36 @@ async function superviseContainer(client: EngineClient, id: string, run: Contain
   try {
     spec.signal?.addEventListener('abort', onAbort, { once: true });
     await client.text('POST', `/containers/${id}/start`);
+    // From the moment the process surely runs: the run gets its whole time, however slow the start.
     timer = setTimeout(() => {
       timedOut = true;
       kill();
-    }, Math.min(Math.max(0, spec.limits.wallTimeMs - (performance.now() - started)), maxTimerMs));
+    }, Math.min(spec.limits.wallTimeMs, maxTimerMs));
     ({ StatusCode: status } = await client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`));
   } catch (error) {
     stream.destroy();
+    await run.logPipe.finish(0);
     throw error;
   } finally {
     clearTimeout(timer);
     spec.signal?.removeEventListener('abort', onAbort);
   }
-  const wallMs = performance.now() - started;
-  await Promise.race([drained, sleep(streamDrainMs)]);
+  const wallMs = await runTime(client, id) ?? performance.now() - started;
+  await Promise.all([run.logPipe.finish(), Promise.race([drained, sleep(streamDrainMs)])]);
   stream.destroy();
   // The engine reports a death by signal N as 128 + N, as the sandbox does.
   return { wallMs, decide: (oomKills) => decideOutcome({ cancelled, timedOut, oomKills, status }) };
+}
+
+/**
+ * How long the container's process ran, from the engine's own start and exit times (our clock
+ * would add the engine's start and kill latency, which is not the run's time); undefined when the
+ * engine does not say.
+ */
+async function runTime(client: EngineClient, id: string): Promise<number | undefined> {
+  const state = (await client.json<{ State?: { StartedAt?: string; FinishedAt?: string } }>('GET', `/containers/${id}/json`))?.State;
+  const ms = Date.parse(state?.FinishedAt ?? '') - Date.parse(state?.StartedAt ?? '');
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 /** Feeds the attach stream to the reader until it ends. */
