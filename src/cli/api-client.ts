@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { CliError, type ExitCode, exitCodes } from './exit-codes.js';
 
@@ -24,6 +25,11 @@ export function exitCodeFor(status: number, code: string): ExitCode {
   if (status === 409 || status === 429) return exitCodes.refused;
   if (status >= 400 && status < 500) return exitCodes.invalidInput;
   return exitCodes.failure;
+}
+
+/** A file name as a multipart header carries it: quotes, line breaks and non-ASCII become "_". */
+export function fileNameField(name: string): string {
+  return name.replace(/[^\x20-\x7e]|["\\]/g, '_');
 }
 
 /** One server-sent event. */
@@ -91,7 +97,7 @@ export class ApiClient {
     const size = (await stat(file)).size;
     const boundary = `holdout-${randomBytes(12).toString('hex')}`;
     const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="submission.zip"\r\nContent-Type: application/zip\r\n\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileNameField(basename(file))}"\r\nContent-Type: application/zip\r\n\r\n`,
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     async function* parts(): AsyncGenerator<Buffer> {

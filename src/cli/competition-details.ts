@@ -23,6 +23,8 @@ export interface CompetitionDetails {
   bundleDigest: string;
   files: RemoteFile[];
   phases: { name: string; start: string; end?: string; dailyQuota: number; state?: string }[];
+  /** What the server accepts in an upload; absent from servers older than this field. */
+  upload?: { maxZipBytes: number; maxUnpackedBytes: number; maxFiles: number };
   /** What a local smoke test needs; null when the competition has no smoke sample. */
   localTest?: LocalTestKit | null;
 }

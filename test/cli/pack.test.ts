@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { access, cp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inspectZip } from '../../src/archive/safe-unzip.js';
@@ -69,6 +69,13 @@ describe('holdout pack', () => {
     const run = await user.run(['pack', folder, '--max-size', '10KiB']);
     assert.equal(run.code, 3, show(run));
     assert.match(lastLine(run.stderr), /more than the limit of 10\.0 KiB \(largest: model\.pkl/);
+  });
+
+  it('removes a zip it refused for its zipped size, exit 3', async () => {
+    const run = await user.run(['pack', folder, '-o', 'too-big.zip', '--max-zip-size', '10KiB']);
+    assert.equal(run.code, 3, show(run));
+    assert.match(lastLine(run.stderr), /too-big\.zip would be .*, more than the 10\.0 KiB the server accepts; it was not kept/);
+    await assert.rejects(access(path.join(user.home, 'too-big.zip')), 'the refused zip is gone');
   });
 
   it('exits 3 for a path that is not a folder', async () => {

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { ArchiveError, checkEntryPoint, inspectZip } from '../../archive/safe-unzip.js';
@@ -9,7 +9,7 @@ import { CliError, exitCodes } from '../exit-codes.js';
 import { describeSkipped, planPack } from '../pack-plan.js';
 
 /** The platform's defaults (HOLDOUT_MAX_UNPACKED_BYTES, HOLDOUT_MAX_FILES, HOLDOUT_MAX_UPLOAD_BYTES). */
-export const packDefaults = { maxUnpacked: '2GiB', maxFiles: 10_000, maxZip: 500 * 1024 * 1024 } as const;
+export const packDefaults = { maxUnpacked: '2GiB', maxFiles: 10_000 } as const;
 
 function sizeOption(text: string): number {
   const bytes = parseSize(text);
@@ -25,14 +25,16 @@ export function packCommand(): Command {
     .option('-o, --output <file>', 'the zip to write', 'submission.zip')
     .option('--entry <file>', 'the entry point that must be at the top of the folder', 'main.py')
     .option('--max-size <size>', 'largest unpacked size (the platform\'s default)', packDefaults.maxUnpacked)
+    .option('--max-zip-size <size>', 'largest zip the server accepts (the platform\'s default; a competition publishes its own)', '500MiB')
     .addHelpText(
       'after',
       '\nLeft out, with a note: __pycache__, .ipynb_checkpoints, .git and other caches, virtual\n' +
         'environments (folders with pyvenv.cfg or conda-meta), *.pyc and symbolic links.',
     )
-    .action(async (dir: string, opts: { output: string; entry: string; maxSize: string }, cmd: Command) => {
+    .action(async (dir: string, opts: { output: string; entry: string; maxSize: string; maxZipSize: string }, cmd: Command) => {
       const out = outputOf(cmd);
       const maxBytes = sizeOption(opts.maxSize);
+      const maxZip = sizeOption(opts.maxZipSize);
       const folder = path.resolve(dir);
       const info = await stat(folder).catch(() => undefined);
       if (!info?.isDirectory()) throw new CliError(`${dir} is not a folder; give the submission folder`, exitCodes.invalidInput);
@@ -59,11 +61,18 @@ export function packCommand(): Command {
       }
 
       await zipFolder(folder, zipFile, plan.files.map((f) => f.path));
-      // Read back with the platform's own checks, so what pack writes is what the server accepts.
-      await inspectZip(zipFile, { maxBytes, maxFiles: packDefaults.maxFiles });
-      const zipBytes = (await stat(zipFile)).size;
-      if (zipBytes > packDefaults.maxZip) {
-        throw new CliError(`${opts.output} is ${formatBytes(zipBytes)}, more than the ${formatBytes(packDefaults.maxZip)} the server accepts by default`, exitCodes.invalidInput);
+      let zipBytes: number;
+      try {
+        // Read back with the platform's own checks, so what pack writes is what the server accepts.
+        await inspectZip(zipFile, { maxBytes, maxFiles: packDefaults.maxFiles });
+        zipBytes = (await stat(zipFile)).size;
+        if (zipBytes > maxZip) {
+          throw new CliError(`${opts.output} would be ${formatBytes(zipBytes)}, more than the ${formatBytes(maxZip)} the server accepts; it was not kept: remove data you do not need`, exitCodes.invalidInput);
+        }
+      } catch (error) {
+        // A zip pack refused is not left behind to be submitted by mistake.
+        await rm(zipFile, { force: true });
+        throw error;
       }
       out.result(
         { zip: zipFile, files: plan.files.map((f) => f.path), unpackedBytes: plan.totalBytes, zipBytes, skipped: plan.skipped },

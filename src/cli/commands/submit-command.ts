@@ -3,8 +3,8 @@ import { Command } from 'commander';
 import { platformUnpackLimits } from '../../app/local-test.js';
 import { ArchiveError, inspectZip } from '../../archive/safe-unzip.js';
 import { ApiError } from '../api-client.js';
-import { outputOf } from '../cli-output.js';
-import { competitionPath } from '../competition-details.js';
+import { formatBytes, outputOf } from '../cli-output.js';
+import { competitionPath, fetchCompetition } from '../competition-details.js';
 import { connect } from '../connect.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { followSubmission, type SubmissionView } from '../follow-submission.js';
@@ -23,14 +23,19 @@ export function submitCommand(): Command {
       const out = outputOf(cmd);
       const info = await stat(zip).catch(() => undefined);
       if (!info?.isFile()) throw new CliError(`${zip} does not exist or is not a file; create it with "holdout pack"`, exitCodes.invalidInput);
+      const client = await connect(cmd, true);
+      // The competition publishes what its server accepts: a zip over it is refused here, not after the upload.
+      const limits = (await fetchCompetition(client, opts.competition)).upload;
+      if (limits && info.size > limits.maxZipBytes) {
+        throw new CliError(`${zip} is ${formatBytes(info.size)}, larger than the limit of ${formatBytes(limits.maxZipBytes)} for a submission to ${opts.competition}; remove files you do not need and pack it again`, exitCodes.invalidInput, 'payload_too_large');
+      }
       try {
         // The server checks again; this only saves uploading a damaged archive.
-        await inspectZip(zip, { maxBytes: platformUnpackLimits.maxUnpackedBytes, maxFiles: platformUnpackLimits.maxFiles });
+        await inspectZip(zip, { maxBytes: limits?.maxUnpackedBytes ?? platformUnpackLimits.maxUnpackedBytes, maxFiles: limits?.maxFiles ?? platformUnpackLimits.maxFiles });
       } catch (error) {
         if (error instanceof ArchiveError) throw new CliError(`${zip}: ${error.message}`, exitCodes.invalidInput, 'invalid_archive');
         throw error;
       }
-      const client = await connect(cmd, true);
       const kind = opts.smoke ? 'smoke' : 'full';
       const bar = out.progress('uploading', info.size);
       let sent: SubmissionView;
