@@ -5,6 +5,7 @@ import { hashToken } from '../app/passwords.js';
 import { isTransientDbError } from '../db/db-errors.js';
 import type { RequestUser } from './access.js';
 import type { RegisteredRoute } from './api-route.js';
+import { frameworkError } from './framework-errors.js';
 import { HttpError } from './http-error.js';
 import type { LoginLimits } from './login-limiter.js';
 import { accountRoutes } from './routes/account-routes.js';
@@ -32,6 +33,9 @@ declare module 'fastify' {
   }
 }
 
+/** Largest JSON body; files come as multipart, with their own limit. */
+const BODY_LIMIT = 1 << 20;
+
 /** Options a test or an embedding program may set. */
 export interface ServerOptions {
   loginLimits?: LoginLimits;
@@ -42,7 +46,7 @@ export interface ServerOptions {
 /** The HTTP API and the web app on one Fastify instance; API errors always leave as JSON `{ error, message }`. */
 export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const deps = serverDeps(ctx, opts.loginLimits);
-  const app = Fastify({ loggerInstance: ctx.logger as FastifyBaseLogger, bodyLimit: 1 << 20 });
+  const app = Fastify({ loggerInstance: ctx.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT });
   await app.register(multipart, { limits: { files: 1, fields: 10, fileSize: ctx.config.maxUploadBytes } });
 
   app.addHook('onClose', async () => deps.liveLogs.close());
@@ -78,11 +82,10 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
       return reply.status(err.status).send({ error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
     }
     const e = err as { statusCode?: number; code?: string; message: string };
-    if (e.code === 'FST_REQ_FILE_TOO_LARGE') {
-      return reply.status(413).send({ error: 'payload_too_large', message: `the file is larger than the limit of ${ctx.config.maxUploadBytes} bytes` });
-    }
+    const ours = frameworkError(e, { bodyBytes: BODY_LIMIT, uploadBytes: ctx.config.maxUploadBytes });
+    if (ours) return reply.status(ours.status).send({ error: ours.code, message: ours.message });
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.status(e.statusCode).send({ error: e.code ?? 'bad_request', message: e.message });
+      return reply.status(e.statusCode).send({ error: e.code && /^[a-z_]+$/.test(e.code) ? e.code : 'bad_request', message: e.message });
     }
     if (isTransientDbError(err)) {
       // A database restart or failover: nothing the caller did; the same request works again soon.

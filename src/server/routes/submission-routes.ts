@@ -17,6 +17,7 @@ import { entryFile } from '../../domain/entry-file.js';
 import { apiRoute } from '../api-route.js';
 import { sendBlobDownload } from '../blob-download.js';
 import { HttpError } from '../http-error.js';
+import { quotaReset } from '../quota-reset.js';
 import { receiveUpload } from '../receive-upload.js';
 import type { ServerDeps } from '../server-deps.js';
 import { slugParams } from './competition-routes.js';
@@ -57,7 +58,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
   apiRoute(app, {
     method: 'POST', url: '/competitions/:slug/submissions', tag: 'submissions', access: 'user',
     summary: 'Submit a submission.zip (full run, or smoke test on the public sample)',
-    description: 'Refused with 403 until the rules are accepted (POST /api/competitions/{slug}/rules), 409 outside a phase, 429 past the daily quota (a team shares one).',
+    description: 'Refused with 403 until the rules are accepted (POST /api/competitions/{slug}/rules), 409 outside a phase, 429 past the daily quota (a team shares one), with Retry-After and `details.resetsAt`: the next midnight UTC.',
     params: slugParams,
     query: z.object({ kind: z.enum(['full', 'smoke']).default('full').describe('smoke: a run on the public sample with full logs; has its own quota') }),
     upload: 'submission.zip: the code (with the entry point) and model files',
@@ -79,8 +80,12 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       // Smoke runs have their own daily allowance so that testing never costs a real submission.
       const day = kind === 'smoke' ? `${quotaDay(now)}:smoke` : quotaDay(now);
       const whose = team ? `your team "${team.name}" has` : 'you have';
-      const quotaError = () =>
-        new HttpError(429, `${whose} used all ${phase.dailyQuota} ${kind} submissions of today (UTC) in phase "${phase.name}"; try again tomorrow`, 'quota_exceeded');
+      const quotaError = () => {
+        // Retry-After and the time in words: a script waits exactly as long, a person knows when.
+        const reset = quotaReset(new Date());
+        reply.header('retry-after', String(reset.seconds));
+        return new HttpError(429, `${whose} used all ${phase.dailyQuota} ${kind} submissions of today in phase "${phase.name}"; the quota resets ${reset.words}`, 'quota_exceeded', { resetsAt: reset.at });
+      };
       // Checked before the upload so nobody streams 500 MB to hear "no"; re-checked atomically at insert.
       if ((await deps.quota.usedToday(c.id, owner, phase.name, day)) >= phase.dailyQuota) throw quotaError();
 
