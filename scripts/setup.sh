@@ -14,12 +14,37 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 # PostgreSQL: the second database dialect; the tests start a throwaway cluster of their own.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+# podman: runtime images (holdout runtime build/push/pull) and the docker executor's engine (its
+# Docker API service); runc because crun refuses hybrid cgroup hosts, catatonit as the containers'
+# init; skopeo and Debian's docker-registry for the registry tests.
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# podman on a host whose PID 1 is not systemd, with cgroup v1 controllers (FACTS.md): runc,
+# cgroupfs, a file event log, and ulimits it can set. Only written where no configuration exists.
+if command -v podman >/dev/null 2>&1 && [ ! -e /etc/containers/containers.conf ] && [ "$(id -u)" -eq 0 ] &&
+  [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]; then
+  echo "setup: writing /etc/containers/containers.conf for podman (runc, cgroupfs)"
+  mkdir -p /etc/containers
+  cat >/etc/containers/containers.conf <<'CONF'
+# Written by Holdout's setup: PID 1 is not systemd here, and crun refuses hybrid cgroup hosts.
+[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -3,11 +3,17 @@
 # Where PostgreSQL is installed (npm run setup installs it) and HOLDOUT_TEST_POSTGRES_URL is not
 # set, a throwaway cluster is started for the run: the database tests then run on both dialects,
 # and a second pass runs the files that start a Holdout with their servers on PostgreSQL.
-# Ends with one line "N passed, N failed" over both passes.
+# Where podman is installed, the same goes for containers (scripts/with-podman.sh, test-on-docker.sh).
+# Ends with one line "N passed, N failed" over every pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${HOLDOUT_TEST_POSTGRES_URL:-}" ] && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
   exec bash scripts/with-postgres.sh bash "$0" "$@"
+fi
+# Where podman is installed, its Docker API service runs for the docker executor's tests, and a
+# third pass runs the attack suite and the end-to-end journey in containers.
+if [ -z "${HOLDOUT_TEST_DOCKER_HOST:-}" ] && command -v podman >/dev/null 2>&1; then
+  exec bash scripts/with-podman.sh bash "$0" "$@"
 fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -16,6 +22,9 @@ status=0
 node --import tsx --test --test-reporter=spec "$@" "${files[@]}" 2>&1 | tee "$log" || status=1
 if [ -n "${HOLDOUT_TEST_POSTGRES_URL:-}" ]; then
   bash scripts/test-on-postgres.sh "$@" 2>&1 | tee -a "$log" || status=1
+fi
+if [ -n "${HOLDOUT_TEST_DOCKER_HOST:-}" ]; then
+  bash scripts/test-on-docker.sh "$@" 2>&1 | tee -a "$log" || status=1
 fi
 passed=$(awk '$1 == "ℹ" && $2 == "pass" { s += $3 } END { print s + 0 }' "$log")
 failed=$(awk '$1 == "ℹ" && $2 == "fail" { s += $3 } END { print s + 0 }' "$log")
