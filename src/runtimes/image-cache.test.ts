@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -94,6 +94,32 @@ describe('the sandbox runs runtime images, unpacked once per image ID', { skip }
     });
     // A digest recorded before runtimes were images (or garbage) is refused by name.
     await assert.rejects(executor.run(await spec('image-bad', 'pass', { runtimeDigest: 'sha256:0' })), /recorded sha256:0 .*not an image ID/);
+  });
+
+  it('runs nothing of an image as root: the host\'s setpriv drops privileges; etc links and preloads never reach the host', async () => {
+    const hostFile = path.join(dir, 'host-secret');
+    await writeFile(hostFile, 'host\n');
+    const hostile = await buildTinyPythonImage(podman, 'localhost/holdout-test/tiny-hostile:1', 'hostile', async (root) => {
+      // The image's setpriv would run as root if the sandbox used it.
+      await rm(path.join(root, 'usr', 'bin', 'setpriv'));
+      await writeFile(path.join(root, 'usr', 'bin', 'setpriv'), '#!/bin/sh\necho "image setpriv ran as $(id -u)"\nexit 1\n', { mode: 0o755 });
+      await rm(path.join(root, 'etc', 'passwd'));
+      await symlink(hostFile, path.join(root, 'etc', 'passwd'));
+      await symlink(hostFile, path.join(root, 'etc', 'hosts'));
+      await writeFile(path.join(root, 'etc', 'ld.so.preload'), '/usr/lib/evil.so\n');
+    });
+    const runtimesDir = path.join(dir, 'runtimes-hostile');
+    const executor = createExecutor({ kind: 'sandbox', runtimesDir });
+    const run = await executor.run(await spec('image-hostile', 'import os\nprint("uid", os.getuid(), "lang", os.environ.get("LANG"), "home", os.environ.get("HOME"))\n', { runtime: 'tiny-hostile', runtimeDigest: hostile, env: { HOLDOUT_SMOKE: '1' } }));
+    await run.dispose();
+    const log = await readFile(path.join(dir, 'image-hostile', 'log.txt'), 'utf8');
+    assert.equal(run.exitCode, 0, log);
+    assert.doesNotMatch(log, /image setpriv/);
+    assert.match(log, /^uid [1-9]\d* lang C\.UTF-8 home \/tmp$/m, 'the environment is set after the drop');
+    assert.equal(await readFile(hostFile, 'utf8'), 'host\n', 'the host file is untouched');
+    const etc = path.join(runtimesDir, 'images', hostile.slice(7), 'rootfs', 'etc');
+    for (const name of ['passwd', 'hosts']) assert.ok((await lstat(path.join(etc, name))).isFile(), `${name} is a plain file`);
+    assert.equal(await readFile(path.join(etc, 'ld.so.preload'), 'utf8'), '');
   });
 
   it('unpacks an image once when several runs ask for it at the same time', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { access, chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { withMountedImage } from './build-runtime.js';
 import { imageIdPattern, Podman, PodmanError } from './podman.js';
@@ -7,8 +7,19 @@ import { imageCacheFolder } from './runtime-store.js';
 
 /** Files the sandbox binds its own over (a read-only /etc takes binds onto existing files only). */
 const boundOver = ['etc/passwd', 'etc/group', 'etc/hosts'];
-/** The sandbox drops privileges with the runtime's own setpriv. */
-const needed = ['usr/bin/setpriv'];
+/** The sandbox sets the run's environment with the image's env, after dropping privileges (see host-launcher.ts). */
+const needed = ['usr/bin/env'];
+
+/**
+ * Makes `file` (in a folder known to be real) an empty regular file, or keeps it when it is one
+ * and `keep`. Never follows a link: an image's `etc/passwd -> /etc/shadow` must not reach the host.
+ */
+async function plainFile(file: string, keep: boolean): Promise<void> {
+  const st = await lstat(file).catch(() => undefined);
+  if (st?.isFile() && keep) return;
+  if (st) await rm(file, { recursive: true, force: true });
+  await writeFile(file, '', { flag: 'wx', mode: 0o644 });
+}
 
 function copyTree(from: string, to: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -98,16 +109,22 @@ export class ImageCache {
       await mkdir(rootfs, { mode: 0o755 });
       const started = Date.now();
       await withMountedImage(this.#podman, digest, (merged) => copyTree(merged, rootfs));
+      // bwrap binds these host paths and the cache writes into etc: links there would lead to the host's own.
+      for (const rel of ['usr', 'etc']) {
+        const st = await lstat(path.join(rootfs, rel)).catch(() => undefined);
+        if (!st?.isDirectory()) throw new Error(`runtime image ${digest} has no /${rel} folder (${st ? 'a link or file' : 'missing'}); the sandbox binds the image's /usr and /etc`);
+      }
       for (const rel of needed) {
-        await access(path.join(rootfs, rel)).catch(() => {
-          throw new Error(`runtime image ${digest} lacks /${rel}, which the sandbox runs inside it: install util-linux in the image`);
+        // lstat: a link (busybox's env) resolves inside the image, not on this host.
+        await lstat(path.join(rootfs, rel)).catch(() => {
+          throw new Error(`runtime image ${digest} lacks /${rel}, which the sandbox runs inside it: install coreutils (or busybox) in the image`);
         });
       }
-      await mkdir(path.join(rootfs, 'etc'), { recursive: true, mode: 0o755 });
-      for (const rel of boundOver) {
-        // 'a': an existing file is kept as it is; a missing one becomes an empty one to bind onto.
-        await writeFile(path.join(rootfs, rel), '', { flag: 'a', mode: 0o644 });
-      }
+      // An existing file is kept as it is; a missing one becomes an empty one to bind onto.
+      for (const rel of boundOver) await plainFile(path.join(rootfs, rel), true);
+      // The host's loader reads /etc/ld.so.preload as root before the run drops privileges: an
+      // image's preload must not run there (nor, then, in the run).
+      if (await lstat(path.join(rootfs, 'etc', 'ld.so.preload')).then(() => true, () => false)) await plainFile(path.join(rootfs, 'etc', 'ld.so.preload'), false);
       await chmod(staging, 0o755);
       const record = { digest, pulledFrom: pullFrom ?? null, unpackedAt: new Date().toISOString(), unpackMs: Date.now() - started };
       await writeFile(path.join(staging, 'image.json'), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });

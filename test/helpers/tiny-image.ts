@@ -30,10 +30,10 @@ export function canBuildTinyImage(): boolean {
  * A small runtime image (~15 MB, a couple of seconds) for fast tests: Debian's python3.11 with its
  * standard library (no numpy), setpriv, env and dash, copied from this host, made with
  * `podman import` of a tar. The trivial submission (csv module only) runs in it. `marker` goes to
- * /etc/holdout-tiny so that two builds can differ.
+ * /etc/holdout-tiny so that two builds can differ; `edit` changes the tree before it is packed.
  * @returns its image ID
  */
-export async function buildTinyPythonImage(podman: Podman, tag: string, marker = 'tiny'): Promise<string> {
+export async function buildTinyPythonImage(podman: Podman, tag: string, marker = 'tiny', edit?: (root: string) => Promise<void>): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'holdout-tiny-image-'));
   try {
     const root = path.join(dir, 'root');
@@ -65,6 +65,7 @@ export async function buildTinyPythonImage(podman: Podman, tag: string, marker =
     await writeFile(path.join(root, 'etc', 'group'), 'root:x:0:\n');
     await writeFile(path.join(root, 'etc', 'holdout-tiny'), `${marker}\n`);
     // No etc/hosts: the image cache must add the files the sandbox binds over.
+    await edit?.(root);
     execFileSync('/usr/bin/tar', ['--numeric-owner', '-C', root, '-cf', path.join(dir, 'image.tar'), '.']);
     return await podman.importTar(path.join(dir, 'image.tar'), tag);
   } finally {

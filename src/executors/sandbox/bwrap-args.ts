@@ -25,6 +25,8 @@ export interface BwrapArgsInput {
   statusFd?: number;
   /** Descriptor bwrap reads a compiled seccomp program from. */
   seccompFd?: number;
+  /** See `SandboxRuntime.dropPrivileges`; undefined: the runtime's /usr/bin/setpriv. */
+  dropPrivileges?: { readonly argv: readonly string[]; readonly envCommand: string };
   /** Added after /proc and /dev are mounted: device nodes bound into /dev, proc entries hidden (see `buildGpuArgs`). */
   deviceArgs?: readonly string[];
 }
@@ -85,14 +87,18 @@ export function buildBwrapArgs(input: BwrapArgsInput): string[] {
   if (input.statusFd !== undefined) args.push('--json-status-fd', String(input.statusFd));
   if (input.seccompFd !== undefined) args.push('--seccomp', String(input.seccompFd));
   args.push('--clearenv');
-  for (const [name, value] of Object.entries(sandboxEnvironment(input.env))) args.push('--setenv', name, value);
-  args.push(
-    '--',
-    // no_new_privs: the host's setuid programs in /usr (su, mount) cannot raise privileges.
-    '/usr/bin/setpriv', '--reuid', String(uid), '--regid', String(uid), '--clear-groups',
-    '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs',
-    '--',
-    ...input.command,
-  );
+  const env = sandboxEnvironment(input.env);
+  // no_new_privs: the host's setuid programs in /usr (su, mount) cannot raise privileges.
+  const drop = ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
+  const via = input.dropPrivileges;
+  if (via === undefined) {
+    for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
+    args.push('--', '/usr/bin/setpriv', ...drop, ...input.command);
+    return args;
+  }
+  // The privileged part runs with no environment (no locale files read as root); env sets it after the drop.
+  if (input.command[0]?.includes('=')) throw new Error(`a run's command cannot start with "${input.command[0]}" (env would take it for a variable)`);
+  const assignments = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+  args.push('--', ...via.argv, ...drop, via.envCommand, '-i', ...assignments, ...input.command);
   return args;
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { type HostLauncher, hostLauncher } from './host-launcher.js';
 
 /**
  * What a run's root file system is made of, as bubblewrap arguments. The executor adds /proc,
@@ -13,6 +14,14 @@ export interface SandboxRuntime {
   readonly rootArgs: readonly string[];
   /** Content digest of the runtime's files; undefined for the host's own, which has none. */
   readonly digest?: string;
+  /**
+   * How the run drops from root to its uid when the runtime's own /usr/bin/setpriv must not run
+   * as root (an image's files are not the host's): `argv` runs the host's setpriv (bound by
+   * `rootArgs`), in an empty environment; after the drop, `envCommand` (inside the runtime, as the
+   * run's uid) sets the run's environment and execs the command.
+   * Undefined: the runtime's /usr/bin/setpriv, with the environment set by bwrap.
+   */
+  readonly dropPrivileges?: { readonly argv: readonly string[]; readonly envCommand: string };
 }
 
 /**
@@ -44,14 +53,17 @@ export const hostRuntime: SandboxRuntime = Object.freeze({
 });
 
 /**
- * A runtime built into a root file system folder (`holdout runtime build`): its `usr` and `etc`,
- * read-only, instead of the host's, and the merged-/usr links. Nothing of the host's programs,
- * libraries or configuration is visible. Pure.
- * @remarks The folder must be root-owned and hold `usr/bin/setpriv` (the sandbox drops privileges
- * with it, inside the runtime) and `etc/passwd`, `etc/group`, `etc/hosts`: the executor binds its
- * own over them, which a read-only `etc` allows only for files that exist.
+ * A runtime image unpacked into a root file system folder (see src/runtimes/image-cache.ts): its
+ * `usr` and `etc`, read-only, instead of the host's, and the merged-/usr links. Nothing of the
+ * host's programs, libraries or configuration is visible, except the host's setpriv, its loader
+ * and libraries under /.holdout, which drop privileges before anything of the image runs (see
+ * host-launcher.ts).
+ * @remarks The folder must be root-owned and hold `usr/bin/env` (it sets the run's environment
+ * after the drop) and `etc/passwd`, `etc/group`, `etc/hosts`: the executor binds its own over
+ * them, which a read-only `etc` allows only for files that exist. Its `etc/ld.so.preload` must be
+ * absent or empty: the host's loader reads it as root.
  */
-export function rootfsRuntime(name: string, rootfs: string, digest: string): SandboxRuntime {
+export function rootfsRuntime(name: string, rootfs: string, digest: string, launcher: HostLauncher = hostLauncher()): SandboxRuntime {
   return Object.freeze({
     name,
     digest,
@@ -62,7 +74,9 @@ export function rootfsRuntime(name: string, rootfs: string, digest: string): San
       '--symlink', 'usr/lib64', '/lib64',
       '--symlink', 'usr/sbin', '/sbin',
       '--ro-bind', path.join(rootfs, 'etc'), '/etc',
+      ...launcher.bindArgs,
     ]),
+    dropPrivileges: Object.freeze({ argv: launcher.argv, envCommand: '/usr/bin/env' }),
   });
 }
 

@@ -75,6 +75,7 @@ export function superviseSandbox(run: SupervisedRun): Promise<SandboxObservation
     deviceArgs: run.gpu?.args,
     statusFd,
     seccompFd: run.seccomp === undefined ? undefined : seccompFd,
+    ...(run.runtime.dropPrivileges ? { dropPrivileges: run.runtime.dropPrivileges } : {}),
   });
   const fds = run.seccomp === undefined ? [statusFd] : [statusFd, seccompFd];
   const launcher = buildLauncherArgs({ procsFiles: cgroup.procsFiles, keepFds: fds, argv: ['/usr/bin/bwrap', ...bwrapArgs] });

@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The host's setpriv with the host's own loader and libraries, for runtimes whose files the
+ * platform does not trust with root: bwrap runs as root and the first program it starts (the one
+ * that drops to the run's uid) would otherwise be the image's /usr/bin/setpriv, with the image's
+ * loader and libc. Bound read-only under /.holdout and started as
+ * `/.holdout/ld.so --library-path /.holdout/lib /.holdout/setpriv …`, nothing of the image is
+ * loaded before the drop except what ld.so and libc read themselves: /etc/ld.so.preload (which
+ * the image cache empties) and, with a locale set, locale files (the environment is empty until
+ * after the drop, see `SandboxRuntime.dropPrivileges`).
+ */
+export interface HostLauncher {
+  /** bwrap arguments that bind the host files under /.holdout. */
+  readonly bindArgs: readonly string[];
+  /** argv that runs the host's setpriv (its options and the command follow). */
+  readonly argv: readonly string[];
+}
+
+let cached: HostLauncher | undefined;
+
+/** Shared libraries of `file` as ldd reports them: name asked for → host path. */
+function librariesOf(file: string): { loader: string; libs: Map<string, string> } {
+  const out = execFileSync('/usr/bin/ldd', [file], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+  const libs = new Map<string, string>();
+  let loader: string | undefined;
+  for (const line of out.split('\n')) {
+    const lib = /^\s*(\S+) => (\/\S+) \(0x/.exec(line);
+    if (lib?.[1] && lib[2]) libs.set(lib[1], realpathSync(lib[2]));
+    const interp = /^\s*(\/\S*ld-linux\S*) \(0x/.exec(line);
+    if (interp?.[1]) loader = realpathSync(interp[1]);
+  }
+  if (!loader) throw new Error(`cannot find the dynamic loader of ${file} in ldd's output; the sandbox needs it to run images`);
+  return { loader, libs };
+}
+
+/**
+ * The host launcher, found once per process with ldd.
+ * @throws Error when /usr/bin/setpriv or its loader cannot be found.
+ */
+export function hostLauncher(setpriv = '/usr/bin/setpriv'): HostLauncher {
+  if (cached && setpriv === '/usr/bin/setpriv') return cached;
+  const { loader, libs } = librariesOf(setpriv);
+  const bindArgs = ['--perms', '0755', '--dir', '/.holdout', '--perms', '0755', '--dir', '/.holdout/lib', '--ro-bind', loader, '/.holdout/ld.so', '--ro-bind', realpathSync(setpriv), '/.holdout/setpriv'];
+  for (const [name, file] of libs) bindArgs.push('--ro-bind', file, path.posix.join('/.holdout/lib', name));
+  const launcher: HostLauncher = Object.freeze({
+    bindArgs: Object.freeze(bindArgs),
+    argv: Object.freeze(['/.holdout/ld.so', '--library-path', '/.holdout/lib', '/.holdout/setpriv']),
+  });
+  if (setpriv === '/usr/bin/setpriv') cached = launcher;
+  return launcher;
+}
