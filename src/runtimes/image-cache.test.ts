@@ -73,6 +73,7 @@ describe('the sandbox runs runtime images, unpacked once per image ID', { skip }
     // The image has no /etc/hosts; the cache adds an empty one for the sandbox to bind over.
     assert.equal((await stat(path.join(cached, 'rootfs', 'etc', 'hosts'))).size, 0);
     assert.equal((await stat(path.join(cached, 'rootfs', 'usr', 'bin', 'setpriv'))).uid, 0);
+    assert.equal((await stat(path.join(runtimesDir, 'images'))).mode & 0o777, 0o700, 'no local user reaches an image\'s setuid programs');
 
     started = Date.now();
     const second = await executor.run(await spec('image-second', program));

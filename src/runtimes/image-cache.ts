@@ -34,7 +34,7 @@ function copyTree(from: string, to: string): Promise<void> {
 
 /**
  * The sandbox's copy of runtime images: each image, by image ID, unpacked once into
- * `<runtimesDir>/images/<hex>/rootfs` (root-owned, read-only for runs), so every run after the
+ * `<runtimesDir>/images/<hex>/rootfs` (`images/` is root-only; read-only for runs), so every run after the
  * first binds an existing folder and calls no podman at all.
  * @remarks The tree is the image's merged file system (`podman image mount`), so it holds exactly
  * what a container of that image sees. Two processes unpacking the same image race harmlessly:
@@ -101,7 +101,11 @@ export class ImageCache {
 
   async #unpack(digest: string, pullFrom: string | undefined): Promise<string> {
     await this.#ensureLocal(digest, pullFrom);
-    await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    // Root only, as podman's own storage: an image may hold setuid-root programs and device nodes,
+    // harmless behind the sandbox's nosuid,nodev binds but not for a local user of this host.
+    // Runs do not need the path: bwrap binds the trees as root.
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await chmod(this.dir, 0o700);
     const folder = this.folderOf(digest);
     const staging = await mkdtemp(path.join(this.dir, `.unpack-${digest.slice(7, 19)}-`));
     try {
