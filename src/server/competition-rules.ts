@@ -3,6 +3,13 @@ import { type CompetitionConfig, finalSelectionsOf } from '../domain/competition
 const mib = (bytes: number) => `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
 const duration = (ms: number) => (ms >= 60_000 ? `${Math.round((ms / 60_000) * 10) / 10} minutes` : `${Math.round(ms / 1000)} seconds`);
 
+const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+/** "1 February 2027, 00:00 UTC": the rules are one text for everyone, so in UTC, named. */
+export function humanUtc(d: Date): string {
+  const hm = d.toISOString().slice(11, 16);
+  return `${d.getUTCDate()} ${months[d.getUTCMonth()] ?? ''} ${d.getUTCFullYear()}, ${hm} UTC`;
+}
+
 /** The limits of one run in plain words, as the competition page and the rules state them. */
 export function limitsInWords(c: CompetitionConfig): string[] {
   const l = c.limits;
@@ -21,7 +28,7 @@ export function limitsInWords(c: CompetitionConfig): string[] {
  * competition's configuration so they always match what the platform enforces.
  */
 export function competitionRules(c: CompetitionConfig): string {
-  const phases = c.phases.map((p) => `- **${p.name}**: from ${p.start.toISOString()}${p.end ? ` to ${p.end.toISOString()}` : ''}, ${p.dailyQuota} submissions per participant or team per UTC day.`);
+  const phases = c.phases.map((p) => `- **${p.name}**: from ${humanUtc(p.start)}${p.end ? ` to ${humanUtc(p.end)}` : ''}, ${p.dailyQuota} submissions per participant or team per UTC day.`);
   return [
     `# Rules of ${c.title}`,
     '',

@@ -17,11 +17,13 @@ export type CompetitionSummary = Pick<Competition, 'slug' | 'title' | 'runtime' 
 export interface Submission {
   id: string; kind: 'full' | 'smoke'; phase: string; status: string; reason: string | null; message: string | null; advice: string | null;
   createdAt: string; startedAt: string | null; finishedAt: string | null; runMs: number | null; exitCode: number | null; zipBytes: number;
-  publicScore: number | null; publicScores: Record<string, number> | null; privateScore?: number | null; logBytes: number | null;
+  publicScore: number | null; publicScores: Record<string, number> | null; privateScore?: number | null; privateScores?: Record<string, number> | null; logBytes: number | null;
   logTruncated: boolean; attempts: number; selected: boolean; username?: string; team?: string | null;
   runtime: { name: string; digest: string | null } | null;
   /** Only from GET /submissions/:id. */
   competition?: { slug: string; title: string };
+  /** Only from GET /submissions/:id: how much of the log this reader may see. */
+  logs?: 'full' | 'tail' | 'reason-only';
 }
 export interface BoardRow { rank: number; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string }
 export interface Board { part: string; metric: string; higherIsBetter: boolean; extraMetrics: string[]; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }

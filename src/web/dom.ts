@@ -49,7 +49,9 @@ export function mount(el: Element, ...children: Child[]): void {
   append(el, children);
 }
 
-export const fmtDate = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '—');
+/** A moment in the reader's time zone, named ("Dec 1, 2026, 11:43 PM UTC"), so nobody guesses which. */
+export const fmtDate = (iso: string | null | undefined): string =>
+  iso ? new Date(iso).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }) : '—';
 export const fmtBytes = (n: number | null | undefined): string =>
   n === null || n === undefined ? '—' : n < 1024 ? `${n} B` : n < 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : n < 2 ** 30 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 2 ** 30).toFixed(1)} GiB`;
 export const fmtScore = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(4));

@@ -3,7 +3,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureExampleModel, exampleSubmission, startHoldout, upload, zipSubmission, type TestHoldout } from '../helpers/holdout-server.js';
+import { ensureExampleModel, exampleSubmission, startHoldout, upload, waitForFinal, zipSubmission, type TestHoldout } from '../helpers/holdout-server.js';
+import { trivialSubmission } from '../helpers/trivial-submission.js';
 import { browserSkipReason, ensureWebBuilt, openBrowser, type Browser } from './browser.js';
 import { call } from './web-client.js';
 
@@ -176,6 +177,39 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     await page.getByRole('button', { name: 'Join Night owls' }).click();
     await page.getByRole('heading', { name: 'Your team: Night owls' }).waitFor();
     assert.match(await page.locator('main').innerText(), /newbie/);
+    assert.deepEqual(b.problems, []);
+  });
+
+  it('shows a submission page worth its name: who, every metric, times, runtime, no log button where logs are withheld', async () => {
+    const { page } = b;
+    const token = await signIn('pager');
+    const sent = await upload(h.url, token, 'digits', await trivialSubmission({ label: 1 }));
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    const id = String(sent.body.id);
+    assert.equal((await waitForFinal(h.url, token, id)).status, 'scored');
+    await page.goto(`${h.url}/s/${id}`);
+    await page.getByRole('heading', { name: /^Submission of / }).waitFor();
+    const main = await page.locator('main').innerText();
+    for (const words of [/Competition\s+Handwritten digits/, /Participant\s+pager/, /full run on the test set · phase development/, /Run time\s+.* of the 30\.0 s limit/, /Runtime\s+host/, /withheld: this competition does not show the logs of full runs/]) {
+      assert.match(main, words);
+    }
+    assert.equal(await page.getByRole('rowheader', { name: /accuracy/ }).count(), 1);
+    assert.equal(await page.getByRole('rowheader', { name: 'f1_macro' }).count(), 1, 'every metric is shown');
+    assert.equal(await page.getByRole('button', { name: 'Show the log' }).count(), 0, 'no button for a log that would be refused');
+    assert.match(await page.locator('main').innerText(), /UTC|GMT|[+-]\d/, 'times name their zone');
+    await b.screenshot('17-submission-page');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await b.screenshot('18-submission-page-phone');
+    await page.setViewportSize({ width: 1200, height: 900 });
+    await page.getByRole('link', { name: /All my submissions to Handwritten digits/ }).click();
+    await page.getByRole('heading', { name: 'My submissions' }).waitFor();
+
+    await page.goto(`${h.url}/s/00000000-0000-0000-0000-000000000000`);
+    await page.getByRole('heading', { name: 'Submission not found' }).waitFor();
+    await b.context.clearCookies();
+    await page.goto(`${h.url}/s/${id}`);
+    await page.locator('main').getByRole('link', { name: 'Sign in' }).waitFor();
+    assert.doesNotMatch(await page.locator('main').innerText(), /Something went wrong/);
     assert.deepEqual(b.problems, []);
   });
 });

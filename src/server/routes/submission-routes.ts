@@ -138,11 +138,19 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
   });
 
   apiRoute(app, {
-    method: 'GET', url: '/submissions/:id', tag: 'submissions', access: 'owner', summary: 'One submission: status, reason and advice, scores, and its competition',
+    method: 'GET', url: '/submissions/:id', tag: 'submissions', access: 'owner', summary: 'One submission: status, reason and advice, scores, who made it, its competition and how much of its log you may read (`logs`)',
     params: idParams,
     handler: async (req, _reply, { params }) => {
       const { s, c, host } = await visibleSubmission(deps, req, params.id);
-      return { ...submissionView(s, { showPrivate: c.privateRevealed || host }), competition: { slug: c.slug, title: c.config.title } };
+      const [author, team] = await Promise.all([deps.users.byId(s.user_id), deps.teams.teamOf(c.id, s.user_id)]);
+      return {
+        ...submissionView(s, { showPrivate: c.privateRevealed || host }),
+        username: author?.username ?? '',
+        team: team?.name ?? null,
+        competition: { slug: c.slug, title: c.config.title },
+        // What GET /submissions/:id/logs will give this reader, so a page offers only what it can show.
+        logs: host ? 'full' : logVisibility(c.config.logs, s.kind),
+      };
     },
   });
 

@@ -16,7 +16,8 @@ export const isFinal = (status: string) => ['scored', 'failed', 'cancelled'].inc
 export function statusPanel(s: Submission): HTMLElement {
   return h('div', { class: `status status-${s.status}` },
     h('p', null, h('strong', { class: 'badge' }, statusWords[s.status] ?? s.status), ` · ${s.kind === 'smoke' ? 'smoke test' : 'full run'} · submitted ${fmtDate(s.createdAt)}`),
-    s.status === 'scored' ? h('p', null, `Public score: ${fmtScore(s.publicScore)}`, s.privateScore !== undefined ? ` · private score: ${fmtScore(s.privateScore)}` : '') : null,
+    // A smoke test is scored on the public sample: its score says nothing about the leaderboard.
+    s.status === 'scored' ? h('p', null, `${s.kind === 'smoke' ? 'Sample score (smoke test)' : 'Public score'}: ${fmtScore(s.publicScore)}`, s.privateScore !== undefined && s.kind === 'full' ? ` · private score: ${fmtScore(s.privateScore)}` : '') : null,
     s.reason ? h('div', { class: 'error' }, h('p', null, h('strong', null, `Reason: ${s.reason.replace(/_/g, ' ')}. `), s.message ?? ''), s.advice ? h('p', null, `What to do: ${s.advice}`) : null) : null,
     s.status === 'cancelled' && s.message ? h('p', null, s.message) : null,
     h('p', { class: 'muted' }, `Run time ${fmtMs(s.runMs)} · exit code ${s.exitCode ?? '—'} · `,
@@ -29,7 +30,7 @@ export function statusPanel(s: Submission): HTMLElement {
  * A submission that updates itself from the server-sent events of /api/submissions/:id/events:
  * its status as it changes and, for a smoke test, its log while it runs. Closed on leaving.
  */
-export function liveSubmission(initial: Submission, onLeave: (fn: () => void) => void, timeLimitMs?: number): HTMLElement {
+export function liveSubmission(initial: Submission, onLeave: (fn: () => void) => void, timeLimitMs?: number, onChange?: (s: Submission) => void): HTMLElement {
   const panel = h('div', { 'aria-live': 'polite' }, statusPanel(initial));
   const clock = h('p', { class: 'muted clock' });
   const log = h('pre', { class: 'log', tabindex: 0, 'aria-label': 'Log' });
@@ -38,7 +39,7 @@ export function liveSubmission(initial: Submission, onLeave: (fn: () => void) =>
     apiText(`/submissions/${initial.id}/logs`).then((text) => mount(logBox, h('h3', null, 'Log'), h('pre', { class: 'log', tabindex: 0 }, text || '(empty)'))).catch((e: unknown) => mount(logBox, errorBox(e)));
   if (initial.kind === 'smoke' && !isFinal(initial.status)) mount(logBox, h('h3', null, 'Log (live)'), log);
   if (isFinal(initial.status)) {
-    if (initial.logBytes !== null) mount(logBox, h('button', { type: 'button', class: 'secondary', onclick: () => void showLog() }, 'Show the log'));
+    if (initial.logBytes !== null && initial.logs !== 'reason-only') mount(logBox, h('button', { type: 'button', class: 'secondary', onclick: () => void showLog() }, 'Show the log'));
     return h('div', null, panel, logBox);
   }
   // Elapsed time against the limit, ticking while the code runs (the server sends no ticks).
@@ -56,7 +57,8 @@ export function liveSubmission(initial: Submission, onLeave: (fn: () => void) =>
     mount(panel, statusPanel(s));
     tick();
     if (isFinal(s.status)) clearInterval(ticker);
-    if (isFinal(s.status) && s.logBytes !== null && s.kind === 'full') mount(logBox, h('button', { type: 'button', class: 'secondary', onclick: () => void showLog() }, 'Show the log'));
+    onChange?.(s);
+    if (isFinal(s.status) && s.logBytes !== null && s.kind === 'full' && initial.logs !== 'reason-only') mount(logBox, h('button', { type: 'button', class: 'secondary', onclick: () => void showLog() }, 'Show the log'));
   });
   // Each event is the text as printed, line breaks included: nothing is added between chunks.
   events.addEventListener('log', (e) => log.append((e as MessageEvent<string>).data));

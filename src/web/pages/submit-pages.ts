@@ -1,5 +1,5 @@
 import { api, uploadFile, type Submission } from '../api.js';
-import { errorBox, render, type PageFn } from '../app.js';
+import { errorBox, type PageFn } from '../app.js';
 import { fmtBytes, fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
 import { competitionShell, loadCompetition, signInFirst } from './competition-shell.js';
 import { liveSubmission } from './live-submission.js';
@@ -64,10 +64,4 @@ export const submissionsPage: PageFn = async ({ params, user }) => {
       h('p', null, `Tick up to ${c.finalSelections} scored full runs to count for the final (private) ranking; with none ticked, your best public ones count.`), status,
       rows.length ? h('div', { class: 'scroll' }, table) : h('p', null, 'No submissions yet. ', h('a', { href: `/c/${encodeURIComponent(c.slug)}/submit` }, 'Submit one'), '.')),
   };
-};
-
-export const submissionPage: PageFn = async ({ params, onLeave }) => {
-  const s = await api<Submission>('GET', `/submissions/${encodeURIComponent(params.id ?? '')}`);
-  const c = s.competition ? await loadCompetition(s.competition.slug) : undefined;
-  return { title: `Submission ${fmtDate(s.createdAt)}`, body: [h('h1', null, 'Submission'), h('p', { class: 'muted' }, s.id), liveSubmission(s, onLeave, c?.limits.wallTimeMs), h('p', null, h('button', { type: 'button', class: 'secondary', onclick: () => history.back() }, 'Back'), ' ', h('button', { type: 'button', class: 'secondary', onclick: () => void render() }, 'Reload'))] };
 };
