@@ -66,10 +66,11 @@ describe('upload size limits, checked before the body is read', () => {
   });
   after(() => h?.close());
 
-  it('publishes the upload limits in the competition details', async () => {
-    const details = (await call(h.url, 'GET', '/api/competitions/digits')).body as { upload: { maxZipBytes: number; maxFiles: number } };
+  it('publishes the upload limits in the competition details, and the rules give dates in words', async () => {
+    const details = (await call(h.url, 'GET', '/api/competitions/digits')).body as { upload: { maxZipBytes: number; maxFiles: number }; rules: string };
     assert.equal(details.upload.maxZipBytes, MiB);
     assert.equal(details.upload.maxFiles, 10_000);
+    assert.match(details.rules, /from 1 January 2026, 00:00 UTC to 1 January 2030, 00:00 UTC/);
   });
 
   it('answers "Expect: 100-continue" for 600 MB with 413 and no "100 Continue"', async () => {
