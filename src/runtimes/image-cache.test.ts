@@ -123,6 +123,14 @@ describe('the sandbox runs runtime images, unpacked once per image ID', { skip }
     assert.equal(await readFile(path.join(etc, 'ld.so.preload'), 'utf8'), '');
   });
 
+  it('refuses an image without /usr/bin/env, naming it, and caches nothing of it', async () => {
+    const bare = await buildTinyPythonImage(podman, 'localhost/holdout-test/tiny-bare:1', 'bare', (root) => rm(path.join(root, 'usr', 'bin', 'env')));
+    const runtimesDir = path.join(dir, 'runtimes-bare');
+    const executor = createExecutor({ kind: 'sandbox', runtimesDir });
+    await assert.rejects(executor.run(await spec('image-bare', 'pass', { runtimeDigest: bare })), /lacks \/usr\/bin\/env, which the sandbox runs inside it: install coreutils/);
+    assert.equal(await new ImageCache(runtimesDir, podman).cached(bare), undefined);
+  });
+
   it('unpacks an image once when several runs ask for it at the same time', async () => {
     const cache = new ImageCache(path.join(dir, 'runtimes-concurrent'), podman);
     const trees = await Promise.all([cache.rootfs(digest), cache.rootfs(digest), cache.rootfs(digest)]);
