@@ -20,15 +20,28 @@ import { runSubmission } from '../worker/run-submission.js';
  */
 export type LocalTestKit = Pick<
   CompetitionConfig,
-  'slug' | 'title' | 'runtime' | 'runtimeDigest' | 'entrypoint' | 'limits' | 'layout' | 'predictionsFile' | 'idColumn' | 'scoring'
+  'slug' | 'title' | 'runtime' | 'runtimeDigest' | 'runtimeImage' | 'entrypoint' | 'limits' | 'layout' | 'predictionsFile' | 'idColumn' | 'scoring'
 > & { smoke: NonNullable<DataConfig['smoke']> };
 
 /** The kit of a competition, or null when it declares no smoke sample. Pure. */
 export function localTestKit(config: CompetitionConfig): LocalTestKit | null {
   const smoke = config.data.smoke;
   if (smoke === undefined) return null;
-  const { slug, title, runtime, runtimeDigest, entrypoint, limits, layout, predictionsFile, idColumn, scoring } = config;
-  return { slug, title, runtime, ...(runtimeDigest === undefined ? {} : { runtimeDigest }), entrypoint, limits, layout, predictionsFile, idColumn, scoring, smoke };
+  const { slug, title, runtime, runtimeDigest, runtimeImage, entrypoint, limits, layout, predictionsFile, idColumn, scoring } = config;
+  return {
+    slug,
+    title,
+    runtime,
+    ...(runtimeDigest === undefined ? {} : { runtimeDigest }),
+    ...(runtimeImage === undefined ? {} : { runtimeImage }),
+    entrypoint,
+    limits,
+    layout,
+    predictionsFile,
+    idColumn,
+    scoring,
+    smoke,
+  };
 }
 
 /** The platform's defaults for unpacking a submission (HOLDOUT_MAX_UNPACKED_BYTES, HOLDOUT_MAX_FILES). */
@@ -104,12 +117,14 @@ async function localGpus(needed: number): Promise<string[]> {
 /**
  * The competition as the worker sees it for a smoke run. A smoke run reads only `data.smoke`; the
  * full run's paths are set to the smoke sample's too, so nothing else could ever be read.
- * The runtime digest is left out: a runtime built on this machine has its own.
+ * A runtime image (pinned by `runtimeImage`) is the competition's own, pulled here if needed; a
+ * runtime without one leaves its digest out: built on this machine, it has its own.
  */
 function configOf(kit: LocalTestKit): CompetitionConfig {
-  const { runtimeDigest: _recorded, smoke, ...rest } = kit;
+  const { runtimeDigest, runtimeImage, smoke, ...rest } = kit;
   return {
     ...rest,
+    ...(runtimeImage !== undefined && runtimeDigest !== undefined ? { runtimeImage, runtimeDigest } : {}),
     description: '',
     data: { public: [], testFeatures: smoke.features, labels: smoke.labels, submissionFormat: smoke.submissionFormat, smoke },
     phases: [],

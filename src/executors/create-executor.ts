@@ -1,6 +1,7 @@
 import { ImageCache } from '../runtimes/image-cache.js';
 import { RuntimeStore } from '../runtimes/runtime-store.js';
 import { DockerExecutor } from './docker/docker-executor.js';
+import { PortableDockerExecutor } from './docker/portable-executor.js';
 import type { Executor } from './executor.js';
 import { LocalExecutor } from './local/local-executor.js';
 import { SandboxExecutor } from './sandbox/sandbox-executor.js';
@@ -28,6 +29,11 @@ export type ExecutorConfig =
       dockerHost: string;
       root?: string;
       gpuDevDir?: string;
+    }
+  | {
+      /** A participant's machine: no root, the engine enforces every limit (`holdout test-submission`). */
+      kind: 'docker-portable';
+      dockerHost: string;
     }
   | { kind: 'local'; root?: string };
 
@@ -66,6 +72,8 @@ export function createExecutor(config: ExecutorConfig): Executor {
         ...(config.root ? { workspaceRoot: config.root } : {}),
         ...(config.gpuDevDir ? { gpus: { devDir: config.gpuDevDir } } : {}),
       });
+    case 'docker-portable':
+      return new PortableDockerExecutor({ dockerHost: config.dockerHost });
     case 'local':
       return new LocalExecutor(config.root ? { workspaceRoot: config.root } : {});
   }

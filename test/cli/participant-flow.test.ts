@@ -95,6 +95,18 @@ describe('the participant CLI against a real server', { skip: sandboxMissing.len
     assert.match(weak.stderr, /network: not blocked/);
   });
 
+  it('test-submission --executor docker runs a container of the engine and gives the platform\'s score', { skip: process.env.HOLDOUT_TEST_DOCKER_HOST ? false : 'HOLDOUT_TEST_DOCKER_HOST is not set (scripts/with-podman.sh)' }, async () => {
+    const env = { HOLDOUT_DOCKER_HOST: String(process.env.HOLDOUT_TEST_DOCKER_HOST) };
+    const local = await user.run(['--json', 'test-submission', zip, '--competition', 'digits', '--executor', 'sandbox']);
+    const docker = await user.run(['--json', 'test-submission', zip, '--competition', 'digits', '--executor', 'docker'], { env });
+    assert.equal(docker.code, 0, show(docker));
+    const inContainer = JSON.parse(docker.stdout) as RunJson;
+    assert.equal(inContainer.executor, 'docker');
+    assert.deepEqual(inContainer.publicScores, (JSON.parse(local.stdout) as RunJson).publicScores);
+    assert.match(docker.stderr, /read 20 rows from \/code_execution\/data\/test_features\.csv/, 'the platform\'s layout, log shown live');
+    assert.match(docker.stderr, /not size-limited/, 'what differs from the platform is said');
+  });
+
   it('test-submission exits 7 with the reason when the run fails', async () => {
     const broken = path.join(user.home, 'broken.zip');
     const pack = await user.run(['pack', path.join(repoRoot, 'examples', 'broken', 'nonzero_exit'), '-o', broken]);

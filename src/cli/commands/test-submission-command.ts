@@ -18,7 +18,7 @@ export function testSubmissionCommand(): Command {
     .argument('<zip>', 'the submission zip (see "holdout pack")')
     .requiredOption('-c, --competition <slug-or-bundle>', 'a competition slug on the server, or a bundle folder')
     .addOption(
-      new Option('--executor <kind>', 'sandbox: the platform\'s own (root, bubblewrap, cgroups); local: rlimits only, approximate; auto: sandbox where it works')
+      new Option('--executor <kind>', 'sandbox: the platform\'s own (root, bubblewrap, cgroups); docker: a container of the competition\'s image (Docker or podman, no root; DOCKER_HOST); local: rlimits only, approximate; auto: the first that works')
         .choices([...localTestExecutorChoices])
         .default('auto'),
     )
@@ -26,8 +26,9 @@ export function testSubmissionCommand(): Command {
       'after',
       '\nThe run gets the same runtime, limits, layout and HOLDOUT_SMOKE=1 as a smoke submission on the\n' +
         'platform; its log is shown live (stderr) and its predictions validated and scored with the\n' +
-        'platform\'s code. Without root (or cgroups) it falls back to the local runner and lists which\n' +
-        'limits are then only approximate. Built runtimes are looked up in HOLDOUT_RUNTIMES_DIR.',
+        'platform\'s code. Without root (or cgroups) it uses Docker or podman where one answers\n' +
+        '(HOLDOUT_DOCKER_HOST, DOCKER_HOST, or the usual sockets), else the local runner, and lists\n' +
+        'what is then only approximate. Built runtimes are looked up in HOLDOUT_RUNTIMES_DIR.',
     )
     .action(async (zip: string, opts: { competition: string; executor: LocalTestExecutorChoice }, cmd: Command) => {
       const out = outputOf(cmd);
