@@ -1,0 +1,118 @@
+/**
+ * The executors side by side: sandbox vs docker (podman's Docker API service) for a trivial
+ * submission, in the "host" runtime and in a small runtime image, and the time the sandbox needs
+ * to prepare an image the first time (unpacking it into its image cache).
+ *
+ *   npm run bench:executors [-- --runs 30]      (starts podman's API service for the run)
+ *
+ * Start-to-exit: from executor.run() to the result, plus dispose(). Overhead: that minus the
+ * median time of the same program run bare on the host. Runs alternate between the executors,
+ * so that the machine's noise falls on both alike.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultLayout } from '../../src/domain/limits.js';
+import { createExecutor } from '../../src/executors/create-executor.js';
+import type { Executor } from '../../src/executors/executor.js';
+import { ImageCache } from '../../src/runtimes/image-cache.js';
+import { Podman } from '../../src/runtimes/podman.js';
+import { demoBundle } from '../../test/helpers/holdout-server.js';
+import { buildTinyPythonImage } from '../../test/helpers/tiny-image.js';
+import { stats } from '../submission-timings.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, prepares: { type: 'string', default: '3' } } });
+const runs = Number(values.runs);
+const dockerHost = process.env.HOLDOUT_TEST_DOCKER_HOST ?? process.env.HOLDOUT_DOCKER_HOST;
+if (!dockerHost) throw new Error('set HOLDOUT_DOCKER_HOST, or run through scripts/with-podman.sh (npm run bench:executors does)');
+
+// Reads the ids and predicts one class: the least a real submission does.
+const trivialMain = `import csv, os
+with open("/code_execution/data/test_features.csv") as f, open("/code_execution/submission/submission.csv", "w") as g:
+    r = csv.reader(f); next(r); g.write("id,label\\n")
+    for row in r: g.write(row[0] + ",0\\n")
+`;
+const work = await mkdtemp(path.join(tmpdir(), 'holdout-bench-executors-'));
+const codeDir = path.join(work, 'code');
+await mkdir(codeDir);
+await writeFile(path.join(codeDir, 'main.py'), trivialMain);
+const dataDir = path.join(demoBundle, 'test', 'features');
+
+const bare: number[] = [];
+const bareOut = path.join(work, 'bare-out');
+await mkdir(bareOut);
+for (let i = 0; i < runs; i++) {
+  const t = performance.now();
+  const r = spawnSync('/usr/bin/python3', ['-c', trivialMain.replaceAll('/code_execution/data', dataDir).replaceAll('/code_execution/submission', bareOut)], { env: { PATH: '/usr/bin:/bin' } });
+  bare.push(performance.now() - t);
+  if (r.status !== 0) throw new Error(`bare run failed: ${r.stderr.toString()}`);
+}
+const bareMedian = stats(bare).median;
+
+const podman = new Podman();
+const image = await buildTinyPythonImage(podman, 'localhost/holdout-bench/tiny:latest', 'bench');
+const runtimesDir = path.join(work, 'runtimes');
+const executors: Record<string, Executor> = {
+  sandbox: createExecutor({ kind: 'sandbox', runtimesDir }),
+  docker: createExecutor({ kind: 'docker', dockerHost }),
+};
+for (const e of Object.values(executors)) await e.check();
+
+const runtimes = { host: { runtime: 'host' }, image: { runtime: 'tiny', runtimeDigest: image } } as const;
+const samples = new Map<string, number[]>();
+let n = 0;
+async function once(executor: Executor, runtime: (typeof runtimes)[keyof typeof runtimes]): Promise<number> {
+  const dir = path.join(work, `run-${n++}`);
+  await mkdir(dir);
+  const t = performance.now();
+  const result = await executor.run({
+    runId: `bench-${n}`,
+    ...runtime,
+    command: ['python3', 'main.py'],
+    codeDir,
+    dataDir,
+    layout: defaultLayout,
+    limits: { wallTimeMs: 60_000, memoryBytes: 512 << 20, cpus: 1, pids: 64, outputBytes: 16 << 20, logBytes: 1 << 20, gpus: 0 },
+    logPath: path.join(dir, 'log.txt'),
+  });
+  await result.dispose();
+  const ms = performance.now() - t;
+  if (result.outcome !== 'exited' || result.exitCode !== 0) throw new Error(`${executor.name} run ended ${result.outcome} ${result.exitCode}`);
+  await rm(dir, { recursive: true, force: true });
+  return ms;
+}
+
+// One warm-up each (the sandbox unpacks the image there; docker imports its host skeleton).
+for (const e of Object.values(executors)) for (const r of Object.values(runtimes)) await once(e, r);
+for (let i = 0; i < runs; i++) {
+  for (const [name, e] of Object.entries(executors)) {
+    for (const [rname, r] of Object.entries(runtimes)) {
+      const key = `${name} ${rname}`;
+      samples.set(key, [...(samples.get(key) ?? []), await once(e, r)]);
+    }
+  }
+}
+
+// The sandbox's first use of an image: unpacking it into an empty cache.
+const prepares: number[] = [];
+for (let i = 0; i < Number(values.prepares); i++) {
+  const cacheDir = path.join(work, `cache-${i}`);
+  const t = performance.now();
+  await new ImageCache(cacheDir, podman).rootfs(image);
+  prepares.push(performance.now() - t);
+  await rm(cacheDir, { recursive: true, force: true });
+}
+await rm(work, { recursive: true, force: true });
+
+const f = (x: number) => x.toFixed(1).padStart(9);
+console.log(`\nExecutors, ${runs} trivial runs each, alternating (ms); bare python3 on the host: median ${bareMedian.toFixed(1)}\n`);
+console.log(`${'executor, runtime'.padEnd(22)}${'start-to-exit'.padStart(15)}${'p95'.padStart(9)}${'overhead'.padStart(11)}${'p95'.padStart(9)}`);
+for (const [key, xs] of samples) {
+  const s = stats(xs);
+  const o = stats(xs.map((x) => x - bareMedian));
+  console.log(`${key.padEnd(22)}${f(s.median).padStart(15)}${f(s.p95)}${f(o.median).padStart(11)}${f(o.p95)}`);
+}
+const p = stats(prepares);
+console.log(`\nsandbox: first use of the ${image.slice(7, 19)} image (unpack into the cache), ${prepares.length} times: median ${p.median.toFixed(0)} ms, min ${p.min.toFixed(0)} ms`);
