@@ -155,14 +155,6 @@ export class Podman {
     await this.exec(['save', '--format', 'oci-archive', '-o', file, checkImageReference(ref)], `exporting ${ref} to ${file}`);
   }
 
-  /** Loads an image archive (OCI or docker); returns the image ID it holds. */
-  async load(file: string): Promise<string> {
-    const out = await this.exec(['load', '--quiet', '-i', file], `loading ${file}`);
-    const ref = /Loaded image(?:\(s\))?:\s*(\S+)/.exec(out)?.[1]?.split(',')[0];
-    if (!ref) throw new PodmanError('failed', `podman load of ${file} named no image`);
-    return this.#mustExist(ref);
-  }
-
   /**
    * Pushes the local image `ref` to `destination` (registry/repo:tag); returns the digest of the
    * manifest the registry stored, so that `repo@<digest>` pins exactly what was pushed.
@@ -194,11 +186,6 @@ export class Podman {
 
   async unmountImage(ref: string): Promise<void> {
     await this.exec(['image', 'unmount', checkImageReference(ref)], `unmounting image ${ref}`);
-  }
-
-  /** Removes the local image name `ref` (the layers stay while another name uses them). */
-  async removeImage(ref: string): Promise<void> {
-    await this.exec(['rmi', '--force', checkImageReference(ref)], `removing image ${ref}`);
   }
 
   async #mustExist(ref: string): Promise<string> {

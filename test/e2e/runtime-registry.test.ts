@@ -111,6 +111,25 @@ describe('runtime images through a real registry', { skip }, () => {
     assert.equal(await b.podman.imageId(digest), digest);
   });
 
+  it('export writes an OCI archive that loads elsewhere with the same image ID; list shows the recipes', async () => {
+    const archive = path.join(dir, 'tiny.oci.tar');
+    const exported = await user.run(['--json', 'runtime', 'export', 'localhost/holdout-test/tiny-python:1', '-o', archive], { env: envVars(envA) });
+    assert.equal(exported.code, 0, show(exported));
+    assert.deepEqual(JSON.parse(exported.stdout), { file: archive, digest });
+    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${archive}`], { encoding: 'utf8' })) as { config: { digest: string } };
+    assert.equal(config.config.digest, digest);
+    const h = await storage('storage-h');
+    await h.podman.exec(['load', '--quiet', '-i', archive], 'loading the archive');
+    assert.equal(await h.podman.imageId(digest), digest);
+
+    const list = await user.run(['--json', 'runtime', 'list', '--runtimes-dir', path.join(dir, 'no-builds')]);
+    assert.equal(list.code, 0, show(list));
+    assert.deepEqual((JSON.parse(list.stdout) as { runtimes: unknown[] }).runtimes, [{ name: 'python-ml', recipe: true, built: null }]);
+    const notBuilt = await user.run(['runtime', 'export', 'python-ml', '-o', archive, '--runtimes-dir', path.join(dir, 'no-builds')]);
+    assert.equal(notBuilt.code, 4, show(notBuilt));
+    assert.match(notBuilt.stderr, /runtime python-ml is not built in .*; run "holdout runtime build python-ml"/);
+  });
+
   it('says what is wrong when an image does not exist or the registry refuses', async () => {
     const c = await storage('storage-c');
     const missing = await user.run(['--json', 'runtime', 'pull', `${host}/holdout/nothing:1`], { env: envVars(c.env) });
