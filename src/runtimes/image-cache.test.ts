@@ -93,6 +93,8 @@ describe('the sandbox runs runtime images, unpacked once per image ID', { skip }
       assert.match(e.message, /not in this host's podman storage.*holdout runtime pull/);
       return true;
     });
+    // A recipe built on another host has only a local name: nothing to pull it from.
+    await assert.rejects(executor.run(await spec('image-local', 'pass', { runtimeDigest: absent, runtimeImage: 'localhost/holdout-runtime/python-ml:abc' })), /built on another host .*holdout runtime push/);
     // A digest recorded before runtimes were images (or garbage) is refused by name.
     await assert.rejects(executor.run(await spec('image-bad', 'pass', { runtimeDigest: 'sha256:0' })), /recorded sha256:0 .*not an image ID/);
   });

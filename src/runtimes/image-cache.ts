@@ -90,6 +90,14 @@ export class ImageCache {
           'or update the competition so that it records its runtime image',
       );
     }
+    if (pullFrom.startsWith('localhost/')) {
+      // A local name (a recipe built on another host): there is no registry to pull it from.
+      throw new PodmanError(
+        'image_missing',
+        `runtime image ${digest} (${pullFrom}) was built on another host and is not in this host's podman storage; ` +
+          'push it ("holdout runtime push <name> REGISTRY/REPO:TAG") and update the competition, or load its export here ("podman load -i FILE")',
+      );
+    }
     const pulled = await this.#podman.pull(pullFrom);
     if (pulled !== digest) {
       throw new Error(
