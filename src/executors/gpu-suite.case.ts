@@ -27,21 +27,21 @@ export function runGpuSuite(name: string, make: GpuExecutorFactory, hostSkip?: s
 
   /** What a run reports about the GPUs it sees. */
   const probe = `
-  import json, os
-  nodes = sorted(n for n in os.listdir("/dev") if n.startswith("nvidia"))
-  opened = []
-  for n in nodes:
-      os.close(os.open("/dev/" + n, os.O_RDWR))
-      opened.append(n)
-  try:
-      # In /tmp, which the run may write: only the missing capability can refuse it.
-      os.mknod("/tmp/nvidia0", 0o20666, os.makedev(1, 3))
-      made = "created"
-  except OSError as e:
-      made = e.strerror
-  env = {k: os.environ.get(k) for k in ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HOLDOUT_GPUS")}
-  print(json.dumps({"nodes": nodes, "opened": opened, "mknod": made, "env": env}))
-  `;
+import json, os
+nodes = sorted(n for n in os.listdir("/dev") if n.startswith("nvidia"))
+opened = []
+for n in nodes:
+    os.close(os.open("/dev/" + n, os.O_RDWR))
+    opened.append(n)
+try:
+    # In /tmp, which the run may write: only the missing capability can refuse it.
+    os.mknod("/tmp/nvidia0", 0o20666, os.makedev(1, 3))
+    made = "created"
+except OSError as e:
+    made = e.strerror
+env = {k: os.environ.get(k) for k in ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HOLDOUT_GPUS")}
+print(json.dumps({"nodes": nodes, "opened": opened, "mknod": made, "env": env}))
+`;
 
   describe(`${name} runs with stand-in GPUs`, { skip }, () => {
     let gpus: StandInGpus;
@@ -91,13 +91,13 @@ export function runGpuSuite(name: string, make: GpuExecutorFactory, hostSkip?: s
         gpus: { devDir: gpus.devDir, procDir: gpus.procDir, driverLibrary: /^libz\.so\.1$/ },
       });
       const program = `
-  import ctypes, os
-  print(os.listdir("/opt/nvidia/lib"), os.environ["LD_LIBRARY_PATH"])
-  print(ctypes.CDLL("/opt/nvidia/lib/libz.so.1").zlibVersion() is not None)
-  # The mount's own options, whatever the file's permissions: read-only for everyone.
-  mount = [l.split() for l in open("/proc/self/mountinfo") if l.split()[4] == "/opt/nvidia/lib/libz.so.1"][-1]
-  print("mount", mount[5].split(",")[0])
-  `;
+import ctypes, os
+print(os.listdir("/opt/nvidia/lib"), os.environ["LD_LIBRARY_PATH"])
+print(ctypes.CDLL("/opt/nvidia/lib/libz.so.1").zlibVersion() is not None)
+# The mount's own options, whatever the file's permissions: read-only for everyone.
+mount = [l.split() for l in open("/proc/self/mountinfo") if l.split()[4] == "/opt/nvidia/lib/libz.so.1"][-1]
+print("mount", mount[5].split(",")[0])
+`;
       await new SuiteHarness(() => withDriver, scratch).withRun(program, { limits: { gpus: 1 }, gpus: ['0'] }, ({ result, log }) => {
         assert.equal(result.exitCode, 0, log);
         assert.deepEqual(log.trim().split('\n'), ["['libz.so.1'] /opt/nvidia/lib", 'True', 'mount ro']);
@@ -121,12 +121,12 @@ export function runGpuSuite(name: string, make: GpuExecutorFactory, hostSkip?: s
       const last = host.gpus.at(-1)!;
       const harness = new SuiteHarness(() => executor, scratch);
       const program = `
-  import ctypes, subprocess
-  print(subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout.strip())
-  cuda = ctypes.CDLL("libcuda.so.1")
-  n = ctypes.c_int(-1)
-  print("init", cuda.cuInit(0), "count", cuda.cuDeviceGetCount(ctypes.byref(n)), n.value)
-  `;
+import ctypes, subprocess
+print(subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout.strip())
+cuda = ctypes.CDLL("libcuda.so.1")
+n = ctypes.c_int(-1)
+print("init", cuda.cuInit(0), "count", cuda.cuDeviceGetCount(ctypes.byref(n)), n.value)
+`;
       await harness.withRun(program, { limits: { gpus: 1 }, gpus: [last.id], runtime: 'host' }, ({ result, log }) => {
         assert.equal(result.exitCode, 0, log);
         const listed = log.split('\n').filter((l) => l.startsWith('GPU '));
