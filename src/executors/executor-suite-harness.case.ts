@@ -33,6 +33,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   data?: Record<string, string>;
   runtime?: string;
+  runtimeDigest?: string;
+  runtimeImage?: string;
   gpus?: readonly string[];
 }
 
@@ -69,6 +71,8 @@ export class SuiteHarness {
     const result = await this.executor().run({
       runId: `suite-${randomUUID()}`,
       runtime: o.runtime ?? 'host',
+      ...(o.runtimeDigest === undefined ? {} : { runtimeDigest: o.runtimeDigest }),
+      ...(o.runtimeImage === undefined ? {} : { runtimeImage: o.runtimeImage }),
       command: ['python', 'main.py'],
       codeDir,
       dataDir,
