@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { rankLeaderboard, type ScoredEntry } from './leaderboard.js';
+import { rankLeaderboard, sharedRanks, type ScoredEntry } from './leaderboard.js';
 
 const entry = (userId: string, score: number, createdAt: string): ScoredEntry => ({
   userId, username: userId, submissionId: `${userId}-${createdAt}`, score, scores: { accuracy: score }, createdAt,
@@ -27,4 +27,9 @@ it('orders entries tied on score and time by submission id, whatever order they 
   const b = { ...entry('b', 0.5, 't'), submissionId: 'id-2' };
   assert.deepEqual(rankLeaderboard([a, b], true).map((r) => r.userId), ['a', 'b']);
   assert.deepEqual(rankLeaderboard([b, a], true).map((r) => r.userId), ['a', 'b']);
+});
+
+it('gives equal scores a shared rank', () => {
+  assert.deepEqual(sharedRanks([0.9, 0.8, 0.8, 0.7, 0.7, 0.7, 0.1]), [1, 2, 2, 4, 4, 4, 7]);
+  assert.deepEqual(sharedRanks([]), []);
 });

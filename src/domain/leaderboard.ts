@@ -57,3 +57,13 @@ export function rankLeaderboard(entries: readonly ScoredEntry[], higherIsBetter:
       createdAt: entry.createdAt,
     }));
 }
+
+/**
+ * Ranks as a reader expects them for rows already in order: equal scores share the better rank
+ * (1, 2, 2, 4). The order itself still puts the earlier of equal entries first.
+ */
+export function sharedRanks(scores: readonly number[]): number[] {
+  const ranks: number[] = [];
+  scores.forEach((score, i) => ranks.push(i > 0 && scores[i - 1] === score ? (ranks[i - 1] ?? i + 1) : i + 1));
+  return ranks;
+}

@@ -25,7 +25,7 @@ export interface Submission {
   /** Only from GET /submissions/:id: how much of the log this reader may see. */
   logs?: 'full' | 'tail' | 'reason-only';
 }
-export interface BoardRow { rank: number; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string }
+export interface BoardRow { rank: number; sharedRank: number; publicRank?: number | null; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string }
 export interface Board { part: string; metric: string; higherIsBetter: boolean; extraMetrics: string[]; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }
 export interface Team { id: string; name: string; inviteCode: string; members: { userId: string; username: string; joinedAt: string }[] }
 

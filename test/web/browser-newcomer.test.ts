@@ -212,4 +212,37 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     assert.doesNotMatch(await page.locator('main').innerText(), /Something went wrong/);
     assert.deepEqual(b.problems, []);
   });
+
+  it('shares a rank between equal scores, marks your row, shows the rank change once revealed and times on the axis', async () => {
+    const { page } = b;
+    const zip2 = await trivialSubmission({ label: 2 });
+    for (const name of ['tie-one', 'tie-two']) {
+      const token = await h.participant(name);
+      const sent = await upload(h.url, token, 'digits', zip2);
+      assert.equal((await waitForFinal(h.url, token, String(sent.body.id))).status, 'scored');
+    }
+    await b.context.clearCookies();
+    await page.goto(`${h.url}/signin`);
+    await page.getByLabel('Username').fill('tie-two');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'tie-two' }).waitFor();
+    await page.goto(`${h.url}/c/digits/leaderboard`);
+    await page.getByRole('cell', { name: 'tie-one' }).waitFor();
+    const rankOf = async (name: string) => page.locator('tbody tr', { hasText: name }).locator('td').first().innerText();
+    assert.match(await rankOf('tie-one'), /^\d+=$/, 'a tie is marked');
+    assert.equal(await rankOf('tie-one'), await rankOf('tie-two'), 'equal scores share the rank');
+    assert.equal(await page.locator('tr.you').count(), 1);
+    assert.match(await page.locator('tr.you').innerText(), /tie-two you/);
+    const ticks = await page.locator('svg.plot text').allTextContents();
+    assert.ok(ticks.some((t) => /\d:\d\d/.test(t)), `the time axis shows times: ${ticks.join(' | ')}`);
+    await b.screenshot('19-leaderboard-ties-you');
+    assert.equal((await call(h.url, 'POST', '/api/competitions/digits/reveal', await h.admin(), { revealed: true })).status, 200);
+    await page.goto(`${h.url}/c/digits/leaderboard?part=private`);
+    await page.getByRole('columnheader', { name: 'Since public' }).waitFor();
+    const change = await page.locator('tr.you td').nth(4).innerText();
+    assert.match(change, /^(▲ \d+|▼ \d+|=|new)$/);
+    await b.screenshot('20-private-rank-change');
+    assert.deepEqual(b.problems, []);
+  });
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
 import type { AttributedSubmission } from '../../db/host-submissions-repo.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
-import { rankLeaderboard } from '../../domain/leaderboard.js';
+import { rankLeaderboard, sharedRanks } from '../../domain/leaderboard.js';
 import { bestScoreHistory, finalCandidates } from '../../domain/score-history.js';
 import { competitionOr404, hostedCompetition, isHostOf } from '../access.js';
 import { apiRoute } from '../api-route.js';
@@ -56,13 +56,23 @@ export async function leaderboard(deps: ServerDeps, c: StoredCompetition, part: 
     const e = names.get(row.userId);
     return { ...row, entries: counts.get(row.userId) ?? row.entries, entrant: { kind: e?.kind ?? 'user', id: row.userId.replace(/^team:/, ''), name: row.username } };
   });
+  // Equal scores share a rank; on the private board each row also says where it stood in public.
+  const shared = sharedRanks(board.map((r) => r.score));
+  const publicRanks: Map<string, number> | undefined = part === 'private' ? await publicRanksOf(deps, c) : undefined;
+  const rowsOut = board.map((r, i) => ({ ...r, sharedRank: shared[i] ?? r.rank, ...(publicRanks ? { publicRank: publicRanks.get(r.userId) ?? null } : {}) }));
   const leaders = board.slice(0, top).map((r) => r.userId);
   const history = bestScoreHistory(
     rows.map((r) => ({ entrant: entrantOf(r).key, score: r.public_primary ?? Number.NaN, createdAt: r.created_at })),
     leaders,
     higherIsBetter,
   ).map((h) => ({ name: names.get(h.entrant)?.name ?? h.entrant, points: h.points }));
-  return { part, metric, higherIsBetter, extraMetrics: c.config.scoring.extra.map((m) => m.metric), rows: board, history };
+  return { part, metric, higherIsBetter, extraMetrics: c.config.scoring.extra.map((m) => m.metric), rows: rowsOut, history };
+}
+
+/** Each entrant's shared rank on the public board (for the private board's rank change). */
+async function publicRanksOf(deps: ServerDeps, c: StoredCompetition): Promise<Map<string, number>> {
+  const board = await leaderboard(deps, c, 'public', 0);
+  return new Map(board.rows.map((r) => [r.userId, r.sharedRank]));
 }
 
 async function mayViewPart(deps: ServerDeps, req: FastifyRequest, c: StoredCompetition, part: 'public' | 'private'): Promise<void> {

@@ -1,9 +1,28 @@
-import { api, type Board } from '../api.js';
+import { api, type Board, type BoardRow } from '../api.js';
 import type { PageFn } from '../app.js';
 import { fmtDate, fmtScore, h, s } from '../dom.js';
 import { competitionShell, loadCompetition } from './competition-shell.js';
 
 const colours = ['#0b5cad', '#c2410c', '#15803d', '#7e22ce', '#be123c', '#0f766e', '#a16207', '#4338ca'];
+
+/** Start, middle and end of the time axis. */
+const timeTicks = (t0: number, t1: number) => (t1 - t0 < 60_000 ? [t0, t1] : [t0, (t0 + t1) / 2, t1]);
+
+/** A competition of hours shows times, one of weeks dates: the axis must tell its points apart. */
+function tickLabel(t: number, span: number): string {
+  const d = new Date(t);
+  if (span < 36 * 3600_000) return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  if (span < 14 * 86400_000) return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', year: 'numeric' });
+}
+
+/** "▲ 2" for a rise from public to private rank, "▼ 1" for a fall, "=" for none. */
+function rankChange(r: BoardRow): string {
+  if (r.publicRank === undefined) return '';
+  if (r.publicRank === null) return 'new';
+  const d = r.publicRank - r.sharedRank;
+  return d > 0 ? `▲ ${d}` : d < 0 ? `▼ ${-d}` : '=';
+}
 
 /** Best public score over time as step lines, one per top entrant, in an inline SVG. */
 export function scorePlot(board: Board): SVGElement | HTMLElement {
@@ -31,21 +50,28 @@ export function scorePlot(board: Board): SVGElement | HTMLElement {
   const ticks = [lo, (lo + hi) / 2, hi].map((v) => s('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11 }, v.toFixed(3)));
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Best public ${board.metric} over time for the top ${board.history.length} entrants`, class: 'plot' },
     s('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#888' }), s('line', { x1: L, y1: T, x2: L, y2: H - B, stroke: '#888' }), ...ticks,
-    s('text', { x: L, y: H - 12, 'font-size': 11 }, new Date(t0).toLocaleDateString()), s('text', { x: W - R, y: H - 12, 'font-size': 11, 'text-anchor': 'end' }, new Date(t1).toLocaleDateString()), ...lines);
+    ...timeTicks(t0, t1).map((t, i, all) => s('text', { x: x(t), y: H - 12, 'font-size': 11, 'text-anchor': i === 0 ? 'start' : i === all.length - 1 ? 'end' : 'middle' }, tickLabel(t, t1 - t0))), ...lines);
   const legend = h('ul', { class: 'legend' }, board.history.map((e, i) => h('li', null, h('span', { class: `swatch swatch-${i % colours.length}`, 'aria-hidden': 'true' }), e.name)));
   return h('figure', null, svg, h('figcaption', null, `Best public ${board.metric} over time`), legend);
 }
 
-export const leaderboardPage: PageFn = async ({ params, query }) => {
+export const leaderboardPage: PageFn = async ({ params, query, user }) => {
   const c = await loadCompetition(params.slug ?? '');
   const canPrivate = c.privateRevealed || Boolean(c.me?.isHost);
   const part = query.get('part') === 'private' && canPrivate ? 'private' : 'public';
   const board = await api<Board>('GET', `/competitions/${encodeURIComponent(c.slug)}/leaderboard?part=${part}`);
   const base = `/c/${encodeURIComponent(c.slug)}/leaderboard`;
+  // The signed-in participant's row (or their team's) stands out, so nobody hunts for it.
+  const mine = (r: BoardRow) => (r.entrant.kind === 'team' ? r.entrant.id === c.me?.team?.id : r.entrant.id === user?.id);
+  const tied = (r: BoardRow) => board.rows.filter((x) => x.sharedRank === r.sharedRank).length > 1;
+  const changes = part === 'private';
   const table = h('table', null,
-    h('thead', null, h('tr', null, ['Rank', 'Participant or team', `${board.metric} (${part})`, ...board.extraMetrics, 'Entries', 'Best entry'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', null, board.rows.map((r) => h('tr', null, h('td', null, r.rank), h('td', null, r.entrant.name, r.entrant.kind === 'team' ? h('span', { class: 'muted' }, ' (team)') : ''),
-      h('td', null, fmtScore(r.score)), board.extraMetrics.map((m) => h('td', null, fmtScore(r.scores[m]))), h('td', null, r.entries), h('td', null, fmtDate(r.createdAt))))));
+    h('thead', null, h('tr', null, ['Rank', 'Participant or team', `${board.metric} (${part})`, ...board.extraMetrics, ...(changes ? ['Since public'] : []), 'Entries', 'Best entry'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', null, board.rows.map((r) => h('tr', mine(r) ? { class: 'you', 'aria-current': 'true' } : null,
+      h('td', null, tied(r) ? h('span', { title: 'tied: an equal score shares the rank (the earlier entry is listed first)' }, `${r.sharedRank}=`) : r.sharedRank),
+      h('td', null, r.entrant.name, r.entrant.kind === 'team' ? h('span', { class: 'muted' }, ' (team)') : '', mine(r) ? h('strong', { class: 'you-tag' }, ' you') : ''),
+      h('td', null, fmtScore(r.score)), board.extraMetrics.map((m) => h('td', null, fmtScore(r.scores[m]))),
+      changes ? h('td', { title: r.publicRank ? `public rank ${r.publicRank}` : 'not on the public board' }, rankChange(r)) : null, h('td', null, r.entries), h('td', null, fmtDate(r.createdAt))))));
   return {
     title: `Leaderboard · ${c.title}`,
     body: competitionShell(c, '/leaderboard',
