@@ -12,7 +12,8 @@ set -euo pipefail
 command -v podman >/dev/null 2>&1 || { echo "with-podman: podman is not installed (apt-get install podman runc, or npm run setup)" >&2; exit 1; }
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/holdout-podman.XXXXXX")
-podman system service --time=0 "unix://$dir/podman.sock" >"$dir/service.log" 2>&1 &
+# In its own folder: conmon leaves files (an "oom" marker) in the service's working directory.
+(cd "$dir" && exec podman system service --time=0 "unix://$dir/podman.sock") >"$dir/service.log" 2>&1 &
 service=$!
 stop() {
   kill "$service" 2>/dev/null || true
