@@ -4,7 +4,7 @@ import { type HostLauncher, hostLauncher } from './host-launcher.js';
 /**
  * What a run's root file system is made of, as bubblewrap arguments. The executor adds /proc,
  * /dev, /tmp, the synthetic /etc/passwd, /etc/group and /etc/hosts, and the run's own folders.
- * @remarks A built runtime (a root file system folder, see `rootfsRuntime`) binds its own `usr`
+ * @remarks A runtime image (unpacked into a folder, see `rootfsRuntime`) binds its own `usr`
  * and `etc` instead of the host's; it reaches the executor through
  * `SandboxExecutorOptions.runtimes` or `findRuntime` without touching the executor.
  */
