@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { runtimeNamePattern } from './runtime-recipe.js';
@@ -99,6 +99,8 @@ export class RuntimeStore {
     const temp = path.join(folder, `.${manifestFile}.${process.pid}.${Date.now()}`);
     await writeFile(temp, `${JSON.stringify(checked, null, 2)}\n`, { mode: 0o644 });
     await rename(temp, path.join(folder, manifestFile));
+    // The root file system folder of a build from before runtimes were images (a gigabyte, unused now).
+    await rm(path.join(folder, 'rootfs'), { recursive: true, force: true });
     return checked;
   }
 }
