@@ -23,7 +23,7 @@ const program = new Command()
   .option('--server <url>', 'the Holdout server (default: HOLDOUT_SERVER, else the one of "holdout login")')
   .addHelpText(
     'after',
-    `\nParticipants: login, init, pack, test-submission, submit, status, logs, leaderboard, download, rules.` +
+    `\nParticipants: register, login, init, pack, test-submission, submit, status, logs, leaderboard, download, rules.` +
       `\nHosts: serve, worker, competition, runtime.` +
       `\n\nExit codes:\n${describeExitCodes()}` +
       `\n\nConfiguration of serve, worker, competition and runtime (environment variables):\n${describeConfig()}`,

@@ -12,34 +12,44 @@ interface Session {
   token: string;
 }
 
-/** `holdout login`, `holdout logout`, `holdout whoami`. */
-export function loginCommands(): Command[] {
-  const login = new Command('login')
-    .description('sign in to a Holdout server and save an API token in your config folder')
-    .option('--username <name>', 'your username (asked when missing)')
-    .option('--password-stdin', 'read the password from stdin (for scripts), e.g. echo "$PW" | holdout login ...')
+/**
+ * `holdout login` and `holdout register`: the same steps but the first request (an account is
+ * created first for register); both save a long-lived API token.
+ */
+function signInCommand(kind: 'login' | 'register'): Command {
+  const doing = kind === 'login' ? 'sign in to a Holdout server' : 'create an account on a Holdout server';
+  return new Command(kind)
+    .description(`${doing} and save an API token in your config folder`)
+    .option('--username <name>', `your username (asked when missing)${kind === 'register' ? ': 3 to 32 letters, digits, ".", "_" or "-"' : ''}`)
+    .option('--password-stdin', `read the password from stdin (for scripts), e.g. echo "$PW" | holdout ${kind} ...`)
     .addHelpText('after', `\nThe token is saved with mode 0600 in ${configFile()} ($XDG_CONFIG_HOME/holdout).`)
     .action(async (opts: { username?: string; passwordStdin?: boolean }, cmd: Command) => {
       const out = outputOf(cmd);
       const given = globalOptions(cmd).server ?? process.env.HOLDOUT_SERVER ?? (await readLogin().catch(() => undefined))?.server;
-      if (given === undefined) throw new CliError('which server? pass --server URL, e.g. holdout login --server https://holdout.example.org', exitCodes.usage);
+      if (given === undefined) throw new CliError(`which server? pass --server URL, e.g. holdout ${kind} --server https://holdout.example.org`, exitCodes.usage);
       const server = normalizeServer(given);
       const username = opts.username ?? (await ask('Username: '));
-      const password = opts.passwordStdin ? await readStdin() : await askHidden('Password: ');
+      const password = opts.passwordStdin ? await readStdin() : await askHidden(kind === 'register' ? 'Password (8 characters or more): ' : 'Password: ');
       if (username === '' || password === '') throw new CliError('a username and a password are needed', exitCodes.usage);
 
       const anonymous = new ApiClient(server);
-      const session = await anonymous.json<Session>('POST', '/api/auth/login', { username, password });
+      const session = await anonymous.json<Session>('POST', `/api/auth/${kind}`, { username, password });
       // A long-lived API token, named after this machine, instead of the 30-day session token.
       const withSession = new ApiClient(server, session.token);
       const api = await withSession.json<{ id: string; token: string }>('POST', '/api/tokens', { name: `holdout CLI on ${os.hostname()}`.slice(0, 100) });
       await withSession.json('POST', '/api/auth/logout').catch(() => undefined);
       const file = await writeLogin({ server, token: api.token, tokenId: api.id, username: session.user.username });
       out.result(
-        { server, username: session.user.username, role: session.user.role, configFile: file },
-        `Logged in to ${server} as ${session.user.username}; the API token is saved in ${file}`,
+        { server, username: session.user.username, role: session.user.role, configFile: file, created: kind === 'register' },
+        `${kind === 'register' ? 'Created the account' : 'Logged in to'} ${kind === 'register' ? `${session.user.username} on ${server}` : `${server} as ${session.user.username}`}; the API token is saved in ${file}`,
       );
     });
+}
+
+/** `holdout login`, `holdout register`, `holdout logout`, `holdout whoami`. */
+export function loginCommands(): Command[] {
+  const login = signInCommand('login');
+  const register = signInCommand('register');
 
   const logout = new Command('logout')
     .description('revoke the saved API token and forget it')
@@ -69,5 +79,5 @@ export function loginCommands(): Command[] {
       outputOf(cmd).result({ server: client.server, ...me }, `${me.username} (${me.role}) on ${client.server}`);
     });
 
-  return [login, logout, whoami];
+  return [login, register, logout, whoami];
 }

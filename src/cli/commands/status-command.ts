@@ -3,27 +3,27 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Command } from 'commander';
 import { formatTable, outputOf } from '../cli-output.js';
-import { competitionPath } from '../competition-details.js';
 import { connect } from '../connect.js';
 import type { SubmissionView } from '../follow-submission.js';
+import { mySubmissions, resolveSubmissionId } from '../resolve-submission-id.js';
 import { describeFailure, formatScore } from '../submission-summary.js';
 
 function row(s: SubmissionView, competition?: string): string[] {
-  const outcome = s.status === 'failed' ? (s.reason ?? 'failed') : formatScore(s.publicScore);
-  return [s.id, ...(competition === undefined ? [] : [competition]), s.kind, s.status, outcome, s.createdAt.replace('T', ' ').slice(0, 19)];
+  // Short ids: any unique start of one resolves (resolveSubmissionId), as with git.
+  return [s.id.slice(0, 8), ...(competition === undefined ? [] : [competition]), s.kind, s.status, s.reason ?? '', formatScore(s.publicScore), s.createdAt.replace('T', ' ').slice(0, 19)];
 }
 
 /** `holdout status [ID] [--competition SLUG]` and `holdout logs ID`. */
 export function statusCommands(): Command[] {
   const status = new Command('status')
     .description('your submissions: one by id, one competition\'s, or all of them')
-    .argument('[id]', 'a submission id')
+    .argument('[id]', 'a submission id, or its first characters')
     .option('-c, --competition <slug>', 'only this competition')
     .action(async (id: string | undefined, opts: { competition?: string }, cmd: Command) => {
       const out = outputOf(cmd);
       const client = await connect(cmd, true);
       if (id !== undefined) {
-        const s = await client.get<SubmissionView>(`/api/submissions/${encodeURIComponent(id)}`);
+        const s = await client.get<SubmissionView>(`/api/submissions/${encodeURIComponent(await resolveSubmissionId(client, id))}`);
         const lines = [`${s.id}  ${s.kind} run in phase ${s.phase}: ${s.status}`];
         if (s.status === 'failed') lines.push(describeFailure(s.reason, s.message));
         if (s.publicScores) lines.push(`public: ${Object.entries(s.publicScores).map(([k, v]) => `${k} ${formatScore(v)}`).join(', ')}`);
@@ -32,30 +32,22 @@ export function statusCommands(): Command[] {
         return;
       }
       // Without --competition: every competition's list (the API lists per competition).
-      const slugs = opts.competition !== undefined
-        ? [opts.competition]
-        : (await client.get<{ slug: string }[]>('/api/competitions')).map((c) => c.slug);
-      const all: (SubmissionView & { competition: string })[] = [];
-      for (const slug of slugs) {
-        const list = await client.get<SubmissionView[]>(`${competitionPath(slug)}/submissions`);
-        all.push(...list.map((s) => ({ ...s, competition: slug })));
-      }
-      all.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      const all = await mySubmissions<SubmissionView>(client, opts.competition);
       const many = opts.competition === undefined;
       out.result(
         all,
         all.length === 0
           ? 'no submissions yet'
-          : formatTable(['id', ...(many ? ['competition'] : []), 'kind', 'status', 'score', 'submitted (UTC)'], all.map((s) => row(s, many ? s.competition : undefined))),
+          : formatTable(['id', ...(many ? ['competition'] : []), 'kind', 'status', 'reason', 'score', 'submitted (UTC)'], all.map((s) => row(s, many ? s.competition : undefined))),
       );
     });
 
   const logs = new Command('logs')
     .description("print a submission's log (stdout and stderr of its run)")
-    .argument('<id>', 'the submission id')
+    .argument('<id>', 'the submission id, or its first characters')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const client = await connect(cmd, true);
-      const res = await client.request('GET', `/api/submissions/${encodeURIComponent(id)}/logs`);
+      const res = await client.request('GET', `/api/submissions/${encodeURIComponent(await resolveSubmissionId(client, id))}/logs`);
       if (res.body) await pipeline(Readable.fromWeb(res.body as WebReadableStream), process.stdout, { end: false });
     });
 
