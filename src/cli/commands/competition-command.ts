@@ -1,41 +1,98 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
+import { parse } from 'yaml';
 import { loadConfig } from '../../app/config.js';
+import { zipFolder } from '../../archive/zip-folder.js';
 import { BundleError } from '../../bundle/bundle-error.js';
+import { ApiError } from '../api-client.js';
 import { outputOf } from '../cli-output.js';
+import { competitionPath } from '../competition-details.js';
+import { connect } from '../connect.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 
-/** `holdout competition create|update BUNDLE`: loads a bundle into this host's database (host). */
+function requireBundle(dir: string): void {
+  if (!existsSync(path.join(dir, 'competition.yaml'))) throw new CliError(`${dir}: no competition.yaml here; point at the bundle folder`, exitCodes.invalidInput);
+}
+
+/** The slug a bundle declares, read before validating it all, to tell a create from an update. */
+async function declaredSlug(dir: string): Promise<string | undefined> {
+  const doc: unknown = parse(await readFile(path.join(dir, 'competition.yaml'), 'utf8'));
+  const slug = doc && typeof doc === 'object' ? (doc as { slug?: unknown }).slug : undefined;
+  return typeof slug === 'string' ? slug : undefined;
+}
+
+const exists = (slug: string, verb: string) =>
+  new CliError(`competition "${slug}" exists already; "${verb} --update" (or "competition update") replaces its bundle and keeps its submissions`, exitCodes.refused, 'exists');
+
+/** `holdout competition create|update BUNDLE` on this host's database; `publish` to a server. */
 export function competitionCommand(): Command {
-  const competition = new Command('competition').description('manage competitions in this host\'s database (host; uses HOLDOUT_* configuration)');
+  const competition = new Command('competition').description('manage competitions: create/update in this host\'s database (HOLDOUT_* configuration), publish to a server');
   for (const verb of ['create', 'update'] as const) {
-    competition
+    const cmd = competition
       .command(`${verb} <bundle-dir>`)
-      .description(`${verb} a competition from a bundle folder (competition.yaml + data)`)
-      .action(async (dir: string, _opts: unknown, cmd: Command) => {
-        if (!existsSync(path.join(dir, 'competition.yaml'))) {
-          throw new CliError(`${dir}: no competition.yaml here; point at the bundle folder`, exitCodes.invalidInput);
-        }
-        // Loaded here, so participant commands start without the database code.
-        const [{ createContext }, { installCompetition }] = await Promise.all([import('../../app/context.js'), import('../../app/install-competition.js')]);
-        const ctx = await createContext(loadConfig(process.env, { workers: 0, logLevel: 'warn' }));
-        try {
-          const c = await installCompetition(dir, ctx);
-          const action = c.createdAt === c.updatedAt ? 'created' : 'updated';
-          const runtime = c.config.runtimeDigest ? `, runtime ${c.config.runtime} ${c.config.runtimeDigest}` : '';
-          outputOf(cmd).result(
-            { action, slug: c.slug, title: c.config.title, bundleDigest: c.bundleDigest, runtime: c.config.runtime, runtimeDigest: c.config.runtimeDigest ?? null, runtimeImage: c.config.runtimeImage ?? null },
-            `${action} competition "${c.slug}" (${c.config.title}), bundle ${c.bundleDigest}${runtime}`,
-          );
-        } catch (err) {
-          // Every problem of the bundle, one a line: the message is already written that way.
-          if (err instanceof BundleError) throw new CliError(err.message, exitCodes.invalidInput, 'invalid_bundle');
-          throw err;
-        } finally {
-          await ctx.close();
-        }
-      });
+      .description(verb === 'create' ? 'create a competition from a bundle folder (competition.yaml + data); an existing slug is refused unless --update' : 'update a competition (same slug) from a bundle folder; submissions are kept');
+    if (verb === 'create') cmd.option('--update', 'update the competition if its slug exists');
+    cmd.action(async (dir: string, opts: { update?: boolean }, sub: Command) => {
+      requireBundle(dir);
+      // Loaded here, so participant commands start without the database code.
+      const [{ createContext }, { installCompetition }] = await Promise.all([import('../../app/context.js'), import('../../app/install-competition.js')]);
+      const ctx = await createContext(loadConfig(process.env, { workers: 0, logLevel: 'warn' }));
+      try {
+        const slug = await declaredSlug(dir);
+        if (verb === 'create' && !opts.update && slug && (await ctx.competitions.bySlug(slug))) throw exists(slug, 'competition create');
+        const c = await installCompetition(dir, ctx);
+        const action = c.createdAt === c.updatedAt ? 'created' : 'updated';
+        const runtime = c.config.runtimeDigest ? `, runtime ${c.config.runtime} ${c.config.runtimeDigest}` : '';
+        outputOf(sub).result(
+          { action, slug: c.slug, title: c.config.title, bundleDigest: c.bundleDigest, runtime: c.config.runtime, runtimeDigest: c.config.runtimeDigest ?? null, runtimeImage: c.config.runtimeImage ?? null },
+          `${action} competition "${c.slug}" (${c.config.title}), bundle ${c.bundleDigest}${runtime}`,
+        );
+      } catch (err) {
+        // Every problem of the bundle, one a line: the message is already written that way.
+        if (err instanceof BundleError) throw new CliError(err.message, exitCodes.invalidInput, 'invalid_bundle');
+        throw err;
+      } finally {
+        await ctx.close();
+      }
+    });
   }
+  competition.addCommand(publishCommand());
   return competition;
 }
+
+/** `holdout competition publish BUNDLE [--update]`: zips the folder and uploads it to the server, as a host. */
+function publishCommand(): Command {
+  return new Command('publish')
+    .description('upload a bundle folder to a Holdout server (--server, or the one of "holdout login"); needs the host role')
+    .argument('<bundle-dir>', 'the bundle folder (competition.yaml + data)')
+    .option('--update', 'update the competition if its slug exists (its submissions are kept)')
+    .action(async (dir: string, opts: { update?: boolean }, cmd: Command) => {
+      requireBundle(dir);
+      const out = outputOf(cmd);
+      const client = await connect(cmd, true);
+      const slug = await declaredSlug(dir);
+      if (slug && !opts.update) {
+        const found = await client.get(competitionPath(slug)).then(() => true, (err: unknown) => (err instanceof ApiError && err.status === 404 ? false : Promise.reject(err)));
+        if (found) throw exists(slug, 'competition publish');
+      }
+      const work = await mkdtemp(path.join(tmpdir(), 'holdout-publish-'));
+      try {
+        const zip = path.join(work, `${slug ?? 'bundle'}.zip`);
+        await zipFolder(path.resolve(dir), zip);
+        const bar = out.progress('uploading', (await stat(zip)).size);
+        let sent: { slug: string; title: string; created: boolean };
+        try {
+          sent = await client.upload(`/api/competitions`, zip, (n) => bar.update(n));
+        } finally {
+          bar.done();
+        }
+        out.result(sent, `${sent.created ? 'created' : 'updated'} competition "${sent.slug}" (${sent.title}) on ${client.server}: ${client.server}/c/${encodeURIComponent(sent.slug)}`);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    });
+}
+
