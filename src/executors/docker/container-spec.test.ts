@@ -12,6 +12,7 @@ const input = {
   runtimeBinds: ['/usr:/usr:ro'],
   workspace: { src: '/ws/src', output: '/ws/output', etcFiles: { passwd: '/ws/passwd', group: '/ws/group', hosts: '/ws/hosts' } },
   logPipe: '/ws/log.fifo',
+  launcher: { argv: ['/.holdout/ld.so', '--library-path', '/.holdout/lib', '/.holdout/setpriv'], files: [{ source: '/usr/bin/setpriv', target: '/.holdout/setpriv' }] },
   uid: 61005,
   cgroupParent: '/holdout-docker/run-1',
   seccomp: '/files/seccomp.json',
@@ -32,10 +33,11 @@ describe('the container of a run', () => {
     assert.equal(host.Memory, undefined, 'the memory limit is the parent cgroup\'s, where OOM kills are seen');
     const binds = host.Binds as string[];
     assert.ok(binds.includes('/host/data:/code_execution/data:ro'));
+    assert.ok(binds.includes('/usr/bin/setpriv:/.holdout/setpriv:ro'), 'the host\'s setpriv');
     assert.deepEqual(binds.filter((b) => b.endsWith(':rw')), ['/ws/src:/code_execution/src:rw', '/ws/output:/code_execution/submission:rw', '/ws/log.fifo:/dev/holdout-log:rw']);
     // Root only for setpriv, which drops to the run's uid before the entry point.
     assert.equal(body.User, '0:0');
-    assert.deepEqual(body.Cmd.slice(0, 6), ['/usr/bin/setpriv', '--reuid=61005', '--regid=61005', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all']);
+    assert.deepEqual(body.Cmd.slice(3, 9), ['/.holdout/setpriv', '--reuid=61005', '--regid=61005', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all']);
     assert.deepEqual(body.Cmd.slice(-2), ['python', 'main.py']);
     assert.ok(body.Env.includes('HOLDOUT_SMOKE=1') && body.Env.includes('HOME=/tmp'));
   });

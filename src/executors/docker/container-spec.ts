@@ -1,4 +1,5 @@
 import type { RunSpec } from '../executor.js';
+import type { HostLauncher } from '../host/host-launcher.js';
 import { checkLayoutPath, sandboxEnvironment } from '../host/run-environment.js';
 import { logPipeInRun } from './log-fifo.js';
 
@@ -11,6 +12,8 @@ export interface ContainerInput {
   runtimeBinds: readonly string[];
   /** Host folders of the run's workspace (a size-limited tmpfs): code and output, and the /etc files. */
   workspace: { src: string; output: string; etcFiles: { passwd: string; group: string; hosts: string } };
+  /** The host's setpriv that drops to the run's uid (`hostLauncher`). */
+  launcher: Pick<HostLauncher, 'argv' | 'files'>;
   /** Host path of the named pipe the run's stdout and stderr go to (see `LogFifo`). */
   logPipe: string;
   uid: number;
@@ -40,7 +43,7 @@ function unsetEngineVars(env: Record<string, string>): string {
  * The Docker Engine API body that creates a run's container. Pure.
  *
  * Like the sandbox: the entry point runs as the run's uid with no capabilities (the container
- * starts as root only to let setpriv drop to it: the image needs /usr/bin/setpriv and /bin/sh),
+ * starts as root only to let the host's setpriv drop to it: the image needs /bin/sh),
  * stdout and stderr go to a host pipe, no network (only lo), a read-only root, the code and output folders of the
  * run's size-limited workspace, the test features read-only, /tmp and /dev/shm as tmpfs (their
  * pages count against the run's memory limit, as in the sandbox), the
@@ -61,8 +64,9 @@ export function containerCreateBody(input: ContainerInput): Record<string, unkno
     Image: input.image,
     Cmd: [
       // Root only until setpriv drops to the run's uid (as in the sandbox): the init and the
-      // run then have different uids, so the run cannot trace, signal or read the init.
-      '/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
+      // run then have different uids, so the run cannot trace, signal or read the init. The
+      // host's setpriv, loader and libraries: nothing of the image runs as root.
+      ...input.launcher.argv, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
       '/bin/sh', '-c', `${unsetEngineVars(env)}exec "$@" >${logPipeInRun} 2>&1`, 'sh', ...spec.command,
     ],
     // The image's own entry point (a shell wrapper, say) would change what runs.
@@ -89,6 +93,7 @@ export function containerCreateBody(input: ContainerInput): Record<string, unkno
         `${workspace.etcFiles.group}:/etc/group:ro`,
         `${workspace.etcFiles.hosts}:/etc/hosts:ro`,
         `${input.logPipe}:${logPipeInRun}:rw`,
+        ...input.launcher.files.map((f) => `${f.source}:${f.target}:ro`),
         ...(input.gpu?.binds ?? []),
       ],
       // As Mounts, not Tmpfs: podman drops the mode from Tmpfs options (the run could not write /tmp).

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunOutcome, RunSpec } from '../executor.js';
+import { hostLauncher } from '../host/host-launcher.js';
 import type { LogSink } from '../host/log-sink.js';
 import { decideOutcome } from '../host/run-outcome.js';
 import type { Workspace } from '../host/workspace.js';
@@ -54,6 +55,7 @@ export async function runContainer(client: EngineClient, run: ContainerRun): Pro
     uid: run.uid,
     cgroupParent: run.cgroupParent,
     seccomp: run.seccomp,
+    launcher: hostLauncher(),
     logPipe: run.logPipe.file,
     labels: { [runLabels.executor]: 'docker', [runLabels.run]: run.name },
     ...(run.gpu ? { gpu: run.gpu } : {}),

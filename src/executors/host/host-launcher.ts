@@ -4,7 +4,8 @@ import path from 'node:path';
 
 /**
  * The host's setpriv with the host's own loader and libraries, for runtimes whose files the
- * platform does not trust with root: bwrap runs as root and the first program it starts (the one
+ * platform does not trust with root (the sandbox's bwrap and the docker executor's container both
+ * start as root): bwrap runs as root and the first program it starts (the one
  * that drops to the run's uid) would otherwise be the image's /usr/bin/setpriv, with the image's
  * loader and libc. Bound read-only under /.holdout and started as
  * `/.holdout/ld.so --library-path /.holdout/lib /.holdout/setpriv …`, nothing of the image is
@@ -13,6 +14,8 @@ import path from 'node:path';
  * after the drop, see `SandboxRuntime.dropPrivileges`).
  */
 export interface HostLauncher {
+  /** The host files to bind read-only, and where (under /.holdout). */
+  readonly files: readonly { readonly source: string; readonly target: string }[];
   /** bwrap arguments that bind the host files under /.holdout. */
   readonly bindArgs: readonly string[];
   /** argv that runs the host's setpriv (its options and the command follow). */
@@ -43,9 +46,15 @@ function librariesOf(file: string): { loader: string; libs: Map<string, string> 
 export function hostLauncher(setpriv = '/usr/bin/setpriv'): HostLauncher {
   if (cached && setpriv === '/usr/bin/setpriv') return cached;
   const { loader, libs } = librariesOf(setpriv);
-  const bindArgs = ['--perms', '0755', '--dir', '/.holdout', '--perms', '0755', '--dir', '/.holdout/lib', '--ro-bind', loader, '/.holdout/ld.so', '--ro-bind', realpathSync(setpriv), '/.holdout/setpriv'];
-  for (const [name, file] of libs) bindArgs.push('--ro-bind', file, path.posix.join('/.holdout/lib', name));
+  const files = [
+    { source: loader, target: '/.holdout/ld.so' },
+    { source: realpathSync(setpriv), target: '/.holdout/setpriv' },
+    ...[...libs].map(([name, file]) => ({ source: file, target: path.posix.join('/.holdout/lib', name) })),
+  ];
+  // Folders bwrap makes for a bind are root's alone (0700): the run's uid could not enter them.
+  const bindArgs = ['--perms', '0755', '--dir', '/.holdout', '--perms', '0755', '--dir', '/.holdout/lib', ...files.flatMap((f) => ['--ro-bind', f.source, f.target])];
   const launcher: HostLauncher = Object.freeze({
+    files: Object.freeze(files.map((f) => Object.freeze(f))),
     bindArgs: Object.freeze(bindArgs),
     argv: Object.freeze(['/.holdout/ld.so', '--library-path', '/.holdout/lib', '/.holdout/setpriv']),
   });

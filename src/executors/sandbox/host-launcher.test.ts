@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { defaultLayout } from '../../domain/limits.js';
 import { buildBwrapArgs } from './bwrap-args.js';
-import { hostLauncher } from './host-launcher.js';
+import { hostLauncher } from '../host/host-launcher.js';
 import { rootfsRuntime } from './sandbox-runtime.js';
 
 const skip = existsSync('/usr/bin/setpriv') && existsSync('/usr/bin/ldd') ? false : 'needs util-linux\'s setpriv and ldd';

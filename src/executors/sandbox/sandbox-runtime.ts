@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type HostLauncher, hostLauncher } from './host-launcher.js';
+import { type HostLauncher, hostLauncher } from '../host/host-launcher.js';
 
 /**
  * What a run's root file system is made of, as bubblewrap arguments. The executor adds /proc,
