@@ -3,6 +3,11 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
+/** Escapes text, then shows its `backticked` words as code, as the summaries are written. */
+export function proseHtml(text: string): string {
+  return escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+}
+
 type Json = Record<string, unknown>;
 
 const style = `
@@ -28,11 +33,11 @@ export function renderApiDocs(doc: Json): string {
         .join('');
       const body = op.requestBody ? `<h4>Request body</h4><pre>${escapeHtml(JSON.stringify((op.requestBody as Json).content, null, 2))}</pre>` : '';
       const responses = Object.entries((op.responses ?? {}) as Record<string, Json>)
-        .map(([status, r]) => `<li><b>${escapeHtml(status)}</b> ${escapeHtml(String(r.description ?? ''))}${r.content && status !== 'default' ? `<pre>${escapeHtml(JSON.stringify(r.content, null, 2))}</pre>` : ''}</li>`)
+        .map(([status, r]) => `<li><b>${escapeHtml(status)}</b> ${proseHtml(String(r.description ?? ''))}${r.content && status !== 'default' ? `<pre>${escapeHtml(JSON.stringify(r.content, null, 2))}</pre>` : ''}</li>`)
         .join('');
       const m = method.toUpperCase();
-      const entry = `<details id="${escapeHtml(String(op.operationId))}"><summary><span class="m ${m}">${m}</span> <code>${escapeHtml(path)}</code> — ${escapeHtml(String(op.summary ?? ''))}</summary>
-<p>${escapeHtml(String(op.description ?? '')).replace(/\n\n/g, '</p><p>')}</p>
+      const entry = `<details id="${escapeHtml(String(op.operationId))}"><summary><span class="m ${m}">${m}</span> <code>${escapeHtml(path)}</code> — ${proseHtml(String(op.summary ?? ''))}</summary>
+<p>${proseHtml(String(op.description ?? '')).replace(/\n\n/g, '</p><p>')}</p>
 ${params ? `<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</th><th>schema</th></tr>${params}</table>` : ''}${body}<h4>Responses</h4><ul>${responses}</ul></details>`;
       byTag.set(tag, [...(byTag.get(tag) ?? []), entry]);
     }
@@ -42,7 +47,7 @@ ${params ? `<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>API reference · Holdout</title><style>${style}</style></head><body><main>
 <h1>${escapeHtml(String(info.title ?? 'API'))} <small>${escapeHtml(String(info.version ?? ''))}</small></h1>
-<p>${escapeHtml(String(info.description ?? ''))}</p><p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1) · <a href="/">back to the app</a></p>
+<p>${proseHtml(String(info.description ?? ''))}</p><p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI 3.1) · <a href="/">back to the app</a></p>
 <nav aria-label="Sections"><ul>${[...byTag.keys()].map((t) => `<li><a href="#tag-${escapeHtml(t)}">${escapeHtml(t)}</a></li>`).join('')}</ul></nav>
 ${sections}</main></body></html>`;
 }

@@ -59,7 +59,8 @@ export function errorBox(err: unknown): HTMLElement {
   return h(
     'div',
     { class: 'error', role: 'alert' },
-    h('p', null, e.message),
+    // With the problems listed below, the message's own list (one a line) would say it all twice.
+    h('p', null, details.length ? (e.message.split('\n')[0] ?? e.message) : e.message),
     details.length
       ? h('ul', null, details.map((d) => h('li', null, [d.file, d.field].filter(Boolean).join(' → '), d.file || d.field ? ': ' : '', String(d.message ?? JSON.stringify(d)))))
       : null,

@@ -245,4 +245,42 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     await b.screenshot('20-private-rank-change');
     assert.deepEqual(b.problems, []);
   });
+
+  it('shows the overview title once with a whole breadcrumb, Markdown tables inside their box at 390 px, bundle problems once, code on /api/docs', async () => {
+    const { page } = b;
+    await b.context.clearCookies();
+    await page.goto(`${h.url}/c/digits`);
+    await page.getByRole('heading', { name: 'Runtime and limits' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Handwritten digits' }).count(), 1, 'the title once');
+    assert.match(await page.locator('.crumbs').innerText(), /^Competitions \/ Handwritten digits$/);
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    assert.ok(overflow <= 0, `the page does not scroll sideways at 390 px (${overflow} px too wide)`);
+    await b.screenshot('21-overview-phone');
+    await page.setViewportSize({ width: 1200, height: 900 });
+
+    await page.goto(`${h.url}/api/docs`);
+    assert.ok(await page.locator('summary code', { hasText: 'status' }).count() >= 1, 'backticked words are code');
+    assert.doesNotMatch(await page.locator('main').innerText(), /`status`/);
+
+    const admin = await h.admin();
+    await h.participant('bundler');
+    assert.equal((await call(h.url, 'PUT', '/api/admin/users/bundler/role', admin, { role: 'host' })).status, 200);
+    await page.goto(`${h.url}/signin`);
+    await page.getByLabel('Username').fill('bundler');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'bundler' }).waitFor();
+    await page.goto(`${h.url}/host/new`);
+    const dir = await mkdtemp(path.join(tmpdir(), 'holdout-bad-bundle-'));
+    await writeFile(path.join(dir, 'competition.yaml'), 'slug: bad-one\ntitle: Bad\nlimits: { memory: lots }\n');
+    const { zipFolder } = await import('../../src/archive/zip-folder.js');
+    await zipFolder(dir, `${dir}.zip`);
+    await page.getByLabel(/Bundle zip/).setInputFiles(`${dir}.zip`);
+    await page.getByRole('button', { name: 'Upload bundle' }).click();
+    await page.getByText('The bundle was not accepted').waitFor();
+    const alert = await page.locator('[role=alert]').innerText();
+    assert.equal(alert.split('limits.memory').length - 1, 1, `each problem once:\n${alert}`);
+    assert.deepEqual(b.problems, []);
+  });
 });

@@ -15,7 +15,8 @@ export function competitionShell(c: Competition, active: string, ...content: Chi
     ['/leaderboard', 'Leaderboard'], ['/team', 'Team'], ...(c.me?.isHost ? ([['/host', 'Host']] as [string, string][]) : []),
   ];
   return [
-    h('p', { class: 'crumbs' }, h('a', { href: '/' }, 'Competitions'), ' / '),
+    // The trail ends at this competition (the overview names itself, other sections link back).
+    h('p', { class: 'crumbs' }, h('a', { href: '/' }, 'Competitions'), ' / ', active === '' ? h('span', { 'aria-current': 'page' }, c.title) : h('a', { href: base }, c.title)),
     h('h1', null, c.title),
     h('p', { class: 'muted' }, `${c.state === 'open' ? `Open · phase ${c.openPhase ?? ''}` : c.state === 'upcoming' ? 'Upcoming' : 'Finished'} · metric: ${c.metric.metric} (${c.metric.higherIsBetter ? 'higher' : 'lower'} is better)`),
     h('nav', { 'aria-label': 'Competition sections', class: 'tabs' }, h('ul', null, tabs.map(([p, label]) => h('li', null, h('a', { href: base + p, ...(p === active ? { 'aria-current': 'page' } : {}) }, label))))),

@@ -4,6 +4,13 @@ import { fmtBytes, fmtDate, h, mount } from '../dom.js';
 import { renderMarkdown } from '../markdown.js';
 import { competitionShell, loadCompetition, signInFirst } from './competition-shell.js';
 
+/** An overview that opens with the competition's own title would show it twice under the page's heading. */
+function withoutTitle(doc: DocumentFragment, title: string): DocumentFragment {
+  const first = doc.firstElementChild;
+  if (first?.tagName === 'H1' && first.textContent?.trim().toLowerCase() === title.trim().toLowerCase()) first.remove();
+  return doc;
+}
+
 export const overviewPage: PageFn = async ({ params }) => {
   const c = await loadCompetition(params.slug ?? '');
   const q = c.me?.quota;
@@ -13,11 +20,11 @@ export const overviewPage: PageFn = async ({ params }) => {
   return {
     title: c.title,
     body: competitionShell(c, '',
-      h('article', { class: 'markdown' }, renderMarkdown(c.description)),
+      h('article', { class: 'markdown' }, withoutTitle(renderMarkdown(c.description), c.title)),
       h('h2', null, 'Runtime and limits'),
       h('ul', null, h('li', null, `Runtime: ${c.runtime}; your code is started with `, h('code', null, c.entrypoint), ' and must write ', h('code', null, c.predictionsFile), '.'), c.limitsInWords.map((l) => h('li', null, l)),
         h('li', null, q ? `Submissions left today: ${q.full.left} of ${q.limit} full runs, ${q.smoke.left} of ${q.limit} smoke tests${c.me?.team ? ` (shared by team ${c.me.team.name})` : ''}.` : c.me ? 'No phase is open now.' : 'Sign in to see how many submissions you have left today.')),
-      h('h2', null, 'Timeline'), timeline),
+      h('h2', null, 'Timeline'), h('div', { class: 'scroll' }, timeline)),
   };
 };
 
