@@ -6,7 +6,8 @@ import { hostPage, newCompetitionPage, queuePage } from './pages/host-pages.js';
 import { leaderboardPage } from './pages/leaderboard-page.js';
 import { dataPage, overviewPage, rulesPage } from './pages/overview-pages.js';
 import { submissionPage } from './pages/submission-page.js';
-import { submissionsPage, submitPage } from './pages/submit-pages.js';
+import { submissionsPage } from './pages/submissions-page.js';
+import { submitPage } from './pages/submit-pages.js';
 import { joinPage, teamPage } from './pages/team-pages.js';
 
 setRoutes({

@@ -283,4 +283,34 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     assert.equal(alert.split('limits.memory').length - 1, 1, `each problem once:\n${alert}`);
     assert.deepEqual(b.problems, []);
   });
+
+  it('lists my submissions with every metric, the entry that counts, sample scores labelled and live statuses; states the team rule first', async () => {
+    const { page } = b;
+    const token = await signIn('lister');
+    for (const label of [1, 7]) {
+      const sent = await upload(h.url, token, 'digits', await trivialSubmission({ label }));
+      assert.equal((await waitForFinal(h.url, token, String(sent.body.id))).status, 'scored');
+    }
+    const slow = await upload(h.url, token, 'digits', await trivialSubmission({ sleepSeconds: 4 }), '?kind=smoke');
+    assert.equal(slow.status, 201);
+    await page.goto(`${h.url}/c/digits/submissions`);
+    const slowRow = page.locator('tbody tr', { hasText: 'smoke test (sample score)' });
+    await slowRow.waitFor();
+    assert.match(await slowRow.innerText(), /queued|running/);
+    assert.equal(await page.getByRole('columnheader', { name: 'f1_macro (public or sample)' }).count(), 1, 'every metric');
+    assert.equal(await page.locator('tbody tr', { hasText: 'on the leaderboard' }).count(), 1, 'the entry that counts is marked');
+    const scores = (await call(h.url, 'GET', '/api/competitions/digits/submissions', token)).body as { id: string; kind: string; publicScore: number | null }[];
+    const best = scores.filter((x) => x.kind === 'full').sort((x, y) => (y.publicScore ?? 0) - (x.publicScore ?? 0))[0];
+    assert.ok(best);
+    assert.equal(await page.locator(`tbody tr:has(a[href="/s/${best.id}"])`, { hasText: 'on the leaderboard' }).count(), 1, 'the best one');
+    // The smoke test ends while the page is open: its row changes without a reload.
+    await page.locator('tbody tr', { hasText: 'smoke test (sample score)' }).filter({ hasText: 'scored' }).waitFor({ timeout: 30_000 });
+    await b.screenshot('22-my-submissions');
+
+    await b.context.clearCookies();
+    await call(h.url, 'POST', '/api/competitions/digits/rules', await signIn('loner'));
+    await page.goto(`${h.url}/c/digits/submit`);
+    await page.getByText(/you can join or change a team only on a day you have not submitted/).waitFor();
+    assert.deepEqual(b.problems, []);
+  });
 });

@@ -1,6 +1,6 @@
-import { api, uploadFile, type Submission } from '../api.js';
+import { uploadFile, type Submission } from '../api.js';
 import { errorBox, type PageFn } from '../app.js';
-import { fmtBytes, fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
+import { fmtBytes, h, mount } from '../dom.js';
 import { competitionShell, loadCompetition, signInFirst } from './competition-shell.js';
 import { liveSubmission } from './live-submission.js';
 import { UploadProgress } from '../upload-progress.js';
@@ -37,31 +37,7 @@ export const submitPage: PageFn = async ({ params, user, onLeave }) => {
       .then((s) => mount(result, h('h3', null, 'Your submission'), liveSubmission(s, onLeave, c.limits.wallTimeMs), h('p', null, h('a', { href: `/s/${s.id}` }, 'Open this submission'), ' · ', h('a', { href: `/c/${encodeURIComponent(c.slug)}/submissions` }, 'all my submissions'))))
       .catch((err: unknown) => mount(result, errorBox(err)));
   });
-  return shell(form, result);
-};
-
-export const submissionsPage: PageFn = async ({ params, user }) => {
-  const c = await loadCompetition(params.slug ?? '');
-  if (!user) return { title: `My submissions · ${c.title}`, body: competitionShell(c, '/submissions', signInFirst(location.pathname)) };
-  const rows = await api<Submission[]>('GET', `/competitions/${encodeURIComponent(c.slug)}/submissions`);
-  const status = h('div', { 'aria-live': 'polite' });
-  const choose = (s: Submission) => (e: Event) => {
-    const box = e.target as HTMLInputElement;
-    api('PUT', `/submissions/${s.id}/selection`, { selected: box.checked }).catch((err: unknown) => {
-      box.checked = !box.checked;
-      mount(status, errorBox(err));
-    });
-  };
-  const table = h('table', null,
-    h('thead', null, h('tr', null, ['Submitted', 'By', 'Kind', 'Status', 'Reason', 'Duration', 'Public score', ...(c.privateRevealed ? ['Private score'] : []), 'Size', 'Final'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', null, rows.map((s) => h('tr', null,
-      h('td', null, h('a', { href: `/s/${s.id}` }, fmtDate(s.createdAt))), h('td', null, s.username ?? ''), h('td', null, s.kind), h('td', null, s.status), h('td', null, s.reason ?? ''),
-      h('td', null, fmtMs(s.runMs)), h('td', null, fmtScore(s.publicScore)), c.privateRevealed ? h('td', null, fmtScore(s.privateScore)) : null, h('td', null, fmtBytes(s.zipBytes)),
-      h('td', null, s.kind === 'full' && s.status === 'scored' ? h('input', { type: 'checkbox', checked: s.selected, 'aria-label': `Count the submission of ${fmtDate(s.createdAt)} for the final ranking`, onchange: choose(s) }) : '')))));
-  return {
-    title: `My submissions · ${c.title}`,
-    body: competitionShell(c, '/submissions', h('h2', null, c.me?.team ? `Submissions of team ${c.me.team.name}` : 'My submissions'),
-      h('p', null, `Tick up to ${c.finalSelections} scored full runs to count for the final (private) ranking; with none ticked, your best public ones count.`), status,
-      rows.length ? h('div', { class: 'scroll' }, table) : h('p', null, 'No submissions yet. ', h('a', { href: `/c/${encodeURIComponent(c.slug)}/submit` }, 'Submit one'), '.')),
-  };
+  // Stated before the first submission, not after a failed click on "Join".
+  const teamRule = c.me.team ? null : h('p', { class: 'muted' }, 'Teams: you can join or change a team only on a day you have not submitted; a submission today keeps you in your current team (or on your own) until midnight UTC. ', h('a', { href: `/c/${encodeURIComponent(c.slug)}/team` }, 'Form a team first'), ' if you mean to.');
+  return shell(teamRule, form, result);
 };
