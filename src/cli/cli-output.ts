@@ -19,11 +19,20 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** Columns padded to their widest cell. Pure. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * Columns padded to their widest cell. Pure. `paint` colours a body cell after padding, so
+ * colour codes never count as width.
+ */
+export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], paint?: (padded: string, cell: string, column: number) => string): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
+  const pad = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0));
+  const trim = (cells: string[]) => cells.join('  ').trimEnd();
+  const body = (cells: readonly string[]) => {
+    const padded = pad(cells);
+    // The last cell is not padded (the line is trimmed), so its colour ends with its text.
+    return trim(padded.map((p, i) => (paint ? paint(i === padded.length - 1 ? p.trimEnd() : p, cells[i] ?? '', i) : p)));
+  };
+  return [trim(pad(headers)), ...rows.map(body)].join('\n');
 }
 
 /** A progress bar on stderr, drawn only when stderr is a terminal; otherwise silent. */

@@ -14,6 +14,7 @@ import { statusCommands } from './commands/status-command.js';
 import { submitCommand } from './commands/submit-command.js';
 import { testSubmissionCommand } from './commands/test-submission-command.js';
 import { workerCommand } from './commands/worker-command.js';
+import { painter } from './colour.js';
 import { CliError, describeExitCodes, exitCodes } from './exit-codes.js';
 
 const program = new Command()
@@ -57,13 +58,14 @@ applySettings(program);
 /** Every error ends here: one line on stderr (and a JSON document with --json), and its exit code. */
 function fail(err: unknown): never {
   const json = process.argv.includes('--json');
+  const prefix = painter(process.stderr)('holdout:', 'red');
   if (err instanceof CliError) {
-    process.stderr.write(`holdout: ${err.message}\n`);
+    process.stderr.write(`${prefix} ${err.message}\n`);
     if (json) process.stdout.write(`${JSON.stringify(err.result ?? { error: err.code, message: err.message }, null, 2)}\n`);
     process.exit(err.exitCode);
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`holdout: ${message}\n`);
+  process.stderr.write(`${prefix} ${message}\n`);
   if (json) process.stdout.write(`${JSON.stringify({ error: 'failure', message }, null, 2)}\n`);
   process.exit(exitCodes.failure);
 }

@@ -43,6 +43,9 @@ export class CliUser {
     // The test's own environment must not choose a server or a token for the CLI.
     delete env.HOLDOUT_SERVER;
     delete env.HOLDOUT_TOKEN;
+    // Nor colour: a test asks for it with FORCE_COLOR in `extra`.
+    if (!('FORCE_COLOR' in extra)) delete env.FORCE_COLOR;
+    if (!('NO_COLOR' in extra)) delete env.NO_COLOR;
     return env;
   }
 

@@ -53,6 +53,12 @@ describe('the CLI for a newcomer', { skip: sandboxMissing.length > 0 ? `the sand
     const log = await user.run(['logs', failedId.slice(0, 8)]);
     assert.equal(log.code, 0, show(log));
     assert.match(log.stdout, /about to fail/);
+    // Colour where asked for (a terminal, or FORCE_COLOR), and never with NO_COLOR.
+    const coloured = await user.run(['status', '--competition', 'digits'], { env: { FORCE_COLOR: '1' } });
+    assert.match(coloured.stdout, /\u001b\[31mfailed\s*\u001b\[0m/);
+    const plain = await user.run(['status', '--competition', 'digits'], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } });
+    assert.doesNotMatch(plain.stdout, /\u001b\[/);
+    assert.doesNotMatch(list.stdout, /\u001b\[/, 'no colour into a pipe');
     const unknown = await user.run(['status', 'ffff0000']);
     assert.equal(unknown.code, 4, show(unknown));
     assert.match(lastLine(unknown.stderr), /no submission of yours starts with "ffff0000"/);

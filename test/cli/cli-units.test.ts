@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exitCodeFor, parseEventBlock } from '../../src/cli/api-client.js';
 import { formatBytes, formatTable } from '../../src/cli/cli-output.js';
+import { painter, wantsColour } from '../../src/cli/colour.js';
 import { isSafeRelativePath } from '../../src/cli/download-files.js';
 import { CliError, exitCodes } from '../../src/cli/exit-codes.js';
 import { describeFailure, formatScores } from '../../src/cli/submission-summary.js';
@@ -51,5 +52,19 @@ describe('CLI building blocks', () => {
     assert.match(py, /COLUMNS = \["a\\"b", "c"\]/);
     assert.match(py, /return \{"a\\"b": "0", "c": "0"\}/);
     assert.match(py, /^"""Submission for "T 'quoted'"/);
+  });
+
+  it('colours only a terminal, never with NO_COLOR, always with FORCE_COLOR; colour never counts as width', () => {
+    assert.equal(wantsColour({ env: {}, isTTY: true }), true);
+    assert.equal(wantsColour({ env: {}, isTTY: false }), false);
+    assert.equal(wantsColour({ env: { NO_COLOR: '1' }, isTTY: true }), false);
+    assert.equal(wantsColour({ env: { NO_COLOR: '1', FORCE_COLOR: '1' }, isTTY: false }), false);
+    assert.equal(wantsColour({ env: { FORCE_COLOR: '1' }, isTTY: false }), true);
+    assert.equal(wantsColour({ env: { FORCE_COLOR: '0' }, isTTY: true }), true);
+    assert.equal(wantsColour({ env: { TERM: 'dumb' }, isTTY: true }), false);
+    const red = painter({ isTTY: false }, { FORCE_COLOR: '1' });
+    const table = formatTable(['a', 'status'], [['x', 'failed'], ['long', 'ok']], (p, cell) => (cell === 'failed' ? red(p, 'red') : p));
+    assert.equal(table.replace(/\u001b\[\d+m/g, ''), formatTable(['a', 'status'], [['x', 'failed'], ['long', 'ok']]));
+    assert.match(table, /\u001b\[31mfailed\u001b\[0m/);
   });
 });

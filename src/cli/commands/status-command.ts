@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Command } from 'commander';
 import { formatTable, outputOf } from '../cli-output.js';
+import { painter, statusTint } from '../colour.js';
 import { connect } from '../connect.js';
 import type { SubmissionView } from '../follow-submission.js';
 import { mySubmissions, resolveSubmissionId } from '../resolve-submission-id.js';
@@ -34,11 +35,15 @@ export function statusCommands(): Command[] {
       // Without --competition: every competition's list (the API lists per competition).
       const all = await mySubmissions<SubmissionView>(client, opts.competition);
       const many = opts.competition === undefined;
+      const paint = painter(process.stdout);
       out.result(
         all,
         all.length === 0
           ? 'no submissions yet'
-          : formatTable(['id', ...(many ? ['competition'] : []), 'kind', 'status', 'reason', 'score', 'submitted (UTC)'], all.map((s) => row(s, many ? s.competition : undefined))),
+          : formatTable(['id', ...(many ? ['competition'] : []), 'kind', 'status', 'reason', 'score', 'submitted (UTC)'], all.map((s) => row(s, many ? s.competition : undefined)), (padded, cell) => {
+              const tint = statusTint(cell);
+              return tint ? paint(padded, tint) : padded;
+            }),
       );
     });
 

@@ -4,6 +4,7 @@ import { platformUnpackLimits } from '../../app/local-test.js';
 import { ArchiveError, inspectZip } from '../../archive/safe-unzip.js';
 import { ApiError } from '../api-client.js';
 import { formatBytes, outputOf } from '../cli-output.js';
+import { painter, statusTint } from '../colour.js';
 import { competitionPath, fetchCompetition } from '../competition-details.js';
 import { connect } from '../connect.js';
 import { CliError, exitCodes } from '../exit-codes.js';
@@ -55,9 +56,10 @@ export function submitCommand(): Command {
         return;
       }
       out.note('following it (Ctrl+C stops following, not the run)');
+      const paint = painter(process.stderr);
       let streamed = false;
       const done = await followSubmission(client, sent.id, {
-        onStatus: (s) => out.note(`status: ${s.status}`),
+        onStatus: (s) => out.note(`status: ${paint(s.status, statusTint(s.status) ?? 'bold')}`),
         onLog: (text) => {
           streamed = true;
           process.stderr.write(text);
