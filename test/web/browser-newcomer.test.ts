@@ -313,4 +313,42 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     await page.getByText(/you can join or change a team only on a day you have not submitted/).waitFor();
     assert.deepEqual(b.problems, []);
   });
+
+  it('renders every page at 1440 and 390 px without sideways scrolling (screenshots of each)', async () => {
+    const { page } = b;
+    const admin = await h.admin();
+    const token = await h.participant('sweeper');
+    assert.equal((await call(h.url, 'PUT', '/api/admin/users/sweeper/role', admin, { role: 'admin' })).status, 200);
+    await call(h.url, 'POST', '/api/competitions/digits/rules', token);
+    const team = (await call(h.url, 'POST', '/api/competitions/digits/teams', token, { name: 'Sweepers' })).body as { inviteCode: string };
+    const sent = await upload(h.url, token, 'digits', await trivialSubmission(), '?kind=smoke');
+    await waitForFinal(h.url, token, String(sent.body.id));
+    await b.context.clearCookies();
+    await page.goto(`${h.url}/signin`);
+    await page.getByLabel('Username').fill('sweeper');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'sweeper' }).waitFor();
+    const pages: [string, string][] = [
+      ['competitions', '/'], ['overview', '/c/digits'], ['data', '/c/digits/data'], ['rules', '/c/digits/rules'], ['submit', '/c/digits/submit'],
+      ['my-submissions', '/c/digits/submissions'], ['leaderboard', '/c/digits/leaderboard'], ['team', '/c/digits/team'], ['host', '/c/digits/host'],
+      ['submission', `/s/${String(sent.body.id)}`], ['profile', '/profile'], ['new-competition', '/host/new'], ['queue', '/queue'], ['admin', '/admin'],
+      ['join', `/join/${team.inviteCode}`], ['signin', '/signin'], ['signup', '/signup'],
+    ];
+    const wide: string[] = [];
+    for (const width of [1440, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const [name, url] of pages) {
+        await page.goto(`${h.url}${url}`);
+        await page.locator('main h1').first().waitFor();
+        await page.waitForTimeout(100);
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        if (overflow > 0) wide.push(`${name} at ${width} px: ${overflow} px too wide`);
+        await b.screenshot(`pages/${name}-${width}`);
+      }
+    }
+    await page.setViewportSize({ width: 1200, height: 900 });
+    assert.deepEqual(wide, []);
+    assert.deepEqual(b.problems, []);
+  });
 });
