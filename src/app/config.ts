@@ -1,7 +1,17 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDataVolume } from '../executors/kubernetes/data-volume.js';
 
 const MiB = 1024 * 1024;
+
+function isDataVolume(text: string): boolean {
+  try {
+    parseDataVolume(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Holdout's configuration: one schema, read once from the environment (HOLDOUT_*), with a default
@@ -24,12 +34,25 @@ const schema = z.object({
     .union([z.boolean(), z.stringbool()])
     .default(false)
     .describe("send downloads of public files and submissions' code to a time-limited URL of the blob store (azure), so large training data does not pass through the server"),
-  executor: z.enum(['sandbox', 'docker']).default('sandbox').describe('how submissions run: sandbox (bubblewrap and cgroups, the default) or docker (a container per run through the Docker Engine API at HOLDOUT_DOCKER_HOST)'),
+  executor: z.enum(['sandbox', 'docker', 'kubernetes']).default('sandbox').describe('how submissions run: sandbox (bubblewrap and cgroups, the default), docker (a container per run through the Docker Engine API at HOLDOUT_DOCKER_HOST) or kubernetes (a Job per run in HOLDOUT_KUBERNETES_NAMESPACE)'),
   dockerHost: z
     .string()
     .regex(/^unix:\/\/\/./, 'must be unix:///path/to/socket')
     .default('unix:///run/podman/podman.sock')
     .describe("socket of the container engine for the docker executor (podman's `podman system service`, or Docker's unix:///var/run/docker.sock)"),
+  kubernetesNamespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name')
+    .default('holdout-runs')
+    .describe("namespace of the kubernetes executor's Jobs, pods and NetworkPolicies (the worker's Role is limited to it)"),
+  kubeconfig: z.string().optional().describe('kubeconfig file of the kubernetes executor; default KUBECONFIG, ~/.kube/config, else the service account of the pod the worker runs in'),
+  kubernetesDataVolume: z
+    .string()
+    .refine((s) => isDataVolume(s), 'expected pvc:CLAIM, hostPath:/PATH or csi:DRIVER[:key=value,…]')
+    .optional()
+    .describe("volume the kubernetes executor's runs read the test features from (read-only): pvc:CLAIM, hostPath:/PATH or csi:DRIVER[:key=value,…], holding the same tree as <dataDir>/cache/bundles"),
+  kubernetesRunUid: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(65532).describe('non-root uid of the pods of the kubernetes executor'),
+  kubernetesGraceSeconds: z.coerce.number().int().min(0).default(600).describe("seconds a run's Job may take beyond its wall time (scheduling, image pull, code in, outputs out)"),
   sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),
   runtimesDir: z.string().optional().describe('folder of built runtimes ("holdout runtime build"); default <dataDir>/runtimes'),
   workers: z.coerce.number().int().min(0).max(64).default(1).describe('runs at once in the server process (0: none)'),
@@ -58,6 +81,9 @@ const schema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((c, ctx) => {
   // Refused at start-up: otherwise a server would run until its first upload fails.
+  if (c.executor === 'kubernetes' && !c.kubernetesDataVolume) {
+    ctx.addIssue({ code: 'custom', path: ['kubernetesDataVolume'], message: 'required when HOLDOUT_EXECUTOR=kubernetes' });
+  }
   if (c.blobStore === 'azure' && !c.azureConnectionString) {
     ctx.addIssue({ code: 'custom', path: ['azureConnectionString'], message: 'required when HOLDOUT_BLOB_STORE=azure' });
   }

@@ -3,6 +3,7 @@ import { RuntimeStore } from '../runtimes/runtime-store.js';
 import { DockerExecutor } from './docker/docker-executor.js';
 import { PortableDockerExecutor } from './docker/portable-executor.js';
 import type { Executor } from './executor.js';
+import { KubernetesExecutor, type KubernetesExecutorOptions } from './kubernetes/kubernetes-executor.js';
 import { LocalExecutor } from './local/local-executor.js';
 import { SandboxExecutor } from './sandbox/sandbox-executor.js';
 import { rootfsRuntime } from './sandbox/sandbox-runtime.js';
@@ -35,6 +36,10 @@ export type ExecutorConfig =
       kind: 'docker-portable';
       dockerHost: string;
     }
+  | ({
+      /** A Job per run on a cluster (loads @kubernetes/client-node on first use only). */
+      kind: 'kubernetes';
+    } & KubernetesExecutorOptions)
   | { kind: 'local'; root?: string };
 
 /**
@@ -74,6 +79,10 @@ export function createExecutor(config: ExecutorConfig): Executor {
       });
     case 'docker-portable':
       return new PortableDockerExecutor({ dockerHost: config.dockerHost });
+    case 'kubernetes': {
+      const { kind: _kind, ...options } = config;
+      return new KubernetesExecutor(options);
+    }
     case 'local':
       return new LocalExecutor(config.root ? { workspaceRoot: config.root } : {});
   }
