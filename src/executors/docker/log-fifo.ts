@@ -8,6 +8,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** Where the run finds the log pipe: its stdout and stderr are redirected there. */
 export const logPipeInRun = '/dev/holdout-log';
 
+/**
+ * The pipe's buffer: 1 MiB instead of 64 KiB moves 2 GiB 2 to 4 times faster here (fewer wake-ups
+ * of writer and reader). F_SETPIPE_SZ, which Node cannot call: Debian's python3 does, on the
+ * pipe the executor holds open, and exits.
+ */
+const pipeBytes = 1 << 20;
+const F_SETPIPE_SZ = 1031;
+
+function growPipe(file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const program = `import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)\nfcntl.fcntl(fd, ${F_SETPIPE_SZ}, ${pipeBytes})`;
+    const child = spawn('/usr/bin/python3', ['-c', program, file], { env: {}, stdio: 'ignore' });
+    // Best effort: without python3 the log is only slower.
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
+}
+
 function mkfifo(file: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/mkfifo', ['-m', '0600', file], { env: {}, stdio: 'ignore' });
@@ -38,8 +56,11 @@ export class LogFifo {
     return new LogFifo(file);
   }
 
-  /** Starts reading; `onData` gets every chunk, in order. */
-  start(onData: (chunk: Buffer) => void): void {
+  /**
+   * Starts reading; `onData` gets every chunk, in order. Resolves once the pipe has its larger
+   * buffer (start the run only then; the reading has begun already).
+   */
+  start(onData: (chunk: Buffer) => void): Promise<void> {
     // Non-blocking opens return at once (a blocking one would wait for the other end); the
     // socket owns the read end's descriptor from here on.
     const reader = openSync(this.file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -52,6 +73,7 @@ export class LogFifo {
       socket.on('close', resolve);
       socket.on('error', () => resolve());
     });
+    return growPipe(this.file);
   }
 
   /** After the run: closes the executor's write end and reads what is left, for up to `drainMs`. */

@@ -60,7 +60,14 @@ export async function runContainer(client: EngineClient, run: ContainerRun): Pro
     labels: { [runLabels.executor]: 'docker', [runLabels.run]: run.name },
     ...(run.gpu ? { gpu: run.gpu } : {}),
   });
-  const created = await client.json<{ Id: string }>('POST', `/containers/create?name=holdout-${run.name}`, { body });
+  // The pipe is read (and grown) while the engine creates the container.
+  const piped = run.logPipe.start((chunk) => run.log.write(chunk));
+  const created = await client.json<{ Id: string }>('POST', `/containers/create?name=holdout-${run.name}`, { body }).catch(async (error: unknown) => {
+    await piped;
+    await run.logPipe.finish(0);
+    throw error;
+  });
+  await piped;
   const id = created.Id;
   let failed = false;
   try {
@@ -69,6 +76,8 @@ export async function runContainer(client: EngineClient, run: ContainerRun): Pro
     failed = true;
     throw error;
   } finally {
+    // Idempotent: a run that ended normally has drained its pipe already.
+    await run.logPipe.finish(0);
     // Removal also ends a container still running after an engine error. Its own failure matters
     // only when the run itself went well: otherwise the first error is the one to report.
     await client.text('DELETE', `/containers/${id}?force=true&v=true`).catch((error: unknown) => {
@@ -86,7 +95,6 @@ async function superviseContainer(client: EngineClient, id: string, run: Contain
   // Before the redirection, the engine's stream carries the output (setpriv or sh failing).
   const stream = await client.attach(id);
   const drained = drain(stream, new FrameReader((chunk) => log.write(chunk)));
-  run.logPipe.start((chunk) => log.write(chunk));
   const kill = () => void client.text('POST', `/containers/${id}/kill?signal=KILL`).catch(() => undefined);
   const onAbort = () => {
     cancelled = true;
@@ -106,7 +114,6 @@ async function superviseContainer(client: EngineClient, id: string, run: Contain
     ({ StatusCode: status } = await client.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`));
   } catch (error) {
     stream.destroy();
-    await run.logPipe.finish(0);
     throw error;
   } finally {
     clearTimeout(timer);
