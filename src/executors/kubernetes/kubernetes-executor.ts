@@ -229,12 +229,13 @@ export class KubernetesExecutor implements Executor {
 
   /**
    * Reads the output folder from `collect` (one line on its stdin starts its tar) and unpacks it
-   * with the host's GNU tar: no owners, no modes beyond the umask, nothing outside `outputDir`
+   * with the host's GNU tar: the run's uid as owner (as the sandbox leaves them), modes under the
+   * umask, nothing outside `outputDir`
    * (tar refuses `..` and absolute names). What it unpacks is still hostile: read it with lstat.
    */
   async #collect(client: KubeClient, podName: string, outputDir: string, outputBytes: number): Promise<void> {
     // Wait for `collect` to run: its pod's status follows the `run` container's end within a second or two.
-    const untar = spawn('/usr/bin/tar', ['-x', '-f', '-', '-C', outputDir, '--no-same-owner', '--no-same-permissions', '--delay-directory-restore'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const untar = spawn('/usr/bin/tar', ['-x', '-f', '-', '-C', outputDir, '--numeric-owner', '--no-same-permissions', '--delay-directory-restore'], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     untar.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
     const exited = new Promise<number | null>((resolve) => untar.on('close', resolve));

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultLayout } from '../../domain/limits.js';
+import type { RunSpec } from '../executor.js';
+import { KubernetesExecutor } from './kubernetes-executor.js';
+
+// What the executor refuses before it talks to any cluster (these never reach an API server).
+const executor = new KubernetesExecutor({ namespace: 'holdout-runs', dataVolume: { kind: 'pvc', claimName: 'data' }, dataRoot: '/var/lib/holdout/cache/bundles' });
+const limits = { wallTimeMs: 1000, memoryBytes: 1 << 28, cpus: 1, pids: 64, outputBytes: 1 << 20, logBytes: 1 << 16, gpus: 0 };
+const spec = (over: Partial<RunSpec>): RunSpec => ({
+  runId: 'r-1',
+  runtime: 'python-ml',
+  runtimeImage: `registry.example:5000/holdout/python-ml@sha256:${'b'.repeat(64)}`,
+  command: ['python', 'main.py'],
+  codeDir: '/nonexistent/code',
+  dataDir: '/var/lib/holdout/cache/bundles/b1/data',
+  layout: defaultLayout,
+  limits,
+  logPath: '/nonexistent/log.txt',
+  ...over,
+});
+
+describe('kubernetes executor: what it refuses up front', () => {
+  it('the host runtime, and a runtime without a recorded image', async () => {
+    await assert.rejects(executor.run(spec({ runtime: 'host' })), /runs runtime images only/);
+    const { runtimeImage: _, ...noImage } = spec({});
+    await assert.rejects(executor.run(noImage), /runs runtime images only/);
+  });
+
+  it('an image not pinned by digest', async () => {
+    await assert.rejects(executor.run(spec({ runtimeImage: 'registry.example:5000/holdout/python-ml:latest' })), /not pinned by digest/);
+  });
+
+  it('data outside the folder the cluster volume mirrors', async () => {
+    await assert.rejects(executor.run(spec({ dataDir: '/tmp/elsewhere/data' })), /not under the data root/);
+    await assert.rejects(executor.run(spec({ dataDir: '/var/lib/holdout/cache/bundles' })), /not under the data root/);
+  });
+
+  it('GPU ids of the worker host: the cluster assigns GPUs', async () => {
+    await assert.rejects(executor.check({ gpus: ['0'] }), /HOLDOUT_WORKER_GPUS=none/);
+  });
+});
