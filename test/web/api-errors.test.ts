@@ -31,7 +31,10 @@ describe('errors in our own codes and words', () => {
   it('answers past the daily quota with 429, the reset time in words and Retry-After', async () => {
     const token = await h.participant('quotaed');
     const zip = await trivialSubmission();
-    assert.equal((await upload(h.url, token, 'digits', zip, '?kind=smoke')).status, 201);
+    const first = await upload(h.url, token, 'digits', zip, '?kind=smoke');
+    assert.equal(first.status, 201);
+    assert.equal(first.body.logs, 'full', 'the answer says how much of the log its submitter reads');
+    assert.equal((await upload(h.url, token, 'digits', zip)).body.logs, 'reason-only');
     const refused = await upload(h.url, token, 'digits', zip, '?kind=smoke');
     assert.equal(refused.status, 429);
     assert.equal(refused.body.error, 'quota_exceeded');

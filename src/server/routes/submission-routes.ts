@@ -112,7 +112,9 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
           phase.dailyQuota,
         );
         deps.worker?.wake();
-        return reply.status(201).send(submissionView(row, { showPrivate: false }));
+        // How much of its log the submitter will read, so the page offers no button that would be refused.
+        const logs = (await isHostOf(deps, user, c)) ? 'full' : logVisibility(c.config.logs, kind);
+        return reply.status(201).send({ ...submissionView(row, { showPrivate: false }), logs });
       } catch (err) {
         await deps.blobs.delete(zipKey);
         if (err instanceof ArchiveError) throw new HttpError(400, `submission.zip: ${err.message}`, 'invalid_archive');
