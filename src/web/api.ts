@@ -11,6 +11,8 @@ export interface Competition {
   phases: Phase[]; hasSmoke: boolean; finalSelections: number; files: { path: string; bytes: number }[];
   privateRevealed: boolean; rules: string; updatedAt: string;
   upload: { maxZipBytes: number; maxUnpackedBytes: number; maxFiles: number };
+  /** The runtime image to pull for a local test, pinned; null for the host runtime. */
+  runtimeImage: { reference: string; digest: string | null } | null;
   me: { rulesAcceptedAt: string | null; isHost: boolean; team: { id: string; name: string } | null; disqualified: string | null; quota: Quota | null } | null;
 }
 export type CompetitionSummary = Pick<Competition, 'slug' | 'title' | 'runtime' | 'openPhase' | 'state'>;

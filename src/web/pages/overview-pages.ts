@@ -1,4 +1,4 @@
-import { api } from '../api.js';
+import { api, type Competition } from '../api.js';
 import { errorBox, render, type PageFn } from '../app.js';
 import { fmtBytes, fmtDate, h, mount } from '../dom.js';
 import { renderMarkdown } from '../markdown.js';
@@ -22,7 +22,7 @@ export const overviewPage: PageFn = async ({ params }) => {
     body: competitionShell(c, '',
       h('article', { class: 'markdown' }, withoutTitle(renderMarkdown(c.description), c.title)),
       h('h2', null, 'Runtime and limits'),
-      h('ul', null, h('li', null, `Runtime: ${c.runtime}; your code is started with `, h('code', null, c.entrypoint), ' and must write ', h('code', null, c.predictionsFile), '.'), c.limitsInWords.map((l) => h('li', null, l)),
+      h('ul', null, h('li', null, `Runtime: ${c.runtime}; your code is started with `, h('code', null, c.entrypoint), ' and must write ', h('code', null, c.predictionsFile), '.'), c.runtimeImage ? runtimeImageItem(c.runtimeImage) : null, c.limitsInWords.map((l) => h('li', null, l)),
         h('li', null, q ? `Submissions left today: ${q.full.left} of ${q.limit} full runs, ${q.smoke.left} of ${q.limit} smoke tests${c.me?.team ? ` (shared by team ${c.me.team.name})` : ''}.` : c.me ? 'No phase is open now.' : 'Sign in to see how many submissions you have left today.')),
       h('h2', null, 'Timeline'), h('div', { class: 'scroll' }, timeline)),
   };
@@ -51,3 +51,10 @@ export const rulesPage: PageFn = async ({ params, user }) => {
       : h('button', { type: 'button', onclick: () => void api('POST', `/competitions/${encodeURIComponent(c.slug)}/rules`).then(render).catch((e: unknown) => mount(status, errorBox(e))) }, 'I accept the rules');
   return { title: `Rules · ${c.title}`, body: competitionShell(c, '/rules', h('article', { class: 'markdown' }, renderMarkdown(c.rules)), accept, status) };
 };
+
+/** Exactly which image a participant pulls to test locally in the platform's runtime. */
+function runtimeImageItem(image: NonNullable<Competition['runtimeImage']>) {
+  return h('li', null, 'Runtime image: ', h('code', null, `podman pull ${image.reference}`), ' (or docker pull)',
+    image.digest ? [', image ID ', h('code', { class: 'digest' }, image.digest)] : null,
+    '; ', h('code', null, 'holdout test-submission --executor docker'), ' runs your zip in it.');
+}
