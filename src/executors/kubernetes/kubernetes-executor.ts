@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import type { KubeClient } from './kube-client.js';
 import { buildJob, buildNetworkPolicy, containers, labels, runObjectName } from './manifests.js';
 import { ClusterRunError, decidePodOutcome, stuckPodProblem } from './pod-outcome.js';
 import { resilientWatch } from './resilient-watch.js';
+import { unpackOutputs } from './unpack-outputs.js';
 
 const run = promisify(execFile);
 
@@ -227,27 +228,9 @@ export class KubernetesExecutor implements Executor {
     }
   }
 
-  /**
-   * Reads the output folder from `collect` (one line on its stdin starts its tar) and unpacks it
-   * with the host's GNU tar: the run's uid as owner (as the sandbox leaves them), modes under the
-   * umask, nothing outside `outputDir`
-   * (tar refuses `..` and absolute names). What it unpacks is still hostile: read it with lstat.
-   */
+  /** Reads the output folder from `collect` (one line on its stdin starts its tar) into `outputDir`. */
   async #collect(client: KubeClient, podName: string, outputDir: string, outputBytes: number): Promise<void> {
-    // Wait for `collect` to run: its pod's status follows the `run` container's end within a second or two.
-    const untar = spawn('/usr/bin/tar', ['-x', '-f', '-', '-C', outputDir, '--numeric-owner', '--no-same-permissions', '--delay-directory-restore'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    untar.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-    const exited = new Promise<number | null>((resolve) => untar.on('close', resolve));
-    // A tar of more than the volume's size limit (plus headers) is not what collect sends.
-    const cap = outputBytes + 64 * 1024 * 1024;
-    let seen = 0;
-    const stdout = new PassThrough();
-    stdout.on('data', (c: Buffer) => {
-      seen += c.length;
-      if (seen > cap) untar.kill('SIGKILL');
-    });
-    stdout.pipe(untar.stdin);
+    const { sink: stdout, done } = unpackOutputs(outputDir, outputBytes + 64 * 1024 * 1024);
     for (let attempt = 0; ; attempt++) {
       // Open until the end: with the older stream protocol, closing stdin closes the whole attach.
       const stdin = new PassThrough();
@@ -258,13 +241,13 @@ export class KubernetesExecutor implements Executor {
         break;
       } catch (err) {
         // 'container not running yet' right after `run` ended: retry a little.
-        if (attempt >= 20) throw new ClusterRunError(`reading the outputs from the pod failed: ${String(err)}`);
+        if (attempt >= 20) {
+          await done().catch(() => undefined);
+          throw new ClusterRunError(`reading the outputs from the pod failed: ${String(err)}`);
+        }
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-    if (!stdout.writableEnded) stdout.end();
-    const status = await exited;
-    if (seen > cap) throw new ClusterRunError(`the pod sent more than ${cap} bytes of outputs`);
-    if (status !== 0) throw new ClusterRunError(`unpacking the outputs from the pod failed (tar ${status}): ${stderr.trim()}`);
+    await done();
   }
 }

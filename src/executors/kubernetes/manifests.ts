@@ -181,7 +181,8 @@ export function buildPodTemplate(input: RunManifestInput): V1PodTemplateSpec {
         runAsNonRoot: true,
         runAsUser: uid,
         runAsGroup: uid,
-        fsGroup: uid,
+        // No fsGroup: the emptyDirs are world-writable already, and on a PVC it would make the
+        // kubelet chown the whole data volume at every mount.
         seccompProfile: { type: 'RuntimeDefault' },
       },
       volumes: [
