@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultLayout } from '../../domain/limits.js';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
 import { discoverGpus, type GpuDiscoveryOptions, type GpuHost } from '../gpu-host.js';
 import { type CgroupLayout, detectCgroups } from '../host/cgroups.js';
 import { checkLimits } from '../host/check-limits.js';
+import { trialRun } from '../host/trial-run.js';
 import { LogSink } from '../host/log-sink.js';
 import { type OomWatch, watchOom } from '../host/oom-watch.js';
 import { prepareCgroupParent, RunCgroup } from '../host/run-cgroup.js';
@@ -123,33 +123,8 @@ export class DockerExecutor implements Executor {
     // What runs of a worker killed on this host left: containers first, then cgroups and workspaces.
     await sweepStaleContainers(this.#client);
     await sweepStaleRuns({ cgroups: layout, cgroupParent: this.#cgroupParent, workspaceRoot: this.#root });
-    await this.#trialRun([]);
-    if (options.gpus?.length) await this.#trialRun(options.gpus);
-  }
-
-  /** Runs `/usr/bin/true` in the "host" runtime through the whole chain. */
-  async #trialRun(gpus: readonly string[]): Promise<void> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'holdout-check-'));
-    try {
-      await Promise.all([mkdir(path.join(dir, 'code')), mkdir(path.join(dir, 'data'))]);
-      const result = await this.run({
-        runId: `check-${randomBytes(4).toString('hex')}`,
-        runtime: 'host',
-        command: ['/usr/bin/true'],
-        codeDir: path.join(dir, 'code'),
-        dataDir: path.join(dir, 'data'),
-        layout: defaultLayout,
-        limits: { wallTimeMs: 30_000, memoryBytes: 64 << 20, cpus: 1, pids: 16, outputBytes: 1 << 20, logBytes: 4096, gpus: gpus.length },
-        gpus,
-        logPath: path.join(dir, 'log.txt'),
-      });
-      await result.dispose();
-      if (result.outcome !== 'exited' || result.exitCode !== 0) {
-        throw new Error(`a trial container run of /usr/bin/true${gpus.length ? ` with GPUs ${gpus.join(',')}` : ''} ended with ${result.outcome} (exit ${result.exitCode})`);
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await trialRun(this, 'container');
+    if (options.gpus?.length) await trialRun(this, 'container', options.gpus);
   }
 
   async run(spec: RunSpec): Promise<RunResult> {

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultLayout } from '../../domain/limits.js';
 import { checkLimits } from '../host/check-limits.js';
+import { trialRun } from '../host/trial-run.js';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
 import { discoverGpus, type GpuDiscoveryOptions, type GpuHost } from '../gpu-host.js';
 import { type CgroupLayout, detectCgroups } from '../host/cgroups.js';
@@ -132,38 +131,10 @@ export class SandboxExecutor implements Executor {
     if (missing.length > 0) throw new Error(`the sandbox executor cannot run here; missing: ${missing.join('; ')}`);
     // What runs of a worker killed on this host left (mounted workspaces, cgroups) goes first.
     await sweepStaleRuns({ cgroups: this.#cgroupLayout(), cgroupParent: this.#cgroupParent, workspaceRoot: this.#workspaceRoot });
-    await this.#trialRun();
+    await trialRun(this, 'sandbox');
     // The GPU chain too (device nodes, driver files), so a worker that offers GPUs it cannot hand
     // to a run stops now instead of failing every GPU submission.
-    if (options.gpus?.length) await this.#trialRun(options.gpus);
-  }
-
-  /** Runs `/usr/bin/true` through the whole chain, so a kernel that refuses a namespace shows up now. */
-  async #trialRun(gpus: readonly string[] = []): Promise<void> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'holdout-check-'));
-    try {
-      const code = path.join(dir, 'code');
-      const data = path.join(dir, 'data');
-      await Promise.all([mkdir(code), mkdir(data)]);
-      const result = await this.run({
-        runId: `check-${randomBytes(4).toString('hex')}`,
-        runtime: 'host',
-        command: ['/usr/bin/true'],
-        codeDir: code,
-        dataDir: data,
-        layout: defaultLayout,
-        limits: { wallTimeMs: 10_000, memoryBytes: 64 << 20, cpus: 1, pids: 16, outputBytes: 1 << 20, logBytes: 4096, gpus: gpus.length },
-        gpus,
-        logPath: path.join(dir, 'log.txt'),
-      });
-      await result.dispose();
-      if (result.outcome !== 'exited' || result.exitCode !== 0) {
-        const withGpus = gpus.length ? ` with GPUs ${gpus.join(',')}` : '';
-        throw new Error(`a trial sandbox run of /usr/bin/true${withGpus} ended with ${result.outcome} (exit ${result.exitCode})`);
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    if (options.gpus?.length) await trialRun(this, 'sandbox', options.gpus);
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
