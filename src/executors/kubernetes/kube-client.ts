@@ -7,7 +7,7 @@ import type { WatchSource } from './resilient-watch.js';
  * The dozen API calls the executor makes, over @kubernetes/client-node (imported only in this
  * folder). RBAC the worker's service account needs, in its run namespace only: jobs (create,
  * get, delete), pods (get, list, watch), pods/log (get), pods/attach (create, get),
- * networkpolicies (create, delete).
+ * networkpolicies (create, delete); and list on jobs, pods and networkpolicies (`probe`, the sweep).
  */
 export class KubeClient {
   readonly #config: k8s.KubeConfig;
@@ -50,6 +50,15 @@ export class KubeClient {
 
   async deleteNetworkPolicy(name: string): Promise<void> {
     await this.#net.deleteNamespacedNetworkPolicy({ name, namespace: this.namespace }).catch(notFound(undefined));
+  }
+
+  /** Holdout's NetworkPolicies and Jobs in the namespace (label `managedBy`), for the sweep. */
+  async listOwn(labelSelector: string): Promise<{ policies: k8s.V1NetworkPolicy[]; jobs: k8s.V1Job[] }> {
+    const [policies, jobs] = await Promise.all([
+      this.#net.listNamespacedNetworkPolicy({ namespace: this.namespace, labelSelector }),
+      this.#batch.listNamespacedJob({ namespace: this.namespace, labelSelector }),
+    ]);
+    return { policies: policies.items, jobs: jobs.items };
   }
 
   /** Checks that the namespace can be read with these credentials: one list of each kind. */

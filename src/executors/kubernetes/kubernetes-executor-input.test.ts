@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultLayout } from '../../domain/limits.js';
 import type { RunSpec } from '../executor.js';
-import { KubernetesExecutor } from './kubernetes-executor.js';
+import { KubernetesExecutor, stalePolicies } from './kubernetes-executor.js';
 
 // What the executor refuses before it talks to any cluster (these never reach an API server).
 const executor = new KubernetesExecutor({ namespace: 'holdout-runs', dataVolume: { kind: 'pvc', claimName: 'data' }, dataRoot: '/var/lib/holdout/cache/bundles' });
@@ -38,5 +38,12 @@ describe('kubernetes executor: what it refuses up front', () => {
 
   it('GPU ids of the worker host: the cluster assigns GPUs', async () => {
     await assert.rejects(executor.check({ gpus: ['0'] }), /HOLDOUT_WORKER_GPUS=none/);
+  });
+
+  it('the sweep: policies of gone Jobs, older than an hour, and no other', () => {
+    const now = Date.parse('2026-12-02T12:00:00Z');
+    const policy = (name: string, created: string) => ({ metadata: { name, creationTimestamp: new Date(created) } });
+    const policies = [policy('holdout-a', '2026-12-02T09:00:00Z'), policy('holdout-b', '2026-12-02T09:00:00Z'), policy('holdout-c', '2026-12-02T11:59:00Z')];
+    assert.deepEqual(stalePolicies(policies, [{ metadata: { name: 'holdout-b' } }], now), ['holdout-a']);
   });
 });

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
 import type { DataVolume } from './data-volume.js';
 import { apiStatus } from './api-status.js';
 import type { KubeClient } from './kube-client.js';
-import { buildJob, buildNetworkPolicy, containers, labels, runObjectName } from './manifests.js';
+import { buildJob, buildNetworkPolicy, containers, labels, managedByValue, runObjectName } from './manifests.js';
 import { ClusterRunError, decidePodOutcome, stuckPodProblem } from './pod-outcome.js';
 import { resilientWatch } from './resilient-watch.js';
 import { unpackOutputs } from './unpack-outputs.js';
@@ -36,6 +36,15 @@ export interface KubernetesExecutorOptions {
   helperImage?: string;
   /** Host scratch for the code tar and the outputs. @defaultValue <tmpdir>/holdout-kubernetes */
   workspaceRoot?: string;
+}
+
+/** Names of the policies (older than an hour) that no Job of the same name is left for. Pure. */
+export function stalePolicies(policies: readonly V1NetworkPolicy[], jobs: readonly V1Job[], now: number): string[] {
+  const alive = new Set(jobs.map((j) => j.metadata?.name));
+  return policies
+    .filter((p) => p.metadata?.name && !alive.has(p.metadata.name))
+    .filter((p) => now - new Date(p.metadata?.creationTimestamp ?? now).getTime() > 3600_000)
+    .map((p) => p.metadata?.name ?? '');
 }
 
 const pinned = /^[a-z0-9][a-z0-9._:/-]*@sha256:[0-9a-f]{64}$/;
@@ -83,6 +92,21 @@ export class KubernetesExecutor implements Executor {
       const why = status === 401 || status === 403 ? `credentials refused (${status}): give the worker's account the Role in docs (jobs, pods, pods/log, pods/attach, networkpolicies)` : err instanceof Error ? err.message : String(err);
       throw new Error(`the kubernetes executor cannot use namespace "${this.#options.namespace}" at ${client.server}: ${why}`);
     }
+    await this.sweep();
+  }
+
+  /**
+   * Deletes the NetworkPolicies of runs whose Job is gone: the Job's TTL removes it and its pod,
+   * but not the policy, which a worker that died before `dispose` leaves. Only policies older than
+   * an hour: a live worker creates its policy a moment before its Job.
+   * @returns the names deleted
+   */
+  async sweep(now = Date.now()): Promise<string[]> {
+    const client = await this.#kube();
+    const { policies, jobs } = await client.listOwn(`${labels.managedBy}=${managedByValue}`);
+    const stale = stalePolicies(policies, jobs, now);
+    for (const name of stale) await client.deleteNetworkPolicy(name);
+    return stale;
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
