@@ -97,8 +97,18 @@ export class KubeClient {
     const chunks: Buffer[] = [];
     sink.on('data', (c: Buffer) => chunks.push(c));
     const ended = new Promise<void>((resolve, reject) => sink.on('end', resolve).on('error', reject));
-    await new k8s.Log(this.#config).log(this.namespace, pod, container, sink, { limitBytes, follow: false });
-    await ended;
+    const request = await new k8s.Log(this.#config).log(this.namespace, pod, container, sink, { limitBytes, follow: false });
+    // The client pipes the response into `sink` but does not pass on a connection that breaks
+    // midway: without this, a lost connection would wait forever. What arrived is kept.
+    const timer = setTimeout(() => {
+      request.abort();
+      sink.end();
+    }, 120_000);
+    try {
+      await ended;
+    } finally {
+      clearTimeout(timer);
+    }
     return Buffer.concat(chunks);
   }
 
