@@ -114,13 +114,24 @@ export class KubeClient {
 
   /**
    * Attaches to a container's stdin (and stdout, when given); resolves when the server closes the
-   * connection, i.e. when the container's process ended.
+   * connection, i.e. when the container's process ended, and rejects after `timeoutMs`.
    */
-  async attach(pod: string, container: string, stdin: Readable, stdout?: Writable): Promise<void> {
+  async attach(pod: string, container: string, stdin: Readable, stdout: Writable | undefined, timeoutMs: number): Promise<void> {
     const ws = await new k8s.Attach(this.#config).attach(this.namespace, pod, container, stdout ?? null, null, stdin, false);
     await new Promise<void>((resolve, reject) => {
-      ws.on('close', () => resolve());
-      ws.on('error', reject);
+      // A connection that goes silent (a node gone, a proxy that holds it) must not hold the run.
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error(`the attach to ${pod}/${container} took longer than ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      ws.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ws.on('error', (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      });
     });
   }
 }

@@ -185,7 +185,7 @@ export class KubernetesExecutor implements Executor {
       if (problem) return settle(new ClusterRunError(problem));
       if (!codeSent && stateOf(pod, containers.code)?.running && pod?.metadata?.name) {
         codeSent = true;
-        client.attach(pod.metadata.name, containers.code, createReadStream(codeTar)).catch((err: unknown) => settle(new ClusterRunError(`sending the code to the pod failed: ${String(err)}`)));
+        client.attach(pod.metadata.name, containers.code, createReadStream(codeTar), undefined, this.#options.graceSeconds * 1000).catch((err: unknown) => settle(new ClusterRunError(`sending the code to the pod failed: ${String(err)}`)));
       }
       const runState = stateOf(pod, containers.run);
       if (runStarted === undefined && (runState?.running || runState?.terminated)) {
@@ -260,12 +260,12 @@ export class KubernetesExecutor implements Executor {
       const stdin = new PassThrough();
       stdin.write('\n');
       try {
-        await client.attach(podName, containers.collect, stdin, stdout);
+        await client.attach(podName, containers.collect, stdin, stdout, this.#options.graceSeconds * 1000);
         stdin.end();
         break;
       } catch (err) {
         // 'container not running yet' right after `run` ended: retry a little.
-        if (attempt >= 20) {
+        if (attempt >= 20 || /took longer than/.test(String(err))) {
           await done().catch(() => undefined);
           throw new ClusterRunError(`reading the outputs from the pod failed: ${String(err)}`);
         }
