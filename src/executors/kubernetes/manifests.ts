@@ -72,6 +72,22 @@ function unsetEngineVars(env: Readonly<Record<string, string>>): string {
   return extra.length ? `unset ${extra.join(' ')}; ` : '';
 }
 
+/** Where the kubelet reads the `run` container's termination message from. */
+export const terminationMessagePath = '/dev/termination-log';
+
+/**
+ * Shell words run after the entry point: its status and the OOM kills of the container's memory
+ * cgroup (cgroup v2 `memory.events`, v1 `memory.oom_control`), as `exit N oom K`. Builtins only.
+ * The kubelet reports `OOMKilled` only when the whole container dies of it (cgroup v2 with
+ * `memory.oom.group`); on cgroup v1, or when only a child was killed, the count says it.
+ */
+const statusReport = [
+  's=$?; o=0',
+  'for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do [ -r "$f" ] && while read -r k v; do [ "$k" = oom_kill ] && o=$v; done <"$f"; done',
+  `echo "exit $s oom $o" >${terminationMessagePath}`,
+  'exit 0',
+].join('; ');
+
 /** Kubernetes quantities of the competition's limits: requests equal limits (Guaranteed QoS). */
 function resources(limits: RunSpec['limits'], withGpus: boolean): V1ResourceRequirements {
   const quota: Record<string, string> = { memory: String(limits.memoryBytes) };
@@ -135,10 +151,10 @@ export function buildPodTemplate(input: RunManifestInput): V1PodTemplateSpec {
     image: input.image,
     imagePullPolicy: 'IfNotPresent',
     // The image's entry point (a shell wrapper, say) would change what runs: command replaces it.
-    command: ['/bin/sh', '-c', `${unsetEngineVars(spec.env ?? {})}"$@"; echo "exit $?" >/dev/termination-log; exit 0`, 'sh', ...spec.command],
+    command: ['/bin/sh', '-c', `${unsetEngineVars(spec.env ?? {})}"$@"; ${statusReport}`, 'sh', ...spec.command],
     workingDir: layout.code,
     env,
-    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePath,
     terminationMessagePolicy: 'File',
     securityContext: security,
     resources: resources(limits, true),

@@ -27,7 +27,7 @@ describe('kubernetes pod outcome', () => {
   it('exited: the status the wrapper wrote, a signal read as 128 + N', () => {
     const done = (message: string) => pod({ terminated: { exitCode: 0, reason: 'Completed', message } });
     assert.deepEqual(decidePodOutcome(observe({ pod: done('exit 0\n') })), { outcome: 'exited', exitCode: 0, signal: null, collect: true });
-    assert.deepEqual(decidePodOutcome(observe({ pod: done('exit 3\n') })), { outcome: 'exited', exitCode: 3, signal: null, collect: true });
+    assert.deepEqual(decidePodOutcome(observe({ pod: done('exit 3 oom 0\n') })), { outcome: 'exited', exitCode: 3, signal: null, collect: true });
     assert.deepEqual(decidePodOutcome(observe({ pod: done('exit 139\n') })), { outcome: 'exited', exitCode: null, signal: 'SIGSEGV', collect: true });
     // The run overwrote its termination message: it only lies about its own status.
     assert.deepEqual(decidePodOutcome(observe({ pod: done('hello') })), { outcome: 'exited', exitCode: 0, signal: null, collect: true });
@@ -37,6 +37,11 @@ describe('kubernetes pod outcome', () => {
     const oom = pod({ terminated: { exitCode: 137, reason: 'OOMKilled' } }, { phase: 'Failed' });
     assert.deepEqual(decidePodOutcome(observe({ pod: oom })), { outcome: 'out_of_memory', exitCode: null, signal: 'SIGKILL', collect: false });
     assert.equal(decidePodOutcome(observe({ pod: oom, job: deadline })).outcome, 'out_of_memory');
+    // cgroup v1, or a child killed alone: the wrapper survived and counted the kill.
+    const counted = pod({ terminated: { exitCode: 0, reason: 'Completed', message: 'exit 137 oom 1\n' } });
+    assert.deepEqual(decidePodOutcome(observe({ pod: counted })), { outcome: 'out_of_memory', exitCode: null, signal: 'SIGKILL', collect: false });
+    const survived = pod({ terminated: { exitCode: 0, reason: 'Completed', message: 'exit 0 oom 2\n' } });
+    assert.deepEqual(decidePodOutcome(observe({ pod: survived })), { outcome: 'out_of_memory', exitCode: 0, signal: null, collect: false });
   });
 
   it('timeout: our timer, or the Job deadline once the run had started', () => {

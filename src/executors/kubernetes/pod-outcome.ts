@@ -56,10 +56,11 @@ function fromStatus(status: number): { exitCode: number | null; signal: string |
  *
  * - cancelled: the caller asked;
  * - out_of_memory: the kubelet reports the `run` container `OOMKilled` (with cgroup v2 and
- *   Kubernetes ≥ 1.28 the whole container is killed at the first OOM kill);
+ *   Kubernetes ≥ 1.28 the whole container is killed at the first OOM kill), or the wrapper
+ *   counted OOM kills in the container's cgroup (`exit N oom K`, K > 0);
  * - timeout: our timer after the run started, or the Job's `DeadlineExceeded` once the run had
  *   started (before that, the cluster took the whole grace to start it: a platform failure);
- * - exited: the status the wrapper shell wrote to the termination message (`exit N`); without
+ * - exited: the status the wrapper shell wrote to the termination message (`exit N oom 0`); without
  *   one (the run overwrote it, which only lies about its own status), the container's exit code.
  * @throws ClusterRunError when the cluster lost the run: the Job or pod vanished, the node died or
  * evicted the pod, the code did not arrive, or the run never started within the deadline.
@@ -69,15 +70,20 @@ export function decidePodOutcome(o: PodObservation): PodOutcome {
   const started = run?.state?.running !== undefined || run?.state?.terminated !== undefined;
   const terminated = run?.state?.terminated;
   if (o.cancelled) return { outcome: 'cancelled', exitCode: null, signal: null, collect: false };
+  const report = /^exit (\d{1,3})(?: oom (\d+))?$/m.exec(terminated?.message ?? '');
   if (terminated?.reason === 'OOMKilled') return { outcome: 'out_of_memory', exitCode: null, signal: 'SIGKILL', collect: false };
   if (o.timedOut || (started && (jobDeadlineExceeded(o.job) || o.pod?.reason === 'DeadlineExceeded'))) {
     return { outcome: 'timeout', exitCode: null, signal: 'SIGKILL', collect: false };
   }
   if (terminated) {
-    const message = /^exit (\d{1,3})$/m.exec(terminated.message ?? '');
     const wrapperStatus = terminated.exitCode;
     // The wrapper exits 0 after writing the status; anything else means it was killed itself.
-    if (wrapperStatus === 0 && message) return { outcome: 'exited', ...fromStatus(Number(message[1])), collect: true };
+    if (wrapperStatus === 0 && report) {
+      // OOM kills the kubelet did not see (cgroup v1, or a child killed alone): as in the sandbox,
+      // an OOM kill of any process of the run explains a failure better than its exit status.
+      if (Number(report[2] ?? 0) > 0) return { outcome: 'out_of_memory', ...fromStatus(Number(report[1])), collect: false };
+      return { outcome: 'exited', ...fromStatus(Number(report[1])), collect: true };
+    }
     if (wrapperStatus !== 0 && terminated.signal) {
       return { outcome: 'exited', exitCode: null, signal: signalNames.get(terminated.signal) ?? `SIG${terminated.signal}`, collect: false };
     }

@@ -8,13 +8,13 @@ import { after, before, describe, it } from 'node:test';
 import { buildTinyPythonImage, canBuildTinyImage, podmanStorageEnv, removePodmanStorage } from '../../../test/helpers/tiny-image.js';
 import { defaultLayout } from '../../domain/limits.js';
 import { Podman } from '../../runtimes/podman.js';
-import { buildPodTemplate, containers, type RunManifestInput } from './manifests.js';
+import { buildPodTemplate, containers, type RunManifestInput, terminationMessagePath } from './manifests.js';
 
 // The generated pod template, run for real: `podman kube play --network=none` of the Job's
 // spec.template as a Pod (podman 4.3 cannot play kind: Job). What it checks from inside: the uid,
 // the read-only root, the read-only data volume, the writable output and scratch, no network but
-// lo, the memory limit (a child that allocates past it is killed), and `collect`'s tar of the
-// output. What it cannot check: the attach of `code` and `collect` (kube play attaches nothing),
+// lo, the memory limit (a child that allocates past it is killed, and the wrapper counts the OOM
+// kill), and `collect`'s tar of the output. What it cannot check: the attach of `code` and `collect` (kube play attaches nothing),
 // the NetworkPolicy, the deadline and the kubelet's status; only a real cluster does
 // (kubernetes-executor.test.ts with KUBECONFIG).
 
@@ -139,6 +139,11 @@ describe('kubernetes pod template under podman kube play', { skip: canRun ? fals
     data.hostPath.path = path.join(cache, dataMount.subPath);
     delete dataMount.subPath;
     collect.command[2] = 'tar -c -f - -C "$0" . | tar -x -O -f - ./predictions.csv';
+    // Nor does it keep a termination message: the wrapper's report goes to /tmp and is printed on
+    // the run's log, where the test reads it.
+    const run = spec.initContainers?.[1];
+    assert.ok(run?.command?.[2]?.includes(terminationMessagePath));
+    run.command[2] = run.command[2].replace(`>${terminationMessagePath}`, '>/tmp/status; cat /tmp/status');
     const name = 'holdout-play-1';
     // podman removes init containers once they ran, logs and all, unless told to keep them.
     const keepInitContainers = { 'io.podman.annotations.init.container.type': 'always' };
@@ -165,6 +170,8 @@ describe('kubernetes pod template under podman kube play', { skip: canRun ? fals
     assert.deepEqual(seen.caps, ['0000000000000000', '0000000000000000', '1'].slice(0, (seen.caps as unknown[]).length));
     assert.equal(seen.memory_limit, String(256 * MiB));
     assert.equal(seen.hog, -9);
+    // The wrapper's report: the entry point's status, and the OOM kill of the hog the kubelet would not see.
+    assert.match(logs, /^exit 0 oom 1$/m);
     // The sandbox's environment (PWD: the shell's, as in the docker executor), nothing of the engine's.
     assert.deepEqual(seen.env, ['HOLDOUT_DATA', 'HOLDOUT_OUTPUT', 'HOME', 'LANG', 'PATH', 'PWD']);
     assert.equal(await logOf(containers.collect), 'id,y\n1,0.5\n');
