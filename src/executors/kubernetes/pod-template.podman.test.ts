@@ -141,9 +141,10 @@ describe('kubernetes pod template under podman kube play', { skip: canRun ? fals
     collect.command[2] = 'tar -c -f - -C "$0" . | tar -x -O -f - ./predictions.csv';
     // Nor does it keep a termination message: the wrapper's report goes to /tmp and is printed on
     // the run's log, where the test reads it.
-    const run = spec.initContainers?.[1];
-    assert.ok(run?.command?.[2]?.includes(terminationMessagePath));
-    run.command[2] = run.command[2].replace(`>${terminationMessagePath}`, '>/tmp/status; cat /tmp/status');
+    const runCommand = spec.initContainers?.[1]?.command;
+    const wrapper = runCommand?.[2];
+    assert.ok(runCommand && wrapper?.includes(terminationMessagePath));
+    runCommand[2] = wrapper.replace(`>${terminationMessagePath}`, '>/tmp/status; cat /tmp/status');
     const name = 'holdout-play-1';
     // podman removes init containers once they ran, logs and all, unless told to keep them.
     const keepInitContainers = { 'io.podman.annotations.init.container.type': 'always' };
