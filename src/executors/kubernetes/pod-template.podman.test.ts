@@ -143,7 +143,7 @@ describe('kubernetes pod template under podman kube play', { skip: canRun ? fals
     // the run's log, where the test reads it.
     const runCommand = spec.initContainers?.[1]?.command;
     const wrapper = runCommand?.[2];
-    assert.ok(runCommand && wrapper?.includes(terminationMessagePath));
+    assert.ok(runCommand && wrapper !== undefined && wrapper.includes(terminationMessagePath));
     runCommand[2] = wrapper.replace(`>${terminationMessagePath}`, '>/tmp/status; cat /tmp/status');
     const name = 'holdout-play-1';
     // podman removes init containers once they ran, logs and all, unless told to keep them.
