@@ -10,6 +10,7 @@ import { UsersRepo } from '../db/users-repo.js';
 import { WorkersRepo } from '../db/workers-repo.js';
 import { createExecutor, type ExecutorConfig } from '../executors/create-executor.js';
 import type { Executor } from '../executors/executor.js';
+import { parseDataVolume } from '../executors/kubernetes/data-volume.js';
 import { discoverGpus, lockGpus, selectGpus } from '../executors/gpu-host.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { createBlobStore, type BlobStoreConfig } from '../storage/create-blob-store.js';
@@ -100,6 +101,19 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
 /** The executor the configuration names, with the settings of its kind. */
 function executorConfig(config: Config): ExecutorConfig {
   if (config.executor === 'docker') return { kind: 'docker', dockerHost: config.dockerHost, gpuDevDir: config.gpuDevDir };
+  if (config.executor === 'kubernetes') {
+    if (!config.kubernetesDataVolume) throw new Error('HOLDOUT_KUBERNETES_DATA_VOLUME is required when HOLDOUT_EXECUTOR=kubernetes (pvc:NAME, hostPath:/DIR or csi:DRIVER[:key=value,...])');
+    return {
+      kind: 'kubernetes',
+      namespace: config.kubernetesNamespace,
+      ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}),
+      dataVolume: parseDataVolume(config.kubernetesDataVolume),
+      // Runs name their data relative to the worker's bundle cache, which the volume mirrors.
+      dataRoot: path.join(config.dataDir, 'cache', 'bundles'),
+      uid: config.kubernetesRunUid,
+      graceSeconds: config.kubernetesGraceSeconds,
+    };
+  }
   return { kind: 'sandbox', runtimesDir: config.runtimesDir, gpuDevDir: config.gpuDevDir, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) };
 }
 
