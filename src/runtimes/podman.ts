@@ -31,6 +31,11 @@ export interface PodmanOptions {
    * @defaultValue this process's environment
    */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Working directory of every podman command: conmon leaves files there (an "oom" marker after
+   * an out-of-memory kill). @defaultValue this process's
+   */
+  cwd?: string;
 }
 
 /** An image reference: `name[:tag]` or `name@sha256:<hex>`, with an optional registry host. */
@@ -71,10 +76,12 @@ function hint(failure: PodmanFailure, stderr: string): string {
 export class Podman {
   readonly binary: string;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #cwd: string | undefined;
 
   constructor(options: PodmanOptions = {}) {
     this.binary = options.binary ?? 'podman';
     this.#env = options.env ?? process.env;
+    this.#cwd = options.cwd;
   }
 
   /**
@@ -83,7 +90,7 @@ export class Podman {
    */
   exec(args: readonly string[], what: string, opts: { onOutput?: (chunk: Buffer) => void } = {}): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, args, { env: this.#env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(this.binary, args, { env: this.#env, stdio: ['ignore', 'pipe', 'pipe'], ...(this.#cwd ? { cwd: this.#cwd } : {}) });
       const out: Buffer[] = [];
       let err = '';
       child.stdout.on('data', (chunk: Buffer) => {

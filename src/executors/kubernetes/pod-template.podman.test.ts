@@ -81,7 +81,7 @@ describe('kubernetes pod template under podman kube play', { skip: canRun ? fals
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'holdout-k8s-play-'));
     env = await podmanStorageEnv(path.join(dir, 'storage'));
-    podman = new Podman({ env });
+    podman = new Podman({ env, cwd: dir });
     await buildTinyPythonImage(podman, tag, 'k8s', addHelpers);
   });
 
