@@ -102,7 +102,7 @@ describe('attack: resources', () => {
     assert.equal(view.reason, 'out_of_memory');
   });
 
-  it('cuts 2 GiB of stdout and stderr at the log cap, and still judges the run', async () => {
+  it('cuts 1 GiB of stdout and stderr at the log cap, and still judges the run', async () => {
     const { id, view } = await finished('log-flood');
     assert.equal(view.status, 'scored', JSON.stringify(view));
     assert.equal(view.logTruncated, true);
