@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
 import { discoverGpus, type GpuDiscoveryOptions, type GpuHost } from '../gpu-host.js';
-import { type CgroupLayout, detectCgroups } from '../host/cgroups.js';
 import { checkLimits } from '../host/check-limits.js';
 import { trialRun } from '../host/trial-run.js';
 import { LogSink } from '../host/log-sink.js';
 import { type OomWatch, watchOom } from '../host/oom-watch.js';
-import { prepareCgroupParent, RunCgroup } from '../host/run-cgroup.js';
+import { RunCgroup } from '../host/run-cgroup.js';
+import { assignedGpus, CgroupParent, checkRunId } from '../host/run-names.js';
 import { runName, sweepStaleRuns } from '../host/stale-runs.js';
 import { UidPool } from '../host/uid-pool.js';
 import { Workspace } from '../host/workspace.js';
@@ -51,7 +51,6 @@ export interface DockerExecutorOptions {
   gpus?: GpuDiscoveryOptions;
 }
 
-const safeRunId = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 /** Processes of the engine's that live in a run's cgroup (conmon, its exit command). */
 const enginePids = 8;
 
@@ -66,10 +65,9 @@ export class DockerExecutor implements Executor {
   readonly #root: string;
   readonly #files: string;
   readonly #uids: UidPool;
-  readonly #cgroupParent: string;
+  readonly #cgroupParent: CgroupParent;
   readonly #gpuDiscovery: GpuDiscoveryOptions;
   #gpuHost: Promise<GpuHost> | undefined;
-  #cgroups: CgroupLayout | null = null;
   #seccomp: Promise<string> | undefined;
 
   constructor(options: DockerExecutorOptions) {
@@ -78,20 +76,8 @@ export class DockerExecutor implements Executor {
     this.#files = options.filesDir ?? path.join(os.tmpdir(), 'holdout-docker-files');
     const [first, last] = options.uidRange ?? [61000, 61999];
     this.#uids = new UidPool(first, last, options.uidLockDir ?? '/run/holdout/uids');
-    this.#cgroupParent = options.cgroupParent ?? 'holdout-docker';
-    if (!this.#cgroupParent.split('/').every((part) => safeRunId.test(part))) {
-      throw new Error(`invalid cgroupParent "${this.#cgroupParent}": expected names separated by "/"`);
-    }
+    this.#cgroupParent = new CgroupParent(options.cgroupParent ?? 'holdout-docker');
     this.#gpuDiscovery = options.gpus ?? {};
-  }
-
-  #cgroupLayout(): CgroupLayout {
-    if (this.#cgroups === null) {
-      const layout = detectCgroups();
-      prepareCgroupParent(layout, this.#cgroupParent);
-      this.#cgroups = layout;
-    }
-    return this.#cgroups;
   }
 
   /** The seccomp option for this engine: podman reads the profile from a file, Docker takes it inline. */
@@ -108,10 +94,7 @@ export class DockerExecutor implements Executor {
   }
 
   async #gpus(spec: RunSpec): Promise<ContainerGpus | undefined> {
-    const assigned = spec.gpus ?? [];
-    if (assigned.length !== spec.limits.gpus) {
-      throw new Error(`the run needs ${spec.limits.gpus} GPU(s) but ${assigned.length} were assigned to it`);
-    }
+    const assigned = assignedGpus(spec);
     if (assigned.length === 0) return undefined;
     return containerGpus(await (this.#gpuHost ??= discoverGpus(this.#gpuDiscovery)), assigned);
   }
@@ -119,20 +102,20 @@ export class DockerExecutor implements Executor {
   async check(options: { gpus?: readonly string[] } = {}): Promise<void> {
     if (process.getuid?.() !== 0) throw new Error('the docker executor needs root on the worker host (run workspaces are tmpfs mounts, limits are cgroups)');
     await this.#client.json('GET', '/version');
-    const layout = this.#cgroupLayout();
+    const layout = this.#cgroupParent.layout();
     // What runs of a worker killed on this host left: containers first, then cgroups and workspaces.
     await sweepStaleContainers(this.#client);
-    await sweepStaleRuns({ cgroups: layout, cgroupParent: this.#cgroupParent, workspaceRoot: this.#root });
+    await sweepStaleRuns({ cgroups: layout, cgroupParent: this.#cgroupParent.path, workspaceRoot: this.#root });
     await trialRun(this, 'container');
     if (options.gpus?.length) await trialRun(this, 'container', options.gpus);
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
-    if (!safeRunId.test(spec.runId)) throw new Error(`runId "${spec.runId}" cannot name a container`);
+    checkRunId(spec.runId);
     checkLimits(spec.limits);
     const runtime = await resolveContainerRuntime(this.#client, spec, this.#files);
     const gpu = await this.#gpus(spec);
-    const cgroups = this.#cgroupLayout();
+    const cgroups = this.#cgroupParent.layout();
     const name = runName(spec.runId, randomBytes(4).toString('hex'));
     const uid = this.#uids.acquire();
     let log: LogSink | undefined;
@@ -142,7 +125,7 @@ export class DockerExecutor implements Executor {
     try {
       log = await LogSink.open(spec.logPath, spec.limits.logBytes, spec.onLog);
       workspace = await Workspace.create({ root: this.#root, name, codeDir: spec.codeDir, outputBytes: spec.limits.outputBytes, uid });
-      cgroup = RunCgroup.create(cgroups, this.#cgroupParent, name, { ...spec.limits, pids: spec.limits.pids + enginePids });
+      cgroup = RunCgroup.create(cgroups, this.#cgroupParent.path, name, { ...spec.limits, pids: spec.limits.pids + enginePids });
       oom = await watchOom(cgroup);
       const seen = await runContainer(this.#client, {
         name,
@@ -150,7 +133,7 @@ export class DockerExecutor implements Executor {
         runtime,
         workspace,
         uid,
-        cgroupParent: `/${this.#cgroupParent}/${name}`,
+        cgroupParent: `/${this.#cgroupParent.path}/${name}`,
         seccomp: await this.#seccompOption(),
         logPipe: await LogFifo.create(workspace.dir),
         log,

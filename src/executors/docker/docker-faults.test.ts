@@ -37,7 +37,7 @@ describe('docker executor faults', { skip }, () => {
     await assert.rejects(harness.runPython('print(1)', { runtime: 'gone', runtimeDigest: missingImage }), /runtime "gone" \(image sha256:0{64}\) is not in the container engine/);
     await assert.rejects(
       harness.runPython('print(1)', { runtime: 'gone', runtimeDigest: missingImage, runtimeImage: '127.0.0.1:9/holdout/none:1' }),
-      /cannot pull runtime image 127\.0\.0\.1:9\/holdout\/none:1: .*check the reference|cannot pull runtime image 127\.0\.0\.1:9\/holdout\/none:1: /,
+      /cannot pull runtime image 127\.0\.0\.1:9\/holdout\/none:1: \S/,
     );
     await assert.rejects(harness.runPython('print(1)', { runtime: 'recipe' }), /runtime "recipe" has no recorded image digest; update the competition/);
   });

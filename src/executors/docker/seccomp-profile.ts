@@ -1,17 +1,7 @@
 // The sandbox's seccomp rules (src/executors/sandbox/seccomp-filter.ts) as an OCI seccomp profile,
 // the JSON that Docker and podman take, so a run meets the same refusals in either executor.
 
-const EPERM = 1;
-const ENOSYS = 38;
-const CLONE_NEWUSER = 0x10000000;
-const TIOCSTI = 0x5412;
-const TIOCLINUX = 0x541c;
-const AF_NETLINK = 16;
-const AF_PACKET = 17;
-const SOCK_RAW = 3;
-const SOCK_TYPE_MASK = 0xf;
-const O_CREAT = 0x40;
-const O_TMPFILE_BIT = 0x400000;
+import { AF_NETLINK, AF_PACKET, CLONE_NEWUSER, ENOSYS, EPERM, O_CREAT, O_TMPFILE_BIT, SOCK_RAW, SOCK_TYPE_MASK, TIOCLINUX, TIOCSTI } from '../host/seccomp-constants.js';
 
 /** Denied whatever their arguments (the engine's profile allows several: unshare, setns, keyctl…). */
 const denied = [

@@ -5,11 +5,12 @@ import { checkLimits } from '../host/check-limits.js';
 import { trialRun } from '../host/trial-run.js';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
 import { discoverGpus, type GpuDiscoveryOptions, type GpuHost } from '../gpu-host.js';
-import { type CgroupLayout, detectCgroups } from '../host/cgroups.js';
+import type { CgroupLayout } from '../host/cgroups.js';
 import { buildGpuArgs, type GpuRunArgs } from './gpu-args.js';
 import { missingHostRequirements } from './host-check.js';
 import { LogSink } from '../host/log-sink.js';
-import { prepareCgroupParent, RunCgroup } from '../host/run-cgroup.js';
+import { RunCgroup } from '../host/run-cgroup.js';
+import { assignedGpus, CgroupParent, checkRunId } from '../host/run-names.js';
 import { decideOutcome } from '../host/run-outcome.js';
 import { builtinRuntimes, resolveSandboxRuntime, type SandboxRuntime } from './sandbox-runtime.js';
 import { buildSeccompFilter, seccompArchitectures } from './seccomp-filter.js';
@@ -63,7 +64,6 @@ export interface SandboxExecutorOptions {
   gpus?: GpuDiscoveryOptions;
 }
 
-const safeRunId = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 /**
  * The default executor: bubblewrap namespaces (no network, own pids, only the bound folders
@@ -76,22 +76,18 @@ export class SandboxExecutor implements Executor {
   readonly name = 'sandbox';
   readonly #workspaceRoot: string;
   readonly #uids: UidPool;
-  readonly #cgroupParent: string;
+  readonly #cgroupParent: CgroupParent;
   readonly #runtimes: Readonly<Record<string, SandboxRuntime>>;
   readonly #findRuntime: SandboxExecutorOptions['findRuntime'];
   readonly #seccomp: Buffer | undefined;
   readonly #gpuDiscovery: GpuDiscoveryOptions;
   #gpuHost: Promise<GpuHost> | undefined;
-  #cgroups: CgroupLayout | null = null;
 
   constructor(options: SandboxExecutorOptions = {}) {
     this.#workspaceRoot = options.workspaceRoot ?? path.join(os.tmpdir(), 'holdout-sandbox');
     const [first, last] = options.uidRange ?? [61000, 61999];
     this.#uids = new UidPool(first, last, options.uidLockDir ?? '/run/holdout/uids');
-    this.#cgroupParent = options.cgroupParent ?? 'holdout';
-    if (!this.#cgroupParent.split('/').every((part) => safeRunId.test(part))) {
-      throw new Error(`invalid cgroupParent "${this.#cgroupParent}": expected names separated by "/"`);
-    }
+    this.#cgroupParent = new CgroupParent(options.cgroupParent ?? 'holdout');
     this.#runtimes = { ...builtinRuntimes, ...options.runtimes };
     this.#findRuntime = options.findRuntime;
     const archSupported = seccompArchitectures.includes(process.arch);
@@ -109,28 +105,15 @@ export class SandboxExecutor implements Executor {
 
   /** Bubblewrap arguments for the run's assigned GPUs; undefined for a run without any. */
   async #gpuArgs(spec: RunSpec): Promise<GpuRunArgs | undefined> {
-    const assigned = spec.gpus ?? [];
-    if (assigned.length !== spec.limits.gpus) {
-      throw new Error(`the run needs ${spec.limits.gpus} GPU(s) but ${assigned.length} were assigned to it`);
-    }
+    const assigned = assignedGpus(spec);
     return assigned.length === 0 ? undefined : buildGpuArgs(await this.#hostGpus(), assigned);
-  }
-
-  /** The cgroup layout, detected (and the parent cgroups created) on first use. */
-  #cgroupLayout(): CgroupLayout {
-    if (this.#cgroups === null) {
-      const layout = detectCgroups();
-      prepareCgroupParent(layout, this.#cgroupParent);
-      this.#cgroups = layout;
-    }
-    return this.#cgroups;
   }
 
   async check(options: { gpus?: readonly string[] } = {}): Promise<void> {
     const missing = missingHostRequirements();
     if (missing.length > 0) throw new Error(`the sandbox executor cannot run here; missing: ${missing.join('; ')}`);
     // What runs of a worker killed on this host left (mounted workspaces, cgroups) goes first.
-    await sweepStaleRuns({ cgroups: this.#cgroupLayout(), cgroupParent: this.#cgroupParent, workspaceRoot: this.#workspaceRoot });
+    await sweepStaleRuns({ cgroups: this.#cgroupParent.layout(), cgroupParent: this.#cgroupParent.path, workspaceRoot: this.#workspaceRoot });
     await trialRun(this, 'sandbox');
     // The GPU chain too (device nodes, driver files), so a worker that offers GPUs it cannot hand
     // to a run stops now instead of failing every GPU submission.
@@ -146,10 +129,10 @@ export class SandboxExecutor implements Executor {
           'copy the recorded build to this host, or update the competition after rebuilding',
       );
     }
-    if (!safeRunId.test(spec.runId)) throw new Error(`runId "${spec.runId}" cannot name a folder`);
+    checkRunId(spec.runId);
     checkLimits(spec.limits);
     const gpu = await this.#gpuArgs(spec);
-    const cgroups = this.#cgroupLayout();
+    const cgroups = this.#cgroupParent.layout();
     // The owner's pid lets a later worker sweep what this one leaves if it is killed.
     const name = runName(spec.runId, randomBytes(4).toString('hex'));
     const uid = this.#uids.acquire();
@@ -200,7 +183,7 @@ export class SandboxExecutor implements Executor {
     let cgroupError: unknown = null;
     try {
       // The bwrap monitor and the sandbox's init are not the run's: they get pids of their own.
-      parts.cgroup = RunCgroup.create(cgroups, this.#cgroupParent, name, { ...spec.limits, pids: spec.limits.pids + 2 });
+      parts.cgroup = RunCgroup.create(cgroups, this.#cgroupParent.path, name, { ...spec.limits, pids: spec.limits.pids + 2 });
     } catch (error) {
       cgroupError = error;
     }

@@ -2,6 +2,8 @@
 // struct sock_filter { u16 code; u8 jt; u8 jf; u32 k } in the host's byte order (little-endian
 // on both supported architectures).
 
+import { AF_NETLINK, AF_PACKET, CLONE_NEWUSER, ENOSYS, EPERM, O_CREAT, O_TMPFILE_BIT, SOCK_RAW, SOCK_TYPE_MASK, TIOCLINUX, TIOCSTI } from '../host/seccomp-constants.js';
+
 const ldAbsW = 0x20; // BPF_LD | BPF_W | BPF_ABS
 const jeqK = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
 const jgeK = 0x35; // BPF_JMP | BPF_JGE | BPF_K
@@ -12,8 +14,6 @@ const retK = 0x06; // BPF_RET | BPF_K
 const retAllow = 0x7fff0000;
 const retKillProcess = 0x80000000;
 const retErrno = (errno: number): number => 0x00050000 | errno;
-const EPERM = 1;
-const ENOSYS = 38;
 
 // Offsets in struct seccomp_data; arguments are u64, of which the low word is read (the kernel
 // itself reads ioctl requests, socket domains and types as 32-bit ints).
@@ -21,17 +21,10 @@ const offNr = 0;
 const offArch = 4;
 const offArg = (i: number): number => 16 + 8 * i;
 
-const CLONE_NEWUSER = 0x10000000;
-const TIOCSTI = 0x5412;
-const TIOCLINUX = 0x541c;
-const AF_NETLINK = 16;
-const AF_PACKET = 17;
-const SOCK_RAW = 3;
-const SOCK_TYPE_MASK = 0xf;
 const X32_SYSCALL_BIT = 0x40000000;
 const S_ISUID_ISGID = 0o6000;
 // O_CREAT | __O_TMPFILE, the same on x86_64 and aarch64: the open flags that create a file.
-const CREATES = 0x40 | 0x400000;
+const CREATES = O_CREAT | O_TMPFILE_BIT;
 
 /** System call numbers the filter needs, per architecture (from the kernel's unistd headers). */
 interface SyscallTable {
