@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { PassThrough, type Writable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { ClusterRunError } from './pod-outcome.js';
 
 /**
@@ -19,17 +20,33 @@ export function unpackOutputs(outputDir: string, cap: number): { sink: Writable;
   // Killed at the cap (or gone early), tar's stdin refuses writes: an EPIPE that must not end the worker.
   untar.stdin.on('error', () => {});
   const exited = new Promise<number | null>((resolve) => untar.on('close', resolve));
+  // Counted as the pod sends it, not as tar reads it: tar stops reading at its end-of-archive
+  // blocks, and whatever follows them still counts against the cap.
   let seen = 0;
-  const sink = new PassThrough();
-  sink.on('data', (c: Buffer) => {
-    seen += c.length;
-    if (seen > cap) untar.kill('SIGKILL');
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, next) {
+      seen += chunk.length;
+      if (seen > cap) untar.kill('SIGKILL');
+      // Past the cap, or once tar has stopped reading, the rest is dropped; done() says why.
+      if (seen > cap || !untar.stdin.writable) return next();
+      if (untar.stdin.write(chunk)) return next();
+      const resume = () => {
+        untar.stdin.off('drain', resume).off('close', resume);
+        next();
+      };
+      untar.stdin.on('drain', resume).on('close', resume);
+    },
+    final(next) {
+      untar.stdin.end();
+      next();
+    },
   });
-  sink.pipe(untar.stdin);
   return {
     sink,
     async done() {
       if (!sink.writableEnded) sink.end();
+      // Every byte counted before the verdict, even those sent after tar exited.
+      await finished(sink).catch(() => undefined);
       const status = await exited;
       if (seen > cap) throw new ClusterRunError(`the pod sent more than ${cap} bytes of outputs`);
       if (status !== 0) throw new ClusterRunError(`unpacking the outputs from the pod failed (tar ${status}): ${stderr.trim()}`);
