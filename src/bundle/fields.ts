@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { splitCommand } from './split-command.js';
+import { splitCommand } from '../domain/split-command.js';
 import { parseDuration, parseSize, sizeUnitHint } from './units.js';
 
 /** How a value reads in a message: strings quoted, structures named. */

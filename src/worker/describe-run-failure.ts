@@ -1,6 +1,7 @@
 import type { CompetitionConfig } from '../domain/competition.js';
 import type { FailureReason } from '../domain/submission.js';
 import type { RunResult } from '../executors/executor.js';
+import { formatCommand } from '../domain/entry-file.js';
 
 function seconds(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`;
@@ -19,7 +20,7 @@ export function describeRunFailure(
   config: Pick<CompetitionConfig, 'limits' | 'entrypoint'>,
   lastLogLine: string | undefined,
 ): { reason: FailureReason; message: string } | undefined {
-  const command = config.entrypoint.join(' ');
+  const command = formatCommand(config.entrypoint);
   const tail = lastLogLine ? `; last log line: ${lastLogLine}` : '';
   switch (run.outcome) {
     case 'timeout':
