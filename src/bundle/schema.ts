@@ -4,6 +4,7 @@ import { parseImageReference, runtimeNameOfImage } from '../domain/image-referen
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
 import { command, describeValue, isoDate, relativePath, runPath } from './fields.js';
+import { harnessSchema } from './harness-schema.js';
 import { limitsSchema } from './limits-schema.js';
 import { scoringSchema } from './scoring-schema.js';
 
@@ -180,6 +181,7 @@ export const competitionSchema = z
     description: z.string().default(''),
     runtime: runtime.default({ name: 'host' }),
     entrypoint: command.default(['python', 'main.py']),
+    harness: harnessSchema.optional(),
     limits,
     layout,
     predictions_file: relativePath('the output folder').default('submission.csv'),
@@ -206,6 +208,7 @@ export const competitionSchema = z
       // A declared image ID is checked at install, which then records it as runtimeDigest.
       ...('image' in c.runtime ? { runtimeImage: c.runtime.image, ...(c.runtime.digest ? { runtimeDigest: c.runtime.digest } : {}) } : {}),
       entrypoint: c.entrypoint,
+      ...(c.harness === undefined ? {} : { harness: c.harness }),
       limits: c.limits,
       layout: c.layout,
       predictionsFile: c.predictions_file,

@@ -11,9 +11,9 @@ import { linkedOutputFolder } from '../executors/output-path.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { logVisibility } from '../domain/log-visibility.js';
 import { describeRunFailure } from './describe-run-failure.js';
+import { harnessEnvironment, prepareHarnessFolder } from './harness-folder.js';
 import { keepPredictions } from './kept-predictions.js';
 import { runData, scoreOutputs } from './score-outputs.js';
-
 
 export interface RunContext {
   blobs: BlobStore;
@@ -50,19 +50,29 @@ export async function runSubmission(
   await pipeline(await ctx.blobs.get(sub.zip_key), createWriteStream(zipFile));
   await mkdir(codeDir);
   await extractZip(zipFile, codeDir, { maxBytes: ctx.limits.maxUnpackedBytes, maxFiles: ctx.limits.maxFiles });
+  const harness = config.harness;
+  const harnessDir = path.join(ctx.workDir, 'harness');
+  if (harness) await prepareHarnessFolder(ctx.bundleDir, harness, harnessDir);
 
   const run: RunResult = await ctx.executor.run({
     runId: `${sub.id}-${sub.attempts}`,
     runtime: config.runtime,
     ...(config.runtimeDigest === undefined ? {} : { runtimeDigest: config.runtimeDigest }),
     ...(config.runtimeImage === undefined ? {} : { runtimeImage: config.runtimeImage }),
-    command: config.entrypoint,
+    // A harness runs instead of the entry point and drives the participant's code.
+    command: harness ? harness.command : config.entrypoint,
     codeDir,
+    ...(harness ? { harnessDir, codeReadOnly: !harness.writableCode } : {}),
     dataDir: path.join(ctx.bundleDir, data.features),
     layout: config.layout,
     limits: config.limits,
     ...(ctx.gpus ? { gpus: ctx.gpus } : {}),
-    env: { HOLDOUT_DATA: config.layout.data, HOLDOUT_OUTPUT: config.layout.output, HOLDOUT_SMOKE: data.smoke ? '1' : '0' },
+    env: {
+      HOLDOUT_DATA: config.layout.data,
+      HOLDOUT_OUTPUT: config.layout.output,
+      HOLDOUT_SMOKE: data.smoke ? '1' : '0',
+      ...(harness ? harnessEnvironment(harness, config.layout) : {}),
+    },
     logPath,
     signal: ctx.signal,
     ...(ctx.onLog ? { onLog: ctx.onLog } : {}),

@@ -32,7 +32,9 @@ async function publicFiles(deps: ServerDeps, c: StoredCompetition): Promise<{ pa
   const roots = [...c.config.data.public, ...(smoke ? [smoke.features, smoke.labels, smoke.submissionFormat] : [])].map((p) => p.replace(/\/+$/, ''));
   // Never served, whatever a root names (a smoke sample pointing at the real labels, say).
   const testFeatures = c.config.data.testFeatures.replace(/\/+$/, '');
-  const hidden = (rel: string) => rel === c.config.data.labels || rel === testFeatures || rel.startsWith(`${testFeatures}/`);
+  // The harness's files too: a host's program that participants must not read or copy.
+  const secret = [testFeatures, ...(c.config.harness?.dir ? [c.config.harness.dir] : [])];
+  const hidden = (rel: string) => rel === c.config.data.labels || secret.some((s) => rel === s || rel.startsWith(`${s}/`));
   const files: { path: string; bytes: number }[] = [];
   for await (const key of deps.blobs.list(prefix)) {
     const rel = key.slice(prefix.length);
