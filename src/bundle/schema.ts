@@ -69,18 +69,23 @@ const runtime = z.unknown().transform((value, ctx): RuntimeField => {
   return z.NEVER;
 });
 
+/** `layout: drivendata`: DrivenData's working folder, main.py beside `data/` and `submission/`. */
+const drivenDataLayout = { code: '/code_execution', data: '/code_execution/data', output: '/code_execution/submission' };
+
 const layout = z
-  .strictObject({
+  .preprocess((v) => (v === 'drivendata' ? drivenDataLayout : v), z.strictObject({
     code: runPath.default(defaultLayout.code),
     data: runPath.default(defaultLayout.data),
     output: runPath.default(defaultLayout.output),
-  })
+  }))
   .superRefine((l, ctx) => {
     const keys = ['code', 'data', 'output'] as const;
     for (const [i, a] of keys.entries()) {
       for (const b of keys.slice(i + 1)) {
         const [x, y] = [l[a], l[b]];
-        // Nested folders would be mounted over one another: the inner mount would hide or leak.
+        // Data and output may lie inside the code folder (mounted over it, as DrivenData's); any
+        // other nesting would hide a folder or leak one into another.
+        if (a === 'code' && y.startsWith(`${x}/`)) continue;
         if (x === y || x.startsWith(`${y}/`) || y.startsWith(`${x}/`)) {
           ctx.addIssue({ code: 'custom', path: [b], message: `must be distinct from layout.${a} and not inside it or around it, got "${y}" and "${x}"` });
         }
