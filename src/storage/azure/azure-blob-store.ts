@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
 import { BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
 import { assertValidKey, assertValidPrefix } from '../blob-key.js';
+import { readUpTo } from '../read-up-to.js';
 
 /** Where an {@link AzureBlobStore} keeps its blobs. */
 export interface AzureBlobStoreOptions {
@@ -172,27 +173,6 @@ async function open({ connectionString, container: name }: AzureBlobStoreOptions
       : err instanceof Error ? err.message : String(err);
     throw new Error(`azure blob store: cannot open container ${url}: ${why}`, { cause: err });
   }
-}
-
-/**
- * Reads `body` until it ends or more than `limit` bytes have come: the chunks read, and the
- * iterator to read the rest with (a stream takes one iterator only).
- */
-async function readUpTo(body: Readable, limit: number): Promise<{ chunks: Buffer[]; ended: boolean; more: AsyncIterator<Buffer> }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const more = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  const buffers: AsyncIterator<Buffer> = { next: async () => {
-    const n = await more.next();
-    return n.done ? n : { value: Buffer.isBuffer(n.value) ? n.value : Buffer.from(n.value) };
-  } };
-  while (size <= limit) {
-    const next = await buffers.next();
-    if (next.done) return { chunks, ended: true, more: buffers };
-    chunks.push(next.value);
-    size += next.value.length;
-  }
-  return { chunks, ended: false, more: buffers };
 }
 
 function isNotFound(sdk: Sdk, err: unknown): boolean {
