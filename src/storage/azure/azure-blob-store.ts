@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
-import { BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
+import { BlobNotFoundError, type BlobStore, type ByteRange, holdBodyErrors } from '../blob-store.js';
 import { assertValidKey, assertValidPrefix } from '../blob-key.js';
 import { readUpTo } from '../read-up-to.js';
 
@@ -91,11 +91,13 @@ export class AzureBlobStore implements BlobStore {
     return { bytes };
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     assertValidKey(key);
     const { sdk, container } = await this.connect();
     try {
-      const { readableStreamBody } = await container.getBlobClient(key).download();
+      const blob = container.getBlobClient(key);
+      if (range && range.end <= range.start) return await blob.getProperties().then(() => Readable.from([]));
+      const { readableStreamBody } = await (range ? blob.download(range.start, range.end - range.start) : blob.download());
       // In Node the SDK returns a Readable that resumes a broken download where it stopped.
       if (!(readableStreamBody instanceof Readable)) throw new Error(`azure blob store: no stream body for ${key}`);
       return readableStreamBody;

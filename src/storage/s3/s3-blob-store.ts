@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
+import { BlobNotFoundError, type BlobStore, type ByteRange, holdBodyErrors } from '../blob-store.js';
 import { assertValidKey, assertValidPrefix } from '../blob-key.js';
 import { readUpTo } from '../read-up-to.js';
 
@@ -119,11 +119,14 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     assertValidKey(key);
     const { sdk, client } = await this.connect();
     try {
-      const { Body } = await client.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      // S3 has no empty range ("bytes=5-4" is refused): an empty read only checks that the blob is there.
+      if (range && range.end <= range.start) return await this.stat(key).then((s) => (s ? Readable.from([]) : Promise.reject(new BlobNotFoundError(key))));
+      const Range = range ? `bytes=${range.start}-${range.end - 1}` : undefined;
+      const { Body } = await client.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: key, ...(Range ? { Range } : {}) }));
       if (!(Body instanceof Readable)) throw new Error(`s3 blob store: no stream body for ${key}`);
       return Body;
     } catch (err) {
