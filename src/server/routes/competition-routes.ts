@@ -125,6 +125,8 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
         layout: config.layout,
         predictionsFile: config.predictionsFile,
         submissionFormat: await submissionColumns(deps, c),
+        // Debian packages the competition asks of its runtime (the host builds them into the image).
+        packages: config.packages ?? [],
         predictionsFormat: config.predictionsFormat ?? 'csv',
         metric: config.scoring.primary,
         extraMetrics: config.scoring.extra,
