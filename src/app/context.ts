@@ -49,9 +49,11 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     const workers = new WorkersRepo(db);
     let worker: Worker | undefined;
     if (config.workers > 0) {
-      const gpus = selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus);
-      releaseGpus = lockGpus(gpus);
-      await executor.check({ gpus: gpus.map((g) => g.id) });
+      // An executor that brings its own GPUs (a cluster's) offers those, never this host's.
+      const hostGpus = executor.clusterGpus ? [] : selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus);
+      releaseGpus = lockGpus(hostGpus);
+      const gpus = executor.clusterGpus ?? hostGpus.map((g) => g.id);
+      await executor.check({ gpus });
       worker = new Worker(
         { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger },
         {
@@ -67,7 +69,7 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
             ...hostOffer([executor.name]),
             ...(config.workerCpus ? { cpus: config.workerCpus } : {}),
             ...(config.workerMemoryBytes ? { memoryBytes: config.workerMemoryBytes } : {}),
-            gpus: gpus.map((g) => g.id),
+            gpus,
             ...(config.workerRuntimes ? { runtimes: config.workerRuntimes } : {}),
           },
         },
@@ -112,6 +114,8 @@ function executorConfig(config: Config): ExecutorConfig {
       dataRoot: path.join(config.dataDir, 'cache', 'bundles'),
       uid: config.kubernetesRunUid,
       graceSeconds: config.kubernetesGraceSeconds,
+      gpus: config.kubernetesGpus,
+      ...(config.kubernetesGpuRuntimeClass ? { gpuRuntimeClass: config.kubernetesGpuRuntimeClass } : {}),
     };
   }
   return { kind: 'sandbox', runtimesDir: config.runtimesDir, gpuDevDir: config.gpuDevDir, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) };
