@@ -103,7 +103,7 @@ export class KubernetesExecutor implements Executor {
       await client.probe();
     } catch (err) {
       const status = apiStatus(err);
-      const why = status === 401 || status === 403 ? `credentials refused (${status}): give the worker's account the Role in docs (jobs, pods, pods/log, pods/attach, networkpolicies)` : err instanceof Error ? err.message : String(err);
+      const why = status === 401 || status === 403 ? `credentials refused (${status}): give the worker's account the Role of deploy/kubernetes/role.yaml (jobs, pods, pods/log, pods/attach, networkpolicies)` : err instanceof Error ? err.message : String(err);
       throw new Error(`the kubernetes executor cannot use namespace "${this.#options.namespace}" at ${client.server}: ${why}`);
     }
     await this.sweep();
