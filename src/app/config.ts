@@ -63,6 +63,13 @@ const schema = z.object({
     .describe("volume the kubernetes executor's runs read the test features from (read-only): pvc:CLAIM, hostPath:/PATH or csi:DRIVER[:key=value,…], holding the same tree as <dataDir>/cache/bundles"),
   kubernetesRunUid: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(65532).describe('non-root uid of the pods of the kubernetes executor'),
   kubernetesGraceSeconds: z.coerce.number().int().min(0).default(600).describe("seconds a run's Job may take beyond its wall time (scheduling, image pull, code in, outputs out)"),
+  kubernetesGpus: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe("nvidia.com/gpu a kubernetes worker's runs may request from the cluster at once (its GPU offer; HOLDOUT_WORKER_GPUS stays none)"),
+  kubernetesGpuRuntimeClass: z.string().optional().describe('RuntimeClass of kubernetes runs with GPUs (k3s with the NVIDIA container toolkit: nvidia); default the node\'s default runtime'),
   sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),
   runtimesDir: z.string().optional().describe('folder of built runtimes ("holdout runtime build"); default <dataDir>/runtimes'),
   workers: z.coerce.number().int().min(0).max(64).default(1).describe('runs at once in the server process (0: none)'),
@@ -93,6 +100,9 @@ const schema = z.object({
   // Refused at start-up: otherwise a server would run until its first upload fails.
   if (c.executor === 'kubernetes' && !c.kubernetesDataVolume) {
     ctx.addIssue({ code: 'custom', path: ['kubernetesDataVolume'], message: 'required when HOLDOUT_EXECUTOR=kubernetes' });
+  }
+  if (c.executor === 'kubernetes' && c.workerGpus !== 'none') {
+    ctx.addIssue({ code: 'custom', path: ['workerGpus'], message: "the kubernetes executor's GPUs are the cluster's: leave this none and set HOLDOUT_KUBERNETES_GPUS=N (nvidia.com/gpu its runs may request at once)" });
   }
   if (c.blobStore === 'azure' && !c.azureConnectionString) {
     ctx.addIssue({ code: 'custom', path: ['azureConnectionString'], message: 'required when HOLDOUT_BLOB_STORE=azure' });
