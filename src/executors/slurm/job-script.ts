@@ -95,6 +95,8 @@ export interface NodeSandboxSettings {
   runtimesDir?: string;
   /** Folder of the node's NVIDIA device nodes. */
   gpuDevDir?: string;
+  /** The runs' uids on the node (see SandboxExecutorOptions). @defaultValue the sandbox's */
+  uidRange?: readonly [first: number, last: number];
 }
 
 /**

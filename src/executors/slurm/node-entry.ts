@@ -24,9 +24,10 @@ function allocatedGpus(wanted: number): string[] {
 }
 
 async function runJob(job: NodeJob, signal: AbortSignal): Promise<NodeVerdict> {
-  const { root, runtimesDir, gpuDevDir } = job.sandbox;
+  const { root, runtimesDir, gpuDevDir, uidRange } = job.sandbox;
   const executor = new SandboxExecutor({
     ...(root ? { workspaceRoot: root } : {}),
+    ...(uidRange ? { uidRange } : {}),
     ...(gpuDevDir ? { gpus: { devDir: gpuDevDir } } : {}),
     ...(runtimesDir ? { findRuntime: imageRuntimes(runtimesDir) } : {}),
   });
