@@ -22,11 +22,15 @@ done
 dir=$(mktemp -d "${TMPDIR:-/tmp}/holdout-slurm.XXXXXX")
 chmod 755 "$dir"
 mkdir -p "$dir/state" "$dir/spool" "$dir/shared" "$dir/munge"
-pids=()
 stop() {
-  # Jobs first (their sandboxes end with them), then the daemons, newest first.
+  # Jobs first (their sandboxes end with them), then the daemons, newest first: by their pid files,
+  # which a test that restarted a daemon has updated.
   SLURM_CONF="$dir/slurm.conf" scancel --full --quiet --partition=holdout 2>/dev/null || true
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
+  local pids=()
+  for name in slurmd slurmctld munge/munged; do
+    [ -s "$dir/$name.pid" ] && pids+=("$(cat "$dir/$name.pid")")
+  done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
@@ -55,7 +59,6 @@ chmod 400 "$dir/munge/munge.key"
 munged --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.sock" \
   --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/seed"
 for _ in $(seq 1 50); do [ -s "$dir/munge/munged.pid" ] && break; sleep 0.1; done
-pids+=("$(cat "$dir/munge/munged.pid")")
 
 cat >"$dir/slurm.conf" <<CONF
 ClusterName=holdout-test
@@ -100,8 +103,6 @@ export SLURM_CONF="$dir/slurm.conf"
 slurmctld -i -f "$SLURM_CONF"
 slurmd -f "$SLURM_CONF"
 for _ in $(seq 1 50); do [ -s "$dir/slurmctld.pid" ] && [ -s "$dir/slurmd.pid" ] && break; sleep 0.1; done
-[ -s "$dir/slurmctld.pid" ] && pids+=("$(cat "$dir/slurmctld.pid")")
-[ -s "$dir/slurmd.pid" ] && pids+=("$(cat "$dir/slurmd.pid")")
 up=""
 for _ in $(seq 1 100); do
   state=$(sinfo -h -n "$node" -o %T 2>/dev/null || true)

@@ -24,8 +24,9 @@ export class SlurmClient {
     return new Promise((resolve, reject) => {
       execFile(file, args, { env: this.options.env ?? process.env, timeout: this.options.timeoutMs ?? 30_000, encoding: 'utf8' }, (error, stdout, stderr) => {
         if (error === null) return resolve(stdout);
-        const why = stderr.trim() || error.message;
-        reject(new SlurmCommandError(`${name} failed: ${why}`, stderr));
+        // scontrol says some refusals ("Partition x not found") on stdout.
+        const said = `${stderr.trim()}\n${stdout.trim()}`.trim();
+        reject(new SlurmCommandError(`${name} failed: ${said || error.message}`, said));
       });
     });
   }
@@ -60,12 +61,15 @@ export class SlurmClient {
     });
   }
 
-  /** Whether a partition of that name exists. @throws SlurmCommandError when the controller cannot be reached */
-  async hasPartition(partition: string): Promise<boolean> {
-    const out = await this.#command('scontrol', ['show', 'partition', '-o', partition]).catch((error: unknown) => {
+  /**
+   * Whether a partition of that name exists (any partition, without a name).
+   * @throws SlurmCommandError when the controller cannot be reached
+   */
+  async hasPartition(partition?: string): Promise<boolean> {
+    const out = await this.#command('scontrol', ['show', 'partition', '-o', ...(partition ? [partition] : [])]).catch((error: unknown) => {
       if (error instanceof SlurmCommandError && /not found/i.test(error.stderr + error.message)) return '';
       throw error;
     });
-    return out.includes(`PartitionName=${partition}`);
+    return out.includes(`PartitionName=${partition ?? ''}`);
   }
 }

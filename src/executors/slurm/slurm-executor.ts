@@ -79,10 +79,10 @@ export class SlurmExecutor implements Executor {
       throw new Error(`the slurm executor cannot write its shared folder ${this.options.sharedDir}`);
     });
     const partition = this.options.partition;
-    const known = await this.#client.hasPartition(partition ?? '').catch((error: unknown) => {
+    const known = await this.#client.hasPartition(partition).catch((error: unknown) => {
       throw new Error(`the slurm executor cannot reach the Slurm controller (is slurmctld up, SLURM_CONF right?): ${(error as Error).message}`);
     });
-    if (partition !== undefined && !known) throw new Error(`Slurm has no partition "${partition}" (see sinfo); set slurmPartition`);
+    if (!known) throw new Error(partition ? `Slurm has no partition "${partition}" (see sinfo); set slurmPartition` : 'Slurm has no partition (see sinfo)');
     // The whole chain once: sbatch, a node, the node entry, its sandbox, the shared folder.
     await trialRun(this, 'slurm', options.gpus ?? []);
   }

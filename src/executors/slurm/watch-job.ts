@@ -43,7 +43,7 @@ export async function watchJob(w: JobWatch): Promise<NodeVerdict | JobVerdict> {
     for (;;) {
       await w.tail.poll();
       const verdict = await readVerdict(w.folder.result);
-      if (verdict !== undefined) return verdict;
+      if (verdict !== undefined) return unasked(verdict, cancelled) ? await stoppedBySlurm(w) : verdict;
       if (Date.now() >= nextStatePoll) {
         nextStatePoll = Date.now() + statePollMs;
         let job: JobState | undefined;
@@ -62,7 +62,9 @@ export async function watchJob(w: JobWatch): Promise<NodeVerdict | JobVerdict> {
           if (cancelled) cancel();
         } else {
           // The verdict may have landed between the two reads.
-          return (await readVerdict(w.folder.result)) ?? verdictWithoutResult(job, cancelled, w.jobId);
+          const late = await readVerdict(w.folder.result);
+          if (late === undefined || unasked(late, cancelled)) return verdictWithoutResult(job, cancelled, w.jobId);
+          return late;
         }
       }
       await sleep(pollMs);
@@ -70,6 +72,21 @@ export async function watchJob(w: JobWatch): Promise<NodeVerdict | JobVerdict> {
   } finally {
     w.signal?.removeEventListener('abort', cancel);
   }
+}
+
+/** Whether the node entry stopped the run for a signal that Holdout did not send. */
+function unasked(verdict: NodeVerdict, cancelled: boolean): boolean {
+  return verdict.ok && verdict.outcome === 'cancelled' && !cancelled;
+}
+
+/**
+ * The node entry stopped the run on SIGTERM that was not Holdout's: Slurm's time limit (the job
+ * is TIMEOUT), or an operator's scancel, preemption, a node going down (the platform's).
+ */
+async function stoppedBySlurm(w: JobWatch): Promise<JobVerdict> {
+  const job = await w.client.state(w.jobId).catch(() => undefined);
+  if (job?.state === 'TIMEOUT') return verdictWithoutResult(job, false, w.jobId);
+  return verdictWithoutResult(job && !isActive(job.state) ? job : { state: 'CANCELLED', reason: job?.reason ?? '', exitCode: '' }, false, w.jobId);
 }
 
 /** Reads the node entry's verdict; undefined while there is none (it is renamed into place whole). */
