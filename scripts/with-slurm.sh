@@ -11,8 +11,13 @@
 #
 #   scripts/with-slurm.sh node --import tsx --test src/executors/slurm/slurm-executor.test.ts
 #   scripts/with-slurm.sh npm run bench:executors
+#   scripts/with-slurm.sh --if-installed <command>   (just runs the command where Slurm is not installed)
 set -euo pipefail
-[ $# -gt 0 ] || { echo "usage: $0 <command> [args...]" >&2; exit 2; }
+if [ "${1:-}" = --if-installed ]; then
+  shift
+  command -v slurmctld >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] || exec "$@"
+fi
+[ $# -gt 0 ] || { echo "usage: $0 [--if-installed] <command> [args...]" >&2; exit 2; }
 for tool in munged slurmctld slurmd sbatch; do
   command -v "$tool" >/dev/null 2>&1 ||
     { echo "with-slurm: $tool is not installed (apt-get install slurmctld slurmd slurm-client munge, or npm run setup)" >&2; exit 1; }

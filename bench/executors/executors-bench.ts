@@ -1,9 +1,11 @@
 /**
- * The executors side by side: sandbox vs docker (podman's Docker API service) for a trivial
- * submission, in the "host" runtime and in a small runtime image, and the time the sandbox needs
- * to prepare an image the first time (unpacking it into its image cache).
+ * The executors side by side: sandbox vs docker (podman's Docker API service) vs slurm (a job of
+ * a one-node cluster, the sandbox inside it) for a trivial submission, in the "host" runtime and
+ * in a small runtime image, and the time the sandbox needs to prepare an image the first time
+ * (unpacking it into its image cache).
  *
- *   npm run bench:executors [-- --runs 30]      (starts podman's API service for the run)
+ *   npm run bench:executors [-- --runs 30]      (starts podman's API service, and a Slurm cluster
+ *                                               where Slurm is installed, for the run)
  *
  * Start-to-exit: from executor.run() to the result, plus dispose(). Overhead: that minus the
  * median time of the same program run bare on the host. Runs alternate between the executors,
@@ -17,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { defaultLayout } from '../../src/domain/limits.js';
 import { createExecutor } from '../../src/executors/create-executor.js';
 import type { Executor } from '../../src/executors/executor.js';
+import { slurmSkip, testSlurmOptions } from '../../src/executors/slurm/test-cluster.case.js';
 import { ImageCache } from '../../src/runtimes/image-cache.js';
 import { Podman } from '../../src/runtimes/podman.js';
 import { demoBundle } from '../../test/helpers/holdout-server.js';
@@ -57,6 +60,8 @@ const runtimesDir = path.join(work, 'runtimes');
 const executors: Record<string, Executor> = {
   sandbox: createExecutor({ kind: 'sandbox', runtimesDir }),
   docker: createExecutor({ kind: 'docker', dockerHost }),
+  // The node's sandbox finds the image in the same runtimes folder: the node is this host.
+  ...(slurmSkip ? {} : { slurm: createExecutor({ kind: 'slurm', ...testSlurmOptions(path.join(work, 'slurm')), sandbox: { runtimesDir } }) }),
 };
 for (const e of Object.values(executors)) await e.check();
 
@@ -115,4 +120,5 @@ for (const [key, xs] of samples) {
   console.log(`${key.padEnd(22)}${f(s.median).padStart(15)}${f(s.p95)}${f(o.median).padStart(11)}${f(o.p95)}`);
 }
 const p = stats(prepares);
+if (slurmSkip) console.log(`\nslurm: not run (${slurmSkip})`);
 console.log(`\nsandbox: first use of the ${image.slice(7, 19)} image (unpack into the cache), ${prepares.length} times: median ${p.median.toFixed(0)} ms, min ${p.min.toFixed(0)} ms`);
