@@ -83,6 +83,13 @@ export interface RunResult {
 export interface Executor {
   readonly name: string;
   /**
+   * GPUs the executor takes from elsewhere rather than from the worker's host (a cluster's
+   * `nvidia.com/gpu`), as ids the worker hands out one run at a time, like host GPU ids. A worker
+   * whose executor has this offers these and none of its host's.
+   * @remarks undefined: the executor runs on the worker's host and uses the host's GPUs.
+   */
+  readonly clusterGpus?: readonly string[];
+  /**
    * Checks that the host can run sandboxes (tools present, privileges), with `gpus` assigned to a
    * trial run when given; throws a clear error if not.
    */
