@@ -3,7 +3,8 @@ import { defaultFinalSelections, predictionsFormats, type CompetitionConfig, typ
 import { parseImageReference, runtimeNameOfImage } from '../domain/image-reference.js';
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
-import { command, describeValue, isoDate, relativePath, runPath } from './fields.js';
+import { resourceColumns, type PrizeLimits } from '../domain/resource-usage.js';
+import { command, describeValue, duration, isoDate, relativePath, runPath, size } from './fields.js';
 import { limitsSchema } from './limits-schema.js';
 import { scoringSchema } from './scoring-schema.js';
 
@@ -147,6 +148,24 @@ const phases = z
     }
   });
 
+/** `prize_limits:` what a run may use and still win a prize; every key optional. */
+const prizeLimits = z
+  .strictObject({ wall_time: duration, cpu_time: duration, peak_memory: size, gpu_time: duration, peak_gpu_memory: size })
+  .partial()
+  .transform((l): PrizeLimits => {
+    const out: PrizeLimits = {};
+    if (l.wall_time !== undefined) out.wallMs = l.wall_time;
+    if (l.cpu_time !== undefined) out.cpuMs = l.cpu_time;
+    if (l.peak_memory !== undefined) out.peakMemoryBytes = l.peak_memory;
+    if (l.gpu_time !== undefined) out.gpuMs = l.gpu_time;
+    if (l.peak_gpu_memory !== undefined) out.peakGpuMemoryBytes = l.peak_gpu_memory;
+    return out;
+  });
+
+const resourceColumn = z.enum(resourceColumns, {
+  error: (issue) => `expected one of ${resourceColumns.map((v) => `"${v}"`).join(', ')}, got ${describeValue(issue.input)}`,
+});
+
 /**
  * What `competition.yaml` parses to: the config, except that `description` is still as written
  * and a scoring program's `command` is empty when the program's metadata file is to give it
@@ -190,6 +209,8 @@ export const competitionSchema = z
     phases,
     logs,
     final_selections: z.int().min(1).max(20).default(defaultFinalSelections),
+    leaderboard_columns: z.array(resourceColumn).optional(),
+    prize_limits: prizeLimits.optional(),
   })
   .superRefine((c, ctx) => {
     // A scoring program is handed the predictions as CSV parts; JSON lines would need converting.
@@ -216,6 +237,8 @@ export const competitionSchema = z
       phases: c.phases,
       logs: c.logs,
       finalSelections: c.final_selections,
+      ...(c.leaderboard_columns?.length ? { resourceColumns: [...new Set(c.leaderboard_columns)] } : {}),
+      ...(c.prize_limits && Object.keys(c.prize_limits).length > 0 ? { prizeLimits: c.prize_limits } : {}),
     }),
   );
 

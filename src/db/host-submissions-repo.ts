@@ -106,6 +106,7 @@ export class HostSubmissionsRepo {
         status: 'queued', reason: null, message: null, started_at: null, finished_at: null, run_ms: null, exit_code: null,
         public_scores: null, private_scores: null, public_primary: null, private_primary: null, log_key: null, log_bytes: null,
         log_truncated: 0, attempts: 0, lease_owner: null, lease_expires_at: null, rescore: 0,
+        cpu_ms: null, peak_memory_bytes: null, gpu_ms: null, gpu_estimated: 0, peak_gpu_memory_bytes: null,
       })
       .where('competition_id', '=', competitionId)
       .where('status', 'in', [...finalStatuses]);

@@ -160,6 +160,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('submissions').addColumn('runtime_image', 'text').execute();
     },
   },
+  '0130_run_usage': {
+    async up(db: Kysely<unknown>) {
+      // What a run used, where its executor measured it (null: unknown, never zero); run_ms is its wall time.
+      for (const column of ['cpu_ms', 'peak_memory_bytes', 'gpu_ms', 'peak_gpu_memory_bytes']) {
+        await db.schema.alterTable('submissions').addColumn(column, 'bigint').execute();
+      }
+      await db.schema.alterTable('submissions').addColumn('gpu_estimated', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

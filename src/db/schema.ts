@@ -78,6 +78,13 @@ export interface SubmissionsTable {
   runtime_digest: Generated<string | null>;
   /** The image reference the runtime was pulled from (null for "host"). */
   runtime_image: Generated<string | null>;
+  /** What the run used (see ResourceUsage); null where it was not measured. bigint: a string on PostgreSQL. */
+  cpu_ms: Generated<number | string | null>;
+  peak_memory_bytes: Generated<number | string | null>;
+  gpu_ms: Generated<number | string | null>;
+  /** 1 when gpu_ms is wall time × GPUs assigned rather than a driver counter. */
+  gpu_estimated: Generated<number>;
+  peak_gpu_memory_bytes: Generated<number | string | null>;
   attempts: Generated<number>;
   lease_owner: string | null;
   lease_expires_at: string | null;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type UpdateObject, sql } from 'kysely';
+import type { ResourceUsage } from '../domain/resource-usage.js';
 import type { FailureReason } from '../domain/submission.js';
 import type { DatabaseDialect } from './database-dialect.js';
 import { isUniqueViolation, QuotaExceededError } from './db-errors.js';
@@ -19,6 +20,8 @@ export interface SubmissionResult {
   logKey?: string | null;
   logBytes?: number | null;
   logTruncated?: boolean;
+  /** What the run used; absent: unchanged (a re-score keeps its run's figures). */
+  usage?: ResourceUsage;
   /**
    * The runtime the code ran in (name, and image ID and reference when it is an image); absent:
    * unchanged (a re-score).
@@ -46,6 +49,26 @@ export interface Lease {
 
 type Claimable = (eb: ExpressionBuilder<Database, 'submissions'>) => Expression<SqlBool>;
 type SubmissionChanges = UpdateObject<Database, 'submissions'>;
+
+/** The submission columns of a run's usage; unknown measures are null. */
+export function usageColumns(u: ResourceUsage): SubmissionChanges {
+  return {
+    cpu_ms: u.cpuMs ?? null,
+    peak_memory_bytes: u.peakMemoryBytes ?? null,
+    gpu_ms: u.gpuMs ?? null,
+    gpu_estimated: u.gpuEstimated ? 1 : 0,
+    peak_gpu_memory_bytes: u.peakGpuMemoryBytes ?? null,
+  };
+}
+
+/** A submission row's usage as recorded, or undefined before it ran. */
+export function usageOf(s: Pick<SubmissionRow, 'run_ms' | 'cpu_ms' | 'peak_memory_bytes' | 'gpu_ms' | 'gpu_estimated' | 'peak_gpu_memory_bytes'>): ResourceUsage | undefined {
+  if (s.run_ms === null) return undefined;
+  const n = (v: number | string | null) => (v === null ? undefined : Number(v));
+  const optional = { cpuMs: n(s.cpu_ms), peakMemoryBytes: n(s.peak_memory_bytes), gpuMs: n(s.gpu_ms), peakGpuMemoryBytes: n(s.peak_gpu_memory_bytes) };
+  const known = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) as Partial<ResourceUsage>;
+  return { wallMs: Number(s.run_ms), ...known, ...(s.gpu_estimated === 1 && known.gpuMs !== undefined ? { gpuEstimated: true } : {}) };
+}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -230,6 +253,7 @@ export class SubmissionsRepo {
       log_key: result.logKey ?? null,
       log_bytes: result.logBytes ?? null,
       log_truncated: result.logTruncated ? 1 : 0,
+      ...(result.usage ? usageColumns(result.usage) : {}),
       ...(result.runtime ? { runtime: result.runtime.name, runtime_digest: result.runtime.digest, runtime_image: result.runtime.image ?? null } : {}),
       rescore: 0,
       lease_owner: null,

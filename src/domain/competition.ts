@@ -1,5 +1,6 @@
 import type { Limits, RunLayout } from './limits.js';
 import type { LogPolicy } from './log-visibility.js';
+import type { PrizeLimits, ResourceColumn } from './resource-usage.js';
 
 /**
  * A metric by name with its direction: a built-in metric (see scoring/metrics), or with a
@@ -116,6 +117,10 @@ export interface CompetitionConfig {
    * @defaultValue 2 (`finalSelectionsOf`; also for configurations stored before it existed)
    */
   finalSelections?: number;
+  /** Resource measures the leaderboard shows as columns (of each entrant's ranked entry). */
+  resourceColumns?: ResourceColumn[];
+  /** Limits a run must keep to be eligible for prizes ("peak memory ≤ 8 GiB"); over them it still ranks. */
+  prizeLimits?: PrizeLimits;
 }
 
 /** How many submissions count for the final ranking when the bundle does not say (Kaggle's usual 2). */

@@ -22,13 +22,19 @@ export interface Submission {
   publicScore: number | null; publicScores: Record<string, number> | null; privateScore?: number | null; privateScores?: Record<string, number> | null; logBytes: number | null;
   logTruncated: boolean; attempts: number; selected: boolean; username?: string; team?: string | null;
   runtime: { name: string; digest: string | null } | null;
+  /** What the run used; a field is absent where it was not measured; null before it ran. */
+  usage: Usage | null;
   /** Only from GET /submissions/:id. */
   competition?: { slug: string; title: string };
   /** Only from GET /submissions/:id: how much of the log this reader may see. */
   logs?: 'full' | 'tail' | 'reason-only';
 }
-export interface BoardRow { rank: number; sharedRank: number; publicRank?: number | null; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string }
-export interface Board { part: string; metric: string; higherIsBetter: boolean; extraMetrics: string[]; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }
+export interface Usage { wallMs: number; cpuMs?: number; peakMemoryBytes?: number; gpuMs?: number; gpuEstimated?: boolean; peakGpuMemoryBytes?: number }
+export type ResourceColumn = 'wall_time' | 'cpu_time' | 'peak_memory' | 'gpu_time' | 'peak_gpu_memory';
+export interface BoardRow { rank: number; sharedRank: number; publicRank?: number | null; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string;
+  /** The ranked entry's resource use, in the board's resource columns (null: not measured). */
+  usage?: Partial<Record<keyof Usage, number | null>>; prizeEligible?: boolean; prizeIneligible?: string[] }
+export interface Board { part: string; metric: string; higherIsBetter: boolean; extraMetrics: string[]; resourceColumns: ResourceColumn[]; prizeLimits?: Partial<Usage>; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }
 export interface Team { id: string; name: string; inviteCode: string; members: { userId: string; username: string; joinedAt: string }[] }
 
 /** An API error: its status, code and message in words (and, for a bundle, every problem). */

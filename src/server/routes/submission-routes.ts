@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ArchiveError, checkEntryPoint, extractZip } from '../../archive/safe-unzip.js';
 import { QuotaExceededError } from '../../db/db-errors.js';
 import type { SubmissionRow } from '../../db/schema.js';
+import { usageOf } from '../../db/submissions-repo.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
 import { currentPhase, quotaDay } from '../../domain/phases.js';
 import { logTail, logVisibility } from '../../domain/log-visibility.js';
@@ -38,6 +39,8 @@ export function submissionView(s: SubmissionRow & { username?: string }, opts: {
     startedAt: s.started_at,
     finishedAt: s.finished_at,
     runMs: s.run_ms,
+    /** CPU time, peak memory, GPU time of the run (fields absent where not measured); null before it ran. */
+    usage: usageOf(s) ?? null,
     exitCode: s.exit_code,
     zipBytes: Number(s.zip_bytes),
     publicScore: s.public_primary,

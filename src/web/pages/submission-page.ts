@@ -3,6 +3,7 @@ import type { PageFn } from '../app.js';
 import { fmtBytes, fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
 import { loadCompetition, signInFirst, slugPath } from './competition-shell.js';
 import { liveSubmission } from './live-submission.js';
+import { usageInWords } from '../usage.js';
 
 /** Every metric of a submission: public, and private where the reader may see it. */
 export function scoresTable(s: Submission, c: Pick<Competition, 'metric' | 'extraMetrics'> | undefined): HTMLElement | null {
@@ -27,6 +28,7 @@ function facts(s: Submission, c: Competition | undefined): HTMLElement {
     row('Started', fmtDate(s.startedAt)),
     row('Finished', fmtDate(s.finishedAt)),
     row('Run time', fmtMs(s.runMs), c ? ` of the ${fmtMs(c.limits.wallTimeMs)} limit` : ''),
+    row('Resources', usageInWords(s.usage, c?.limits)),
     row('Exit code', s.exitCode === null ? '—' : String(s.exitCode), ` · attempt ${s.attempts}`),
     row('Runtime', s.runtime ? s.runtime.name : '—', digest ? h('code', { class: 'digest', title: digest }, ` ${digest}`) : null),
     row('Code', h('a', { href: `/api/submissions/${encodeURIComponent(s.id)}/code`, download: true }, `submission zip (${fmtBytes(s.zipBytes)})`)),
