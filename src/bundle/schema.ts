@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultFinalSelections, predictionsFormats, type CompetitionConfig, type DataConfig, type Phase } from '../domain/competition.js';
+import { defaultFinalSelections, predictionsFormats, type CompetitionConfig, type Scheduling, type DataConfig, type Phase } from '../domain/competition.js';
 import { parseImageReference, runtimeNameOfImage } from '../domain/image-reference.js';
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
@@ -166,6 +166,19 @@ const resourceColumn = z.enum(resourceColumns, {
   error: (issue) => `expected one of ${resourceColumns.map((v) => `"${v}"`).join(', ')}, got ${describeValue(issue.input)}`,
 });
 
+/** `scheduling:` this competition's share of the workers (see `Scheduling`). */
+const scheduling = z
+  .strictObject({
+    weight: z.number().positive().max(1000).default(1),
+    max_running: z.int().min(1).optional(),
+    max_running_per_entrant: z.int().min(1).optional(),
+  })
+  .transform((s): Scheduling => ({
+    weight: s.weight,
+    ...(s.max_running === undefined ? {} : { maxRunning: s.max_running }),
+    ...(s.max_running_per_entrant === undefined ? {} : { maxRunningPerEntrant: s.max_running_per_entrant }),
+  }));
+
 /**
  * What `competition.yaml` parses to: the config, except that `description` is still as written
  * and a scoring program's `command` is empty when the program's metadata file is to give it
@@ -211,6 +224,7 @@ export const competitionSchema = z
     final_selections: z.int().min(1).max(20).default(defaultFinalSelections),
     leaderboard_columns: z.array(resourceColumn).optional(),
     prize_limits: prizeLimits.optional(),
+    scheduling: scheduling.optional(),
   })
   .superRefine((c, ctx) => {
     // A scoring program is handed the predictions as CSV parts; JSON lines would need converting.
@@ -238,6 +252,7 @@ export const competitionSchema = z
       logs: c.logs,
       finalSelections: c.final_selections,
       ...(c.leaderboard_columns?.length ? { resourceColumns: [...new Set(c.leaderboard_columns)] } : {}),
+      ...(c.scheduling ? { scheduling: c.scheduling } : {}),
       ...(c.prize_limits && Object.keys(c.prize_limits).length > 0 ? { prizeLimits: c.prize_limits } : {}),
     }),
   );

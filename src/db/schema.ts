@@ -45,6 +45,10 @@ export interface CompetitionsTable {
   need_memory_bytes: Generated<number>;
   need_gpus: Generated<number>;
   runtime: Generated<string>;
+  /** The configuration's `scheduling`, copied out for the claim's fair-share order and caps (null: no cap). */
+  sched_weight: Generated<number>;
+  max_running: Generated<number | null>;
+  max_running_per_entrant: Generated<number | null>;
   created_at: string;
   updated_at: string;
 }
@@ -97,6 +101,8 @@ export interface SubmissionsTable {
   selected: Generated<number>;
   /** 1 while a host's re-score is queued: score the kept predictions, do not run again. */
   rescore: Generated<number>;
+  /** 1 for a host's re-run or re-score: claimed after the participants' own runs of its competition. */
+  background: Generated<number>;
 }
 
 export interface TeamsTable {

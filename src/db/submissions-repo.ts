@@ -4,6 +4,7 @@ import type { ResourceUsage } from '../domain/resource-usage.js';
 import type { FailureReason } from '../domain/submission.js';
 import type { DatabaseDialect } from './database-dialect.js';
 import { isUniqueViolation, QuotaExceededError } from './db-errors.js';
+import { fairShareOrder, runningNow, underRunningCaps } from './fair-share.js';
 import type { AttemptOutcome, AttemptRow, Database, NewSubmission, SubmissionRow } from './schema.js';
 
 /** What a finished attempt records; any field left out stays as it is. */
@@ -70,6 +71,13 @@ export function usageOf(s: Pick<SubmissionRow, 'run_ms' | 'cpu_ms' | 'peak_memor
   return { wallMs: Number(s.run_ms), ...known, ...(s.gpu_estimated === 1 && known.gpuMs !== undefined ? { gpuEstimated: true } : {}) };
 }
 
+/** A claim rolled back: its competition or entrant reached a cap meanwhile. */
+class OverCap extends Error {
+  constructor(readonly id: string) {
+    super(`submission ${id}: its competition or entrant is at its cap of runs at once`);
+  }
+}
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The submission `id` while `lease` holds it in one of `statuses`. */
@@ -81,7 +89,7 @@ const held =
 export class SubmissionsRepo {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: Pick<DatabaseDialect, 'lockClaimCandidate'>,
+    private readonly dialect: Pick<DatabaseDialect, 'lockClaimCandidate' | 'lockCompetition'>,
   ) {}
 
   /**
@@ -148,51 +156,95 @@ export class SubmissionsRepo {
     if (filter.runtimes?.length === 0) return undefined;
     const nowIso = iso(now);
     const expired: Claimable = (eb) => eb.and([eb('status', 'in', ['running', 'scoring']), eb('lease_expires_at', '<', nowIso)]);
-    const queued: Claimable = (eb) => eb('status', '=', 'queued');
-    return (await this.claimOne(owner, leaseMs, expired, filter, now)) ?? (await this.claimOne(owner, leaseMs, queued, filter, now));
+    const expiredFirst = await this.claimOne(owner, leaseMs, expired, filter, now, 'oldest');
+    if (expiredFirst && !(expiredFirst instanceof OverCap)) return expiredFirst;
+    // A claim that lost a race for a capped competition's last slot tries the next candidate.
+    const passed: string[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const queued: Claimable = (eb) => eb.and([eb('status', '=', 'queued'), ...(passed.length ? [eb('id', 'not in', passed)] : [])]);
+      const claimed = await this.claimOne(owner, leaseMs, queued, filter, now, 'fair');
+      if (!(claimed instanceof OverCap)) return claimed;
+      passed.push(claimed.id);
+    }
+    return undefined;
   }
 
-  private claimOne(owner: string, leaseMs: number, claimable: Claimable, filter: ClaimFilter, now: number): Promise<SubmissionRow | undefined> {
+  private claimOne(
+    owner: string,
+    leaseMs: number,
+    claimable: Claimable,
+    filter: ClaimFilter,
+    now: number,
+    order: 'oldest' | 'fair',
+  ): Promise<SubmissionRow | undefined | OverCap> {
     const nowIso = iso(now);
-    return this.db.transaction().execute(async (trx) => {
-      let candidate = trx.selectFrom('submissions').select('id').where(claimable).orderBy('created_at').limit(1);
-      const { free, runtimes } = filter;
-      if (free || runtimes) {
-        candidate = candidate.where('competition_id', 'in', (eb) => {
-          let fits = eb.selectFrom('competitions').select('competitions.id');
-          if (free) {
-            fits = fits.where('need_cpus', '<=', free.cpus).where('need_memory_bytes', '<=', free.memoryBytes).where('need_gpus', '<=', free.gpus);
-          }
-          return runtimes ? fits.where('runtime', 'in', [...runtimes]) : fits;
-        });
-      }
-      const row = await trx
-        .updateTable('submissions')
-        .set((eb) => ({
-          status: 'running',
-          lease_owner: owner,
-          lease_expires_at: iso(now + leaseMs),
-          started_at: nowIso,
-          attempts: eb('attempts', '+', 1),
-        }))
-        .where('id', '=', this.dialect.lockClaimCandidate(candidate))
-        // Checked again on the row itself, so the claim never depends on the candidate's snapshot.
-        .where(claimable)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return undefined;
-      await trx
-        .updateTable('submission_attempts')
-        .set({ outcome: 'lost', ended_at: nowIso, message: 'the worker stopped renewing its lease' })
-        .where('submission_id', '=', row.id)
-        .where('outcome', 'is', null)
-        .execute();
-      await trx
-        .insertInto('submission_attempts')
-        .values({ id: randomUUID(), submission_id: row.id, attempt: row.attempts, worker_id: owner, claimed_at: nowIso, ended_at: null, outcome: null, message: null })
-        .execute();
-      return row;
-    });
+    return this.db
+      .transaction()
+      .execute(async (trx) => {
+        let candidate = trx.selectFrom('submissions').select('id').where(claimable).limit(1);
+        // Expired leases go oldest first (they have waited longest); queued ones by fair share, within the caps.
+        if (order === 'oldest') candidate = candidate.orderBy('created_at');
+        else {
+          candidate = candidate.where(underRunningCaps());
+          for (const key of fairShareOrder()) candidate = candidate.orderBy(key);
+        }
+        const { free, runtimes } = filter;
+        if (free || runtimes) {
+          candidate = candidate.where('competition_id', 'in', (eb) => {
+            let fits = eb.selectFrom('competitions').select('competitions.id');
+            if (free) {
+              fits = fits.where('need_cpus', '<=', free.cpus).where('need_memory_bytes', '<=', free.memoryBytes).where('need_gpus', '<=', free.gpus);
+            }
+            return runtimes ? fits.where('runtime', 'in', [...runtimes]) : fits;
+          });
+        }
+        const row = await trx
+          .updateTable('submissions')
+          .set((eb) => ({
+            status: 'running',
+            lease_owner: owner,
+            lease_expires_at: iso(now + leaseMs),
+            started_at: nowIso,
+            attempts: eb('attempts', '+', 1),
+          }))
+          .where('id', '=', this.dialect.lockClaimCandidate(candidate))
+          // Checked again on the row itself, so the claim never depends on the candidate's snapshot.
+          .where(claimable)
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return undefined;
+        if (order === 'fair') await this.checkCaps(trx, row);
+        await trx
+          .updateTable('submission_attempts')
+          .set({ outcome: 'lost', ended_at: nowIso, message: 'the worker stopped renewing its lease' })
+          .where('submission_id', '=', row.id)
+          .where('outcome', 'is', null)
+          .execute();
+        await trx
+          .insertInto('submission_attempts')
+          .values({ id: randomUUID(), submission_id: row.id, attempt: row.attempts, worker_id: owner, claimed_at: nowIso, ended_at: null, outcome: null, message: null })
+          .execute();
+        return row;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof OverCap) return err;
+        throw err;
+      });
+  }
+
+  /**
+   * The candidate query counted runs in its own snapshot: two workers claiming at once could both
+   * take a capped competition's last slot. Counted again under the competition's lock (claims of
+   * one capped competition queue there); over a cap, the claim is rolled back.
+   * @throws OverCap
+   */
+  private async checkCaps(trx: Kysely<Database>, row: SubmissionRow): Promise<void> {
+    const caps = await this.dialect
+      .lockCompetition(trx.selectFrom('competitions').select(['id', 'max_running', 'max_running_per_entrant']).where('id', '=', row.competition_id))
+      .executeTakeFirst() as { max_running: number | null; max_running_per_entrant: number | null } | undefined;
+    if (!caps || (caps.max_running === null && caps.max_running_per_entrant === null)) return;
+    const running = await runningNow(trx, row);
+    if (running.competition > (caps.max_running ?? Infinity) || running.entrant > (caps.max_running_per_entrant ?? Infinity)) throw new OverCap(row.id);
   }
 
   /** Extends the lease; false when another worker has taken the submission meanwhile. */

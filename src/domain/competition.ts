@@ -117,10 +117,26 @@ export interface CompetitionConfig {
    * @defaultValue 2 (`finalSelectionsOf`; also for configurations stored before it existed)
    */
   finalSelections?: number;
+  /** How this competition shares the workers with others (see `Scheduling`); absent: weight 1, no caps. */
+  scheduling?: Scheduling;
   /** Resource measures the leaderboard shows as columns (of each entrant's ranked entry). */
   resourceColumns?: ResourceColumn[];
   /** Limits a run must keep to be eligible for prizes ("peak memory ≤ 8 GiB"); over them it still ranks. */
   prizeLimits?: PrizeLimits;
+}
+
+/**
+ * A competition's share of the workers. Claims go to the competition with the fewest runs in
+ * progress per unit of weight, then within it to the participant or team with the fewest, then to
+ * the oldest submission; a host's re-run or re-score waits behind the participants' own runs.
+ */
+export interface Scheduling {
+  /** Relative share: a competition of weight 2 gets twice the runs at once of one of weight 1 when both have a queue. */
+  weight: number;
+  /** Most runs of this competition at once, over all workers; absent: no cap. */
+  maxRunning?: number;
+  /** Most runs of one participant or team at once; absent: no cap. */
+  maxRunningPerEntrant?: number;
 }
 
 /** How many submissions count for the final ranking when the bundle does not say (Kaggle's usual 2). */
