@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultFinalSelections, predictionsFormats, type CompetitionConfig, type Scheduling, type DataConfig, type Phase } from '../domain/competition.js';
+import { defaultFinalSelections, predictionsFormats, type CompetitionConfig, type ComputeBudget, type Scheduling, type DataConfig, type Phase } from '../domain/competition.js';
 import { parseImageReference, runtimeNameOfImage } from '../domain/image-reference.js';
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
@@ -113,14 +113,33 @@ const data = z
 
 const iso = (d: Date) => d.toISOString();
 
+const weeklyBudget = z.strictObject({ cpu_time: duration.optional(), gpu_time: duration.optional() }).transform((b): ComputeBudget => ({
+  ...(b.cpu_time === undefined ? {} : { cpuMs: b.cpu_time }),
+  ...(b.gpu_time === undefined ? {} : { gpuMs: b.gpu_time }),
+}));
+
 const phase = z
-  .strictObject({ name: z.string().trim().min(1).max(60), start: isoDate, end: isoDate.optional(), daily_quota: z.int().min(1).default(5) })
+  .strictObject({
+    name: z.string().trim().min(1).max(60),
+    start: isoDate,
+    end: isoDate.optional(),
+    daily_quota: z.int().min(1).default(5),
+    failed_quota: z.int().min(0).optional(),
+    weekly_budget: weeklyBudget.optional(),
+  })
   .superRefine((p, ctx) => {
     if (p.end !== undefined && p.end <= p.start) {
       ctx.addIssue({ code: 'custom', path: ['end'], message: `must be after start (${iso(p.start)}), got ${iso(p.end)}` });
     }
   })
-  .transform((p): Phase => ({ name: p.name, start: p.start, ...(p.end === undefined ? {} : { end: p.end }), dailyQuota: p.daily_quota }));
+  .transform((p): Phase => ({
+    name: p.name,
+    start: p.start,
+    ...(p.end === undefined ? {} : { end: p.end }),
+    dailyQuota: p.daily_quota,
+    ...(p.failed_quota ? { failedQuota: p.failed_quota } : {}),
+    ...(p.weekly_budget && Object.keys(p.weekly_budget).length > 0 ? { weeklyBudget: p.weekly_budget } : {}),
+  }));
 
 const phases = z
   .array(phase)

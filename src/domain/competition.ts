@@ -60,6 +60,20 @@ export interface Phase {
   end?: Date;
   /** Submissions per participant per UTC day. */
   dailyQuota: number;
+  /**
+   * A daily allowance of its own for runs that fail through the participant's code (timeout, out
+   * of memory, exit code, invalid output): up to this many a day do not use `dailyQuota`.
+   * Platform failures and cancelled runs never use any quota. Absent: failures use the quota.
+   */
+  failedQuota?: number;
+  /** Compute per participant or team per week (from Monday 00:00 UTC); absent: no budget. */
+  weeklyBudget?: ComputeBudget;
+}
+
+/** CPU and GPU time a participant or team may use; either may be absent (no limit on it). */
+export interface ComputeBudget {
+  cpuMs?: number;
+  gpuMs?: number;
 }
 
 /** Paths are relative to the bundle's root and validated to stay inside it. */

@@ -2,7 +2,14 @@
 
 export interface User { id: string; username: string; role: 'admin' | 'host' | 'participant'; createdAt: string }
 export interface Phase { name: string; start: string; end?: string; dailyQuota: number; state: 'past' | 'open' | 'upcoming' }
-export interface Quota { phase: string; limit: number; full: { used: number; left: number }; smoke: { used: number; left: number } }
+export interface BudgetMeasure { usedMs: number; limitMs: number; leftMs: number }
+export interface Quota {
+  phase: string; limit: number; full: { used: number; left: number }; smoke: { used: number; left: number };
+  /** The day's allowance for runs that failed through their code, when the phase gives one. */
+  failed: { limit: number; used: number } | null;
+  /** This week's compute budget (CPU and GPU time), when the phase sets one. */
+  budget: { cpu: BudgetMeasure | null; gpu: BudgetMeasure | null; resetsAt: string } | null;
+}
 export interface Competition {
   slug: string; title: string; runtime: string; openPhase: string | null; state: 'open' | 'upcoming' | 'finished';
   description: string; entrypoint: string; limitsInWords: string[]; predictionsFile: string;

@@ -299,6 +299,11 @@ export class Worker extends EventEmitter {
       if (result !== 'cancelled') {
         const recorded = await persist('recording the result', () => submissions.finish(row.id, this.leaseOf(row), result), recording);
         log.info({ status: result.status, reason: result.reason, recorded }, 'submission finished');
+        // A competition may give runs its participants' code failed an allowance of their own.
+        const failedQuota = competition.config.phases.find((p) => p.name === row.phase)?.failedQuota;
+        if (recorded && result.status === 'failed' && failedQuota) {
+          await submissions.useFailedAllowance(row.id, failedQuota).catch((err: unknown) => log.warn({ err }, 'moving a failed run to the failed-run allowance failed'));
+        }
       } else await this.aborted(row, abort.signal.reason as AbortReason, log);
     } catch (err) {
       if (abort.signal.aborted) await this.aborted(row, abort.signal.reason as AbortReason, log, err);

@@ -10,7 +10,8 @@ import { QuotaExceededError } from '../../db/db-errors.js';
 import type { SubmissionRow } from '../../db/schema.js';
 import { usageOf } from '../../db/submissions-repo.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
-import { currentPhase, quotaDay } from '../../domain/phases.js';
+import { budgetRefusal } from '../../domain/compute-budget.js';
+import { budgetWeekStart, currentPhase, quotaDay } from '../../domain/phases.js';
 import { logTail, logVisibility } from '../../domain/log-visibility.js';
 import { reasonAdvice } from '../../domain/submission.js';
 import { competitionOr404, isHostOf, requireUser, visibleSubmission } from '../access.js';
@@ -91,6 +92,14 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       };
       // Checked before the upload so nobody streams 500 MB to hear "no"; re-checked atomically at insert.
       if ((await deps.quota.usedToday(c.id, owner, phase.name, day)) >= phase.dailyQuota) throw quotaError();
+      if (phase.weeklyBudget) {
+        const refusal = budgetRefusal(await deps.quota.computeSince(c.id, owner, budgetWeekStart(now).toISOString()), phase.weeklyBudget);
+        if (refusal) {
+          const resetsAt = new Date(budgetWeekStart(now).getTime() + 7 * 86400_000);
+          reply.header('retry-after', String(Math.ceil((resetsAt.getTime() - Date.now()) / 1000)));
+          throw new HttpError(429, `${whose} ${refusal} in phase "${phase.name}"; the budget resets ${resetsAt.toISOString()} (Monday 00:00 UTC)`, 'budget_exceeded', { resetsAt: resetsAt.toISOString() });
+        }
+      }
 
       const uploads = path.join(deps.config.dataDir, 'uploads');
       const upload = await receiveUpload(req, uploads, deps.config.maxUploadBytes, 'submission.zip');
