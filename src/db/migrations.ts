@@ -186,6 +186,15 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('submissions_running').on('submissions').columns(['competition_id', 'status', 'quota_owner', 'user_id']).execute();
     },
   },
+  '0132_result_provenance': {
+    async up(db: Kysely<unknown>) {
+      // What a score can be traced to years later: the zip as uploaded, the test data, the bundle
+      // (scoring program included) and the version of Holdout's own scoring code; the runtime digest is recorded already.
+      for (const column of ['zip_sha256', 'test_data_digest', 'bundle_digest', 'scorer_version']) {
+        await db.schema.alterTable('submissions').addColumn(column, 'text').execute();
+      }
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -101,6 +101,12 @@ export interface SubmissionsTable {
   selected: Generated<number>;
   /** 1 while a host's re-score is queued: score the kept predictions, do not run again. */
   rescore: Generated<number>;
+  /** sha256 of submission.zip as uploaded ("sha256:<hex>"); null for rows from before it was recorded. */
+  zip_sha256: Generated<string | null>;
+  /** Test features and labels, bundle (scoring program included) and Holdout scoring version of the last scoring. */
+  test_data_digest: Generated<string | null>;
+  bundle_digest: Generated<string | null>;
+  scorer_version: Generated<string | null>;
   /** 1 for a host's re-run or re-score: claimed after the participants' own runs of its competition. */
   background: Generated<number>;
 }

@@ -21,6 +21,8 @@ export interface SubmissionResult {
   logKey?: string | null;
   logBytes?: number | null;
   logTruncated?: boolean;
+  /** What the score was computed from (see SubmissionsTable); absent: unchanged. */
+  provenance?: { testDataDigest: string | null; bundleDigest: string; scorerVersion: string };
   /** What the run used; absent: unchanged (a re-score keeps its run's figures). */
   usage?: ResourceUsage;
   /**
@@ -306,6 +308,9 @@ export class SubmissionsRepo {
       log_bytes: result.logBytes ?? null,
       log_truncated: result.logTruncated ? 1 : 0,
       ...(result.usage ? usageColumns(result.usage) : {}),
+      ...(result.provenance
+        ? { test_data_digest: result.provenance.testDataDigest, bundle_digest: result.provenance.bundleDigest, scorer_version: result.provenance.scorerVersion }
+        : {}),
       ...(result.runtime ? { runtime: result.runtime.name, runtime_digest: result.runtime.digest, runtime_image: result.runtime.image ?? null } : {}),
       rescore: 0,
       lease_owner: null,

@@ -131,6 +131,11 @@ export interface CompetitionConfig {
    * @defaultValue 2 (`finalSelectionsOf`; also for configurations stored before it existed)
    */
   finalSelections?: number;
+  /**
+   * Digest of the test features and labels (sha256 over their paths and contents), recorded at
+   * install; absent in configurations stored before it existed.
+   */
+  testDataDigest?: string;
   /** How this competition shares the workers with others (see `Scheduling`); absent: weight 1, no caps. */
   scheduling?: Scheduling;
   /** Resource measures the leaderboard shows as columns (of each entrant's ranked entry). */

@@ -31,6 +31,8 @@ export interface Submission {
   runtime: { name: string; digest: string | null } | null;
   /** What the run used; a field is absent where it was not measured; null before it ran. */
   usage: Usage | null;
+  /** What the score traces to; a field is null where it was not recorded (older rows, or not scored yet). */
+  provenance: { zipSha256: string | null; runtimeDigest: string | null; testDataDigest: string | null; bundleDigest: string | null; scorerVersion: string | null };
   /** Only from GET /submissions/:id. */
   competition?: { slug: string; title: string };
   /** Only from GET /submissions/:id: how much of the log this reader may see. */

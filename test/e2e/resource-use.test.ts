@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { testDialects } from '../../src/db/test-databases.case.js';
 import { startHoldout, upload, waitForFinal, type TestHoldout } from '../helpers/holdout-server.js';
@@ -15,6 +17,7 @@ for (const dialect of testDialects) {
     let h: TestHoldout;
     const t: Record<string, string> = {};
     const ids: Record<string, string> = {};
+    let leanZip = '';
     before(async () => {
       h = await startHoldout({
         dialect,
@@ -24,7 +27,8 @@ for (const dialect of testDialects) {
       t.admin = await h.admin();
       // The hog writes 300 MiB (touching every page) in a child process, then predicts like the lean one.
       const hog = await trivialSubmission({ label: 1, preamble: 'import subprocess, sys\nsubprocess.run([sys.executable, "-c", "b = b\\"\\\\x01\\" * (300 << 20)"], check=True)' });
-      for (const [name, zip] of [['lean', await trivialSubmission()], ['hog', hog]] as const) {
+      leanZip = await trivialSubmission();
+      for (const [name, zip] of [['lean', leanZip], ['hog', hog]] as const) {
         const sent = await upload(h.url, t[name] ?? '', 'digits', zip);
         assert.equal(sent.status, 201, JSON.stringify(sent.body));
         ids[name] = String(sent.body.id);
@@ -41,6 +45,19 @@ for (const dialect of testDialects) {
       assert.ok((lean.usage.peakMemoryBytes ?? 0) > 0 && (lean.usage.peakMemoryBytes ?? 0) < 200 * MiB, `lean peak ${lean.usage.peakMemoryBytes}`);
       assert.ok((hog.usage.peakMemoryBytes ?? 0) >= 300 * MiB, `hog peak ${hog.usage.peakMemoryBytes}`);
       assert.equal(hog.usage.gpuMs, undefined, 'no GPU: no GPU time, not zero');
+    });
+
+    it('traces every score to the zip, runtime, test data, bundle and scoring code it came from', async () => {
+      type Provenance = { zipSha256: string; runtimeDigest: string | null; testDataDigest: string; bundleDigest: string; scorerVersion: string };
+      const { provenance } = (await call(h.url, 'GET', `/api/submissions/${ids.lean}`, t.lean)).body as { provenance: Provenance };
+      assert.equal(provenance.zipSha256, `sha256:${createHash('sha256').update(await readFile(leanZip)).digest('hex')}`);
+      const installed = await h.ctx.competitions.bySlug('digits');
+      assert.equal(provenance.bundleDigest, installed?.bundleDigest);
+      assert.match(provenance.testDataDigest, /^sha256:[0-9a-f]{64}$/);
+      assert.notEqual(provenance.testDataDigest, provenance.bundleDigest, 'the test data on its own');
+      assert.equal(provenance.testDataDigest, installed?.config.testDataDigest);
+      assert.match(provenance.scorerVersion, /^holdout@\d+\.\d+\.\d+/);
+      assert.equal(provenance.runtimeDigest, null, 'the host runtime has no content digest');
     });
 
     it('shows the chosen resource columns on the leaderboard and marks who is eligible for prizes', async () => {

@@ -51,6 +51,14 @@ export function submissionView(s: SubmissionRow & { username?: string }, opts: {
     logTruncated: s.log_truncated === 1,
     attempts: s.attempts,
     runtime: s.runtime === null ? null : { name: s.runtime, digest: s.runtime_digest },
+    /** What a score traces to: the zip, the runtime, the test data, the bundle and Holdout's scoring code. */
+    provenance: {
+      zipSha256: s.zip_sha256,
+      runtimeDigest: s.runtime_digest,
+      testDataDigest: s.test_data_digest,
+      bundleDigest: s.bundle_digest,
+      scorerVersion: s.scorer_version,
+    },
     selected: s.selected === 1,
     ...(s.username !== undefined ? { username: s.username } : {}),
   };
@@ -116,7 +124,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
         const row = await deps.quota.insertWithinQuota(
           {
             id, competition_id: c.id, user_id: user.id, phase: phase.name, kind, status: 'queued', reason: null, message: null,
-            zip_key: zipKey, zip_bytes: upload.bytes, created_at: now.toISOString(), started_at: null, finished_at: null,
+            zip_key: zipKey, zip_bytes: upload.bytes, zip_sha256: upload.sha256, created_at: now.toISOString(), started_at: null, finished_at: null,
             run_ms: null, exit_code: null, public_scores: null, private_scores: null, public_primary: null, private_primary: null,
             log_key: null, log_bytes: null, lease_owner: null, lease_expires_at: null, quota_day: day,
           },
