@@ -38,6 +38,8 @@ export interface ClaimFilter {
   free?: { cpus: number; memoryBytes: number; gpus: number };
   /** Runtimes the worker can run; undefined: any. */
   runtimes?: readonly string[];
+  /** Ids of the competitions whose queues the worker serves (a worker token's scope); undefined: all. */
+  competitions?: readonly string[];
 }
 
 /**
@@ -155,7 +157,7 @@ export class SubmissionsRepo {
    * attempt, and marks an earlier attempt that never reported as lost.
    */
   async claim(owner: string, leaseMs: number, filter: ClaimFilter = {}, now = Date.now()): Promise<SubmissionRow | undefined> {
-    if (filter.runtimes?.length === 0) return undefined;
+    if (filter.runtimes?.length === 0 || filter.competitions?.length === 0) return undefined;
     const nowIso = iso(now);
     const expired: Claimable = (eb) => eb.and([eb('status', 'in', ['running', 'scoring']), eb('lease_expires_at', '<', nowIso)]);
     const expiredFirst = await this.claimOne(owner, leaseMs, expired, filter, now, 'oldest');
@@ -190,7 +192,8 @@ export class SubmissionsRepo {
           candidate = candidate.where(underRunningCaps());
           for (const key of fairShareOrder()) candidate = candidate.orderBy(key);
         }
-        const { free, runtimes } = filter;
+        const { free, runtimes, competitions } = filter;
+        if (competitions) candidate = candidate.where('competition_id', 'in', [...competitions]);
         if (free || runtimes) {
           candidate = candidate.where('competition_id', 'in', (eb) => {
             let fits = eb.selectFrom('competitions').select('competitions.id');
@@ -291,7 +294,24 @@ export class SubmissionsRepo {
    * its lease can never overwrite the result of the one that took over, and recording twice is a
    * no-op (idempotent recording). True when this call recorded it.
    */
-  finish(id: string, lease: Lease, result: SubmissionResult): Promise<boolean> {
+  async finish(id: string, lease: Lease, result: SubmissionResult): Promise<boolean> {
+    const recorded = await this.record(id, lease, result);
+    // A competition may give runs its participants' code failed an allowance of their own.
+    if (recorded && result.status === 'failed' && result.reason !== 'infrastructure') {
+      const row = await this.db
+        .selectFrom('submissions')
+        .innerJoin('competitions', 'competitions.id', 'submissions.competition_id')
+        .select(['competitions.config_json', 'submissions.phase'])
+        .where('submissions.id', '=', id)
+        .executeTakeFirst();
+      const phases = row ? (JSON.parse(row.config_json) as { phases?: { name: string; failedQuota?: number }[] }).phases : undefined;
+      const allowance = phases?.find((p) => p.name === row?.phase)?.failedQuota;
+      if (allowance) await this.useFailedAllowance(id, allowance);
+    }
+    return recorded;
+  }
+
+  private record(id: string, lease: Lease, result: SubmissionResult): Promise<boolean> {
     const json = (v: Record<string, number> | null | undefined) => (v ? JSON.stringify(v) : null);
     return this.release(id, lease, result.status, result.message ?? null, {
       status: result.status,
