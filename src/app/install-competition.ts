@@ -27,7 +27,13 @@ export async function installCompetition(
 ): Promise<StoredCompetition> {
   const loaded = await loadBundle(dir);
   const recorded = await recordRuntime(loaded.config, { runtimesDir: deps.config.runtimesDir, ...(deps.podman ? { podman: deps.podman } : {}) });
-  const bundle = { ...loaded, config: { ...loaded.config, ...recorded } };
+  const { testFeatures, labels } = loaded.config.data;
+  const features = testFeatures.replace(/\/+$/, '');
+  // What a score depends on besides the code: the test features and the labels, named on their own so a
+  // result traces to its data even when other files of the bundle (the overview, say) changed.
+  const testData = loaded.files.filter((f) => f === labels || f.startsWith(`${features}/`));
+  const testDataDigest = await bundleDigest(loaded.root, testData);
+  const bundle = { ...loaded, config: { ...loaded.config, ...recorded, testDataDigest } };
   const digest = await bundleDigest(bundle.root, bundle.files);
   const prefix = bundlePrefix(bundle.config.slug, digest);
   const marker = `${prefix}/.complete`;

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { defaultFinalSelections, predictionsFormats, type CompetitionConfig, type DataConfig, type Phase } from '../domain/competition.js';
+import { defaultFinalSelections, predictionsFormats, type CompetitionConfig, type ComputeBudget, type Scheduling, type DataConfig, type Phase } from '../domain/competition.js';
 import { parseImageReference, runtimeNameOfImage } from '../domain/image-reference.js';
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
-import { command, describeValue, isoDate, relativePath, runPath } from './fields.js';
+import { resourceColumns, type PrizeLimits } from '../domain/resource-usage.js';
+import { command, describeValue, duration, isoDate, relativePath, runPath, size } from './fields.js';
 import { harnessSchema } from './harness-schema.js';
 import { limitsSchema } from './limits-schema.js';
 import { scoringSchema } from './scoring-schema.js';
@@ -118,14 +119,33 @@ const data = z
 
 const iso = (d: Date) => d.toISOString();
 
+const weeklyBudget = z.strictObject({ cpu_time: duration.optional(), gpu_time: duration.optional() }).transform((b): ComputeBudget => ({
+  ...(b.cpu_time === undefined ? {} : { cpuMs: b.cpu_time }),
+  ...(b.gpu_time === undefined ? {} : { gpuMs: b.gpu_time }),
+}));
+
 const phase = z
-  .strictObject({ name: z.string().trim().min(1).max(60), start: isoDate, end: isoDate.optional(), daily_quota: z.int().min(1).default(5) })
+  .strictObject({
+    name: z.string().trim().min(1).max(60),
+    start: isoDate,
+    end: isoDate.optional(),
+    daily_quota: z.int().min(1).default(5),
+    failed_quota: z.int().min(0).optional(),
+    weekly_budget: weeklyBudget.optional(),
+  })
   .superRefine((p, ctx) => {
     if (p.end !== undefined && p.end <= p.start) {
       ctx.addIssue({ code: 'custom', path: ['end'], message: `must be after start (${iso(p.start)}), got ${iso(p.end)}` });
     }
   })
-  .transform((p): Phase => ({ name: p.name, start: p.start, ...(p.end === undefined ? {} : { end: p.end }), dailyQuota: p.daily_quota }));
+  .transform((p): Phase => ({
+    name: p.name,
+    start: p.start,
+    ...(p.end === undefined ? {} : { end: p.end }),
+    dailyQuota: p.daily_quota,
+    ...(p.failed_quota ? { failedQuota: p.failed_quota } : {}),
+    ...(p.weekly_budget && Object.keys(p.weekly_budget).length > 0 ? { weeklyBudget: p.weekly_budget } : {}),
+  }));
 
 const phases = z
   .array(phase)
@@ -152,6 +172,37 @@ const phases = z
       }
     }
   });
+
+/** `prize_limits:` what a run may use and still win a prize; every key optional. */
+const prizeLimits = z
+  .strictObject({ wall_time: duration, cpu_time: duration, peak_memory: size, gpu_time: duration, peak_gpu_memory: size })
+  .partial()
+  .transform((l): PrizeLimits => {
+    const out: PrizeLimits = {};
+    if (l.wall_time !== undefined) out.wallMs = l.wall_time;
+    if (l.cpu_time !== undefined) out.cpuMs = l.cpu_time;
+    if (l.peak_memory !== undefined) out.peakMemoryBytes = l.peak_memory;
+    if (l.gpu_time !== undefined) out.gpuMs = l.gpu_time;
+    if (l.peak_gpu_memory !== undefined) out.peakGpuMemoryBytes = l.peak_gpu_memory;
+    return out;
+  });
+
+const resourceColumn = z.enum(resourceColumns, {
+  error: (issue) => `expected one of ${resourceColumns.map((v) => `"${v}"`).join(', ')}, got ${describeValue(issue.input)}`,
+});
+
+/** `scheduling:` this competition's share of the workers (see `Scheduling`). */
+const scheduling = z
+  .strictObject({
+    weight: z.number().positive().max(1000).default(1),
+    max_running: z.int().min(1).optional(),
+    max_running_per_entrant: z.int().min(1).optional(),
+  })
+  .transform((s): Scheduling => ({
+    weight: s.weight,
+    ...(s.max_running === undefined ? {} : { maxRunning: s.max_running }),
+    ...(s.max_running_per_entrant === undefined ? {} : { maxRunningPerEntrant: s.max_running_per_entrant }),
+  }));
 
 /**
  * What `competition.yaml` parses to: the config, except that `description` is still as written
@@ -198,6 +249,9 @@ export const competitionSchema = z
     phases,
     logs,
     final_selections: z.int().min(1).max(20).default(defaultFinalSelections),
+    leaderboard_columns: z.array(resourceColumn).optional(),
+    prize_limits: prizeLimits.optional(),
+    scheduling: scheduling.optional(),
   })
   .superRefine((c, ctx) => {
     // A scoring program is handed the predictions as CSV parts; JSON lines would need converting.
@@ -226,6 +280,9 @@ export const competitionSchema = z
       phases: c.phases,
       logs: c.logs,
       finalSelections: c.final_selections,
+      ...(c.leaderboard_columns?.length ? { resourceColumns: [...new Set(c.leaderboard_columns)] } : {}),
+      ...(c.scheduling ? { scheduling: c.scheduling } : {}),
+      ...(c.prize_limits && Object.keys(c.prize_limits).length > 0 ? { prizeLimits: c.prize_limits } : {}),
     }),
   );
 

@@ -85,6 +85,9 @@ export class CompetitionsRepo {
       need_memory_bytes: limits.memoryBytes,
       need_gpus: limits.gpus,
       runtime,
+      sched_weight: c.config.scheduling?.weight ?? 1,
+      max_running: c.config.scheduling?.maxRunning ?? null,
+      max_running_per_entrant: c.config.scheduling?.maxRunningPerEntrant ?? null,
       updated_at: now,
     };
     const row = await this.db

@@ -87,7 +87,7 @@ export class HostSubmissionsRepo {
       .updateTable('submissions')
       .set({
         status: 'queued', rescore: 1, reason: null, message: null, finished_at: null, public_scores: null, private_scores: null,
-        public_primary: null, private_primary: null, attempts: 0, lease_owner: null, lease_expires_at: null,
+        public_primary: null, private_primary: null, attempts: 0, lease_owner: null, lease_expires_at: null, background: 1,
       })
       .where('competition_id', '=', competitionId)
       .where('status', 'in', ['scored', 'failed']);
@@ -105,7 +105,8 @@ export class HostSubmissionsRepo {
       .set({
         status: 'queued', reason: null, message: null, started_at: null, finished_at: null, run_ms: null, exit_code: null,
         public_scores: null, private_scores: null, public_primary: null, private_primary: null, log_key: null, log_bytes: null,
-        log_truncated: 0, attempts: 0, lease_owner: null, lease_expires_at: null, rescore: 0,
+        log_truncated: 0, attempts: 0, lease_owner: null, lease_expires_at: null, rescore: 0, background: 1,
+        cpu_ms: null, peak_memory_bytes: null, gpu_ms: null, gpu_estimated: 0, peak_gpu_memory_bytes: null,
       })
       .where('competition_id', '=', competitionId)
       .where('status', 'in', [...finalStatuses]);

@@ -160,6 +160,41 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('submissions').addColumn('runtime_image', 'text').execute();
     },
   },
+  '0130_run_usage': {
+    async up(db: Kysely<unknown>) {
+      // What a run used, where its executor measured it (null: unknown, never zero); run_ms is its wall time.
+      for (const column of ['cpu_ms', 'peak_memory_bytes', 'gpu_ms', 'peak_gpu_memory_bytes']) {
+        await db.schema.alterTable('submissions').addColumn(column, 'bigint').execute();
+      }
+      await db.schema.alterTable('submissions').addColumn('gpu_estimated', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
+  '0131_fair_scheduling': {
+    async up(db: Kysely<unknown>) {
+      // Copied out of the configuration, as need_* are, so that a claim can order and cap in SQL.
+      await db.schema.alterTable('competitions').addColumn('sched_weight', 'double precision', (c) => c.notNull().defaultTo(1)).execute();
+      await db.schema.alterTable('competitions').addColumn('max_running', 'integer').execute();
+      await db.schema.alterTable('competitions').addColumn('max_running_per_entrant', 'integer').execute();
+      const rows = await sql<{ id: string; config_json: string }>`select id, config_json from competitions`.execute(db);
+      for (const row of rows.rows) {
+        const s = (JSON.parse(row.config_json) as { scheduling?: { weight?: number; maxRunning?: number; maxRunningPerEntrant?: number } }).scheduling;
+        if (s) await sql`update competitions set sched_weight = ${s.weight ?? 1}, max_running = ${s.maxRunning ?? null}, max_running_per_entrant = ${s.maxRunningPerEntrant ?? null} where id = ${row.id}`.execute(db);
+      }
+      // 1 for a host's re-run or re-score: it waits behind participants' own runs of its competition.
+      await db.schema.alterTable('submissions').addColumn('background', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      // Counting a competition's (and an entrant's) runs in progress at every claim.
+      await db.schema.createIndex('submissions_running').on('submissions').columns(['competition_id', 'status', 'quota_owner', 'user_id']).execute();
+    },
+  },
+  '0132_result_provenance': {
+    async up(db: Kysely<unknown>) {
+      // What a score can be traced to years later: the zip as uploaded, the test data, the bundle
+      // (scoring program included) and the version of Holdout's own scoring code; the runtime digest is recorded already.
+      for (const column of ['zip_sha256', 'test_data_digest', 'bundle_digest', 'scorer_version']) {
+        await db.schema.alterTable('submissions').addColumn(column, 'text').execute();
+      }
+    },
+  },
   '0160_worker_tokens': {
     async up(db: Kysely<unknown>) {
       // Tokens of outbound-only workers (`holdout worker --server`): they act on the queues of the

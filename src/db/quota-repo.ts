@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import type { ComputeUsed } from '../domain/compute-budget.js';
 import { isUniqueViolation, QuotaExceededError } from './db-errors.js';
 import type { Database, NewSubmission, SubmissionRow } from './schema.js';
 
@@ -55,6 +56,22 @@ export class QuotaRepo {
       }
     }
     throw new Error('could not find a free quota slot after 20 attempts');
+  }
+
+  /**
+   * CPU and GPU time of an entrant's runs created since `since`, for the weekly budget. Runs the
+   * platform failed and cancelled runs do not count (their quota slot is void).
+   */
+  async computeSince(competitionId: string, owner: QuotaOwner, since: string): Promise<ComputeUsed> {
+    let q = this.db
+      .selectFrom('submissions')
+      .select((eb) => [eb.fn.sum<number>('cpu_ms').as('cpu'), eb.fn.sum<number>('gpu_ms').as('gpu')])
+      .where('competition_id', '=', competitionId)
+      .where('created_at', '>=', since)
+      .where(sql<boolean>`quota_day not like 'void:%'`);
+    q = owner.teamId ? q.where('quota_owner', '=', teamQuotaKey(owner.teamId)) : q.where('user_id', '=', owner.userId);
+    const r = await q.executeTakeFirstOrThrow();
+    return { cpuMs: Number(r.cpu ?? 0), gpuMs: Number(r.gpu ?? 0) };
   }
 
   /** How many of a user's own submissions count on the given quota days (any owner). */

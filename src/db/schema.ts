@@ -58,6 +58,10 @@ export interface CompetitionsTable {
   need_memory_bytes: Generated<number>;
   need_gpus: Generated<number>;
   runtime: Generated<string>;
+  /** The configuration's `scheduling`, copied out for the claim's fair-share order and caps (null: no cap). */
+  sched_weight: Generated<number>;
+  max_running: Generated<number | null>;
+  max_running_per_entrant: Generated<number | null>;
   created_at: string;
   updated_at: string;
 }
@@ -91,6 +95,13 @@ export interface SubmissionsTable {
   runtime_digest: Generated<string | null>;
   /** The image reference the runtime was pulled from (null for "host"). */
   runtime_image: Generated<string | null>;
+  /** What the run used (see ResourceUsage); null where it was not measured. bigint: a string on PostgreSQL. */
+  cpu_ms: Generated<number | string | null>;
+  peak_memory_bytes: Generated<number | string | null>;
+  gpu_ms: Generated<number | string | null>;
+  /** 1 when gpu_ms is wall time × GPUs assigned rather than a driver counter. */
+  gpu_estimated: Generated<number>;
+  peak_gpu_memory_bytes: Generated<number | string | null>;
   attempts: Generated<number>;
   lease_owner: string | null;
   lease_expires_at: string | null;
@@ -103,6 +114,14 @@ export interface SubmissionsTable {
   selected: Generated<number>;
   /** 1 while a host's re-score is queued: score the kept predictions, do not run again. */
   rescore: Generated<number>;
+  /** sha256 of submission.zip as uploaded ("sha256:<hex>"); null for rows from before it was recorded. */
+  zip_sha256: Generated<string | null>;
+  /** Test features and labels, bundle (scoring program included) and Holdout scoring version of the last scoring. */
+  test_data_digest: Generated<string | null>;
+  bundle_digest: Generated<string | null>;
+  scorer_version: Generated<string | null>;
+  /** 1 for a host's re-run or re-score: claimed after the participants' own runs of its competition. */
+  background: Generated<number>;
 }
 
 export interface TeamsTable {

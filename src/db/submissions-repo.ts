@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type UpdateObject, sql } from 'kysely';
+import type { ResourceUsage } from '../domain/resource-usage.js';
 import type { FailureReason } from '../domain/submission.js';
 import type { DatabaseDialect } from './database-dialect.js';
 import { isUniqueViolation, QuotaExceededError } from './db-errors.js';
+import { fairShareOrder, runningNow, underRunningCaps } from './fair-share.js';
 import type { AttemptOutcome, AttemptRow, Database, NewSubmission, SubmissionRow } from './schema.js';
 
 /** What a finished attempt records; any field left out stays as it is. */
@@ -19,6 +21,10 @@ export interface SubmissionResult {
   logKey?: string | null;
   logBytes?: number | null;
   logTruncated?: boolean;
+  /** What the score was computed from (see SubmissionsTable); absent: unchanged. */
+  provenance?: { testDataDigest: string | null; bundleDigest: string; scorerVersion: string };
+  /** What the run used; absent: unchanged (a re-score keeps its run's figures). */
+  usage?: ResourceUsage;
   /**
    * The runtime the code ran in (name, and image ID and reference when it is an image); absent:
    * unchanged (a re-score).
@@ -49,6 +55,33 @@ export interface Lease {
 type Claimable = (eb: ExpressionBuilder<Database, 'submissions'>) => Expression<SqlBool>;
 type SubmissionChanges = UpdateObject<Database, 'submissions'>;
 
+/** The submission columns of a run's usage; unknown measures are null. */
+export function usageColumns(u: ResourceUsage): SubmissionChanges {
+  return {
+    cpu_ms: u.cpuMs ?? null,
+    peak_memory_bytes: u.peakMemoryBytes ?? null,
+    gpu_ms: u.gpuMs ?? null,
+    gpu_estimated: u.gpuEstimated ? 1 : 0,
+    peak_gpu_memory_bytes: u.peakGpuMemoryBytes ?? null,
+  };
+}
+
+/** A submission row's usage as recorded, or undefined before it ran. */
+export function usageOf(s: Pick<SubmissionRow, 'run_ms' | 'cpu_ms' | 'peak_memory_bytes' | 'gpu_ms' | 'gpu_estimated' | 'peak_gpu_memory_bytes'>): ResourceUsage | undefined {
+  if (s.run_ms === null) return undefined;
+  const n = (v: number | string | null) => (v === null ? undefined : Number(v));
+  const optional = { cpuMs: n(s.cpu_ms), peakMemoryBytes: n(s.peak_memory_bytes), gpuMs: n(s.gpu_ms), peakGpuMemoryBytes: n(s.peak_gpu_memory_bytes) };
+  const known = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) as Partial<ResourceUsage>;
+  return { wallMs: Number(s.run_ms), ...known, ...(s.gpu_estimated === 1 && known.gpuMs !== undefined ? { gpuEstimated: true } : {}) };
+}
+
+/** A claim rolled back: its competition or entrant reached a cap meanwhile. */
+class OverCap extends Error {
+  constructor(readonly id: string) {
+    super(`submission ${id}: its competition or entrant is at its cap of runs at once`);
+  }
+}
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The submission `id` while `lease` holds it in one of `statuses`. */
@@ -60,7 +93,7 @@ const held =
 export class SubmissionsRepo {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: Pick<DatabaseDialect, 'lockClaimCandidate'>,
+    private readonly dialect: Pick<DatabaseDialect, 'lockClaimCandidate' | 'lockCompetition'>,
   ) {}
 
   /**
@@ -127,52 +160,96 @@ export class SubmissionsRepo {
     if (filter.runtimes?.length === 0 || filter.competitions?.length === 0) return undefined;
     const nowIso = iso(now);
     const expired: Claimable = (eb) => eb.and([eb('status', 'in', ['running', 'scoring']), eb('lease_expires_at', '<', nowIso)]);
-    const queued: Claimable = (eb) => eb('status', '=', 'queued');
-    return (await this.claimOne(owner, leaseMs, expired, filter, now)) ?? (await this.claimOne(owner, leaseMs, queued, filter, now));
+    const expiredFirst = await this.claimOne(owner, leaseMs, expired, filter, now, 'oldest');
+    if (expiredFirst && !(expiredFirst instanceof OverCap)) return expiredFirst;
+    // A claim that lost a race for a capped competition's last slot tries the next candidate.
+    const passed: string[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const queued: Claimable = (eb) => eb.and([eb('status', '=', 'queued'), ...(passed.length ? [eb('id', 'not in', passed)] : [])]);
+      const claimed = await this.claimOne(owner, leaseMs, queued, filter, now, 'fair');
+      if (!(claimed instanceof OverCap)) return claimed;
+      passed.push(claimed.id);
+    }
+    return undefined;
   }
 
-  private claimOne(owner: string, leaseMs: number, claimable: Claimable, filter: ClaimFilter, now: number): Promise<SubmissionRow | undefined> {
+  private claimOne(
+    owner: string,
+    leaseMs: number,
+    claimable: Claimable,
+    filter: ClaimFilter,
+    now: number,
+    order: 'oldest' | 'fair',
+  ): Promise<SubmissionRow | undefined | OverCap> {
     const nowIso = iso(now);
-    return this.db.transaction().execute(async (trx) => {
-      let candidate = trx.selectFrom('submissions').select('id').where(claimable).orderBy('created_at').limit(1);
-      const { free, runtimes, competitions } = filter;
-      if (competitions) candidate = candidate.where('competition_id', 'in', [...competitions]);
-      if (free || runtimes) {
-        candidate = candidate.where('competition_id', 'in', (eb) => {
-          let fits = eb.selectFrom('competitions').select('competitions.id');
-          if (free) {
-            fits = fits.where('need_cpus', '<=', free.cpus).where('need_memory_bytes', '<=', free.memoryBytes).where('need_gpus', '<=', free.gpus);
-          }
-          return runtimes ? fits.where('runtime', 'in', [...runtimes]) : fits;
-        });
-      }
-      const row = await trx
-        .updateTable('submissions')
-        .set((eb) => ({
-          status: 'running',
-          lease_owner: owner,
-          lease_expires_at: iso(now + leaseMs),
-          started_at: nowIso,
-          attempts: eb('attempts', '+', 1),
-        }))
-        .where('id', '=', this.dialect.lockClaimCandidate(candidate))
-        // Checked again on the row itself, so the claim never depends on the candidate's snapshot.
-        .where(claimable)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return undefined;
-      await trx
-        .updateTable('submission_attempts')
-        .set({ outcome: 'lost', ended_at: nowIso, message: 'the worker stopped renewing its lease' })
-        .where('submission_id', '=', row.id)
-        .where('outcome', 'is', null)
-        .execute();
-      await trx
-        .insertInto('submission_attempts')
-        .values({ id: randomUUID(), submission_id: row.id, attempt: row.attempts, worker_id: owner, claimed_at: nowIso, ended_at: null, outcome: null, message: null })
-        .execute();
-      return row;
-    });
+    return this.db
+      .transaction()
+      .execute(async (trx) => {
+        let candidate = trx.selectFrom('submissions').select('id').where(claimable).limit(1);
+        // Expired leases go oldest first (they have waited longest); queued ones by fair share, within the caps.
+        if (order === 'oldest') candidate = candidate.orderBy('created_at');
+        else {
+          candidate = candidate.where(underRunningCaps());
+          for (const key of fairShareOrder()) candidate = candidate.orderBy(key);
+        }
+        const { free, runtimes, competitions } = filter;
+        if (competitions) candidate = candidate.where('competition_id', 'in', [...competitions]);
+        if (free || runtimes) {
+          candidate = candidate.where('competition_id', 'in', (eb) => {
+            let fits = eb.selectFrom('competitions').select('competitions.id');
+            if (free) {
+              fits = fits.where('need_cpus', '<=', free.cpus).where('need_memory_bytes', '<=', free.memoryBytes).where('need_gpus', '<=', free.gpus);
+            }
+            return runtimes ? fits.where('runtime', 'in', [...runtimes]) : fits;
+          });
+        }
+        const row = await trx
+          .updateTable('submissions')
+          .set((eb) => ({
+            status: 'running',
+            lease_owner: owner,
+            lease_expires_at: iso(now + leaseMs),
+            started_at: nowIso,
+            attempts: eb('attempts', '+', 1),
+          }))
+          .where('id', '=', this.dialect.lockClaimCandidate(candidate))
+          // Checked again on the row itself, so the claim never depends on the candidate's snapshot.
+          .where(claimable)
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return undefined;
+        if (order === 'fair') await this.checkCaps(trx, row);
+        await trx
+          .updateTable('submission_attempts')
+          .set({ outcome: 'lost', ended_at: nowIso, message: 'the worker stopped renewing its lease' })
+          .where('submission_id', '=', row.id)
+          .where('outcome', 'is', null)
+          .execute();
+        await trx
+          .insertInto('submission_attempts')
+          .values({ id: randomUUID(), submission_id: row.id, attempt: row.attempts, worker_id: owner, claimed_at: nowIso, ended_at: null, outcome: null, message: null })
+          .execute();
+        return row;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof OverCap) return err;
+        throw err;
+      });
+  }
+
+  /**
+   * The candidate query counted runs in its own snapshot: two workers claiming at once could both
+   * take a capped competition's last slot. Counted again under the competition's lock (claims of
+   * one capped competition queue there); over a cap, the claim is rolled back.
+   * @throws OverCap
+   */
+  private async checkCaps(trx: Kysely<Database>, row: SubmissionRow): Promise<void> {
+    const caps = await this.dialect
+      .lockCompetition(trx.selectFrom('competitions').select(['id', 'max_running', 'max_running_per_entrant']).where('id', '=', row.competition_id))
+      .executeTakeFirst() as { max_running: number | null; max_running_per_entrant: number | null } | undefined;
+    if (!caps || (caps.max_running === null && caps.max_running_per_entrant === null)) return;
+    const running = await runningNow(trx, row);
+    if (running.competition > (caps.max_running ?? Infinity) || running.entrant > (caps.max_running_per_entrant ?? Infinity)) throw new OverCap(row.id);
   }
 
   /** Extends the lease; false when another worker has taken the submission meanwhile. */
@@ -217,7 +294,24 @@ export class SubmissionsRepo {
    * its lease can never overwrite the result of the one that took over, and recording twice is a
    * no-op (idempotent recording). True when this call recorded it.
    */
-  finish(id: string, lease: Lease, result: SubmissionResult): Promise<boolean> {
+  async finish(id: string, lease: Lease, result: SubmissionResult): Promise<boolean> {
+    const recorded = await this.record(id, lease, result);
+    // A competition may give runs its participants' code failed an allowance of their own.
+    if (recorded && result.status === 'failed' && result.reason !== 'infrastructure') {
+      const row = await this.db
+        .selectFrom('submissions')
+        .innerJoin('competitions', 'competitions.id', 'submissions.competition_id')
+        .select(['competitions.config_json', 'submissions.phase'])
+        .where('submissions.id', '=', id)
+        .executeTakeFirst();
+      const phases = row ? (JSON.parse(row.config_json) as { phases?: { name: string; failedQuota?: number }[] }).phases : undefined;
+      const allowance = phases?.find((p) => p.name === row?.phase)?.failedQuota;
+      if (allowance) await this.useFailedAllowance(id, allowance);
+    }
+    return recorded;
+  }
+
+  private record(id: string, lease: Lease, result: SubmissionResult): Promise<boolean> {
     const json = (v: Record<string, number> | null | undefined) => (v ? JSON.stringify(v) : null);
     return this.release(id, lease, result.status, result.message ?? null, {
       status: result.status,
@@ -233,6 +327,10 @@ export class SubmissionsRepo {
       log_key: result.logKey ?? null,
       log_bytes: result.logBytes ?? null,
       log_truncated: result.logTruncated ? 1 : 0,
+      ...(result.usage ? usageColumns(result.usage) : {}),
+      ...(result.provenance
+        ? { test_data_digest: result.provenance.testDataDigest, bundle_digest: result.provenance.bundleDigest, scorer_version: result.provenance.scorerVersion }
+        : {}),
       ...(result.runtime ? { runtime: result.runtime.name, runtime_digest: result.runtime.digest, runtime_image: result.runtime.image ?? null } : {}),
       rescore: 0,
       lease_owner: null,
@@ -273,6 +371,33 @@ export class SubmissionsRepo {
       .returning('id')
       .execute();
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Moves a full run that failed through its code from its day's quota to the day's allowance
+   * for failed runs (`<day>:failed`), while that has fewer than `allowance` runs of its owner:
+   * the quota slot it held is free again. Idempotent; false when it stays where it is.
+   */
+  async useFailedAllowance(id: string, allowance: number): Promise<boolean> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const row = await this.get(id);
+      // Only a day's own quota: smoke runs have their allowance, void and moved slots are used already.
+      if (!row || row.status !== 'failed' || row.reason === 'infrastructure' || !/^\d{4}-\d{2}-\d{2}$/.test(row.quota_day)) return false;
+      const day = `${row.quota_day}:failed`;
+      let q = this.db.selectFrom('submissions').select('quota_slot').where('competition_id', '=', row.competition_id).where('phase', '=', row.phase).where('quota_day', '=', day);
+      q = row.quota_owner ? q.where('quota_owner', '=', row.quota_owner) : q.where('user_id', '=', row.user_id);
+      const taken = new Set((await q.execute()).map((r) => r.quota_slot));
+      if (taken.size >= allowance) return false;
+      let slot = 1;
+      while (taken.has(slot)) slot++;
+      try {
+        const r = await this.db.updateTable('submissions').set({ quota_day: day, quota_slot: slot }).where('id', '=', id).where('quota_day', '=', row.quota_day).executeTakeFirst();
+        return Number(r.numUpdatedRows) === 1;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
+    return false;
   }
 
   /** Every attempt at a submission, oldest first. */

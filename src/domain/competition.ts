@@ -1,6 +1,7 @@
 import type { HarnessConfig } from './harness.js';
 import type { Limits, RunLayout } from './limits.js';
 import type { LogPolicy } from './log-visibility.js';
+import type { PrizeLimits, ResourceColumn } from './resource-usage.js';
 
 /**
  * A metric by name with its direction: a built-in metric (see scoring/metrics), or with a
@@ -60,6 +61,20 @@ export interface Phase {
   end?: Date;
   /** Submissions per participant per UTC day. */
   dailyQuota: number;
+  /**
+   * A daily allowance of its own for runs that fail through the participant's code (timeout, out
+   * of memory, exit code, invalid output): up to this many a day do not use `dailyQuota`.
+   * Platform failures and cancelled runs never use any quota. Absent: failures use the quota.
+   */
+  failedQuota?: number;
+  /** Compute per participant or team per week (from Monday 00:00 UTC); absent: no budget. */
+  weeklyBudget?: ComputeBudget;
+}
+
+/** CPU and GPU time a participant or team may use; either may be absent (no limit on it). */
+export interface ComputeBudget {
+  cpuMs?: number;
+  gpuMs?: number;
 }
 
 /** Paths are relative to the bundle's root and validated to stay inside it. */
@@ -124,6 +139,31 @@ export interface CompetitionConfig {
    * @defaultValue 2 (`finalSelectionsOf`; also for configurations stored before it existed)
    */
   finalSelections?: number;
+  /**
+   * Digest of the test features and labels (sha256 over their paths and contents), recorded at
+   * install; absent in configurations stored before it existed.
+   */
+  testDataDigest?: string;
+  /** How this competition shares the workers with others (see `Scheduling`); absent: weight 1, no caps. */
+  scheduling?: Scheduling;
+  /** Resource measures the leaderboard shows as columns (of each entrant's ranked entry). */
+  resourceColumns?: ResourceColumn[];
+  /** Limits a run must keep to be eligible for prizes ("peak memory ≤ 8 GiB"); over them it still ranks. */
+  prizeLimits?: PrizeLimits;
+}
+
+/**
+ * A competition's share of the workers. Claims go to the competition with the fewest runs in
+ * progress per unit of weight, then within it to the participant or team with the fewest, then to
+ * the oldest submission; a host's re-run or re-score waits behind the participants' own runs.
+ */
+export interface Scheduling {
+  /** Relative share: a competition of weight 2 gets twice the runs at once of one of weight 1 when both have a queue. */
+  weight: number;
+  /** Most runs of this competition at once, over all workers; absent: no cap. */
+  maxRunning?: number;
+  /** Most runs of one participant or team at once; absent: no cap. */
+  maxRunningPerEntrant?: number;
 }
 
 /** How many submissions count for the final ranking when the bundle does not say (Kaggle's usual 2). */

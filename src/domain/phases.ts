@@ -9,3 +9,9 @@ export function currentPhase(phases: readonly Phase[], now: Date): Phase | undef
 export function quotaDay(now: Date): string {
   return now.toISOString().slice(0, 10);
 }
+
+/** The start of the compute-budget week holding `now`: Monday 00:00 UTC. */
+export function budgetWeekStart(now: Date): Date {
+  const day = (now.getUTCDay() + 6) % 7;
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - day));
+}

@@ -14,6 +14,12 @@ export interface ExecutorSuiteOptions {
   /** Skips the whole suite, with the reason (e.g. "no Docker engine on this host"). */
   skip?: string;
   /**
+   * The executor reports CPU time and peak memory (from the run's cgroup); false: it must leave
+   * them undefined, never zero.
+   * @defaultValue true
+   */
+  measuresUsage?: boolean;
+  /**
    * How much longer than a host executor this one may take to return a run, for the time a
    * cluster takes to schedule and start its job (the bounds on how soon a stopped run returns
    * are otherwise a host's). @defaultValue 0
@@ -100,6 +106,27 @@ export function runExecutorSuite(
         assert.equal(result.outcome, 'exited');
         assert.equal(result.exitCode, 3);
         assert.equal(result.signal, null);
+      });
+    });
+
+    it('measures CPU time and peak memory of the whole process tree, or leaves them unknown', async () => {
+      // A child does the work: the counters must cover every process of the run, not the entry point's own.
+      const child = 'import time\nblock = bytearray(96 << 20)\nfor i in range(0, len(block), 4096): block[i] = 1\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass';
+      await withRun(`import subprocess, sys\nsubprocess.run([sys.executable, "-c", ${JSON.stringify(child)}], check=True)`, {}, ({ result }) => {
+        assert.equal(result.outcome, 'exited');
+        assert.equal(result.exitCode, 0);
+        const usage = result.usage;
+        if (opts.measuresUsage === false) {
+          assert.equal(usage?.cpuMs, undefined);
+          assert.equal(usage?.peakMemoryBytes, undefined);
+          return;
+        }
+        assert.ok(usage, 'usage is reported');
+        assert.equal(usage.wallMs, result.wallMs);
+        assert.ok((usage.cpuMs ?? 0) >= 350, `cpuMs ${usage.cpuMs}`);
+        assert.ok((usage.peakMemoryBytes ?? 0) >= 96 << 20, `peakMemoryBytes ${usage.peakMemoryBytes}`);
+        assert.ok((usage.peakMemoryBytes ?? 0) <= 2 * 1024 ** 3, `peakMemoryBytes ${usage.peakMemoryBytes} within the limit`);
+        assert.equal(usage.gpuMs, undefined, 'no GPU, no GPU time');
       });
     });
 

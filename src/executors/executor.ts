@@ -1,4 +1,5 @@
 import type { Limits, RunLayout } from '../domain/limits.js';
+import type { ResourceUsage } from '../domain/resource-usage.js';
 
 /** Everything an executor needs to run one submission. Paths outside the run are host paths. */
 export interface RunSpec {
@@ -62,6 +63,11 @@ export interface RunResult {
   /** Signal name that ended the entry point, if any. */
   signal: string | null;
   wallMs: number;
+  /**
+   * What the run used (CPU time, peak memory, GPU time), where this executor can measure it;
+   * `usage.wallMs` equals `wallMs`. Undefined: nothing beyond the wall time is known.
+   */
+  usage?: ResourceUsage;
   logBytes: number;
   /** True when output past `limits.logBytes` was dropped. */
   logTruncated: boolean;

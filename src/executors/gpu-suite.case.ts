@@ -79,6 +79,10 @@ print(json.dumps({"nodes": nodes, "opened": opened, "mknod": made, "env": env}))
         assert.equal(seen(a.log).env.CUDA_VISIBLE_DEVICES, `${gpus.uuid(0)},${gpus.uuid(2)}`);
         assert.deepEqual(seen(b.log).nodes, ['nvidia-uvm', 'nvidia1', 'nvidiactl']);
         assert.deepEqual(seen(none.log), { nodes: [], opened: [], mknod: 'Operation not permitted', env: { CUDA_VISIBLE_DEVICES: null, NVIDIA_VISIBLE_DEVICES: null, HOLDOUT_GPUS: null } });
+        // No driver counter is read: GPU time is the time each GPU was held.
+        assert.deepEqual([a.result.usage?.gpuMs, a.result.usage?.gpuEstimated], [Math.round(a.result.wallMs * 2), true]);
+        assert.equal(b.result.usage?.gpuMs, Math.round(b.result.wallMs));
+        assert.equal(none.result.usage?.gpuMs, undefined);
       } finally {
         await Promise.all([a, b, none].map((r) => r.result.dispose()));
       }

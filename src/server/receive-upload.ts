@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from './http-error.js';
@@ -10,9 +10,9 @@ import { formatMiB } from './upload-size-gate.js';
 
 /**
  * Streams the one file of a multipart request to a temp file (never into memory) and returns its
- * path; the caller removes it. Refuses a missing file or one over `maxBytes` with nothing left behind.
+ * path, size and sha256; the caller removes it. Refuses a missing file or one over `maxBytes` with nothing left behind.
  */
-export async function receiveUpload(req: FastifyRequest, dir: string, maxBytes: number, what: string): Promise<{ file: string; bytes: number }> {
+export async function receiveUpload(req: FastifyRequest, dir: string, maxBytes: number, what: string): Promise<{ file: string; bytes: number; sha256: string }> {
   if (!req.isMultipart()) throw new HttpError(415, `send ${what} as multipart/form-data with one file field`, 'unsupported_media_type');
   const part = await req.file({ limits: { fileSize: maxBytes, files: 1 } });
   if (!part) throw new HttpError(400, `no file in the request: attach ${what} as a file field`);
@@ -21,7 +21,12 @@ export async function receiveUpload(req: FastifyRequest, dir: string, maxBytes: 
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${randomUUID()}.upload`);
   let bytes = 0;
-  part.file.on('data', (chunk: Buffer) => (bytes += chunk.length));
+  // Hashed as it streams: the digest a result is traced to costs no second read of the file.
+  const hash = createHash('sha256');
+  part.file.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    hash.update(chunk);
+  });
   try {
     await pipeline(part.file, createWriteStream(file, { flags: 'wx' }));
     if (part.file.truncated) {
@@ -34,5 +39,5 @@ export async function receiveUpload(req: FastifyRequest, dir: string, maxBytes: 
       throw new HttpError(413, `${name} is larger than the limit of ${formatMiB(maxBytes)}; remove files you do not need`, 'payload_too_large');
     throw new HttpError(400, `the upload was interrupted (${(err as Error).message}); try again`);
   }
-  return { file, bytes };
+  return { file, bytes, sha256: `sha256:${hash.digest('hex')}` };
 }

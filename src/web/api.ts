@@ -2,7 +2,14 @@
 
 export interface User { id: string; username: string; role: 'admin' | 'host' | 'participant'; createdAt: string }
 export interface Phase { name: string; start: string; end?: string; dailyQuota: number; state: 'past' | 'open' | 'upcoming' }
-export interface Quota { phase: string; limit: number; full: { used: number; left: number }; smoke: { used: number; left: number } }
+export interface BudgetMeasure { usedMs: number; limitMs: number; leftMs: number }
+export interface Quota {
+  phase: string; limit: number; full: { used: number; left: number }; smoke: { used: number; left: number };
+  /** The day's allowance for runs that failed through their code, when the phase gives one. */
+  failed: { limit: number; used: number } | null;
+  /** This week's compute budget (CPU and GPU time), when the phase sets one. */
+  budget: { cpu: BudgetMeasure | null; gpu: BudgetMeasure | null; resetsAt: string } | null;
+}
 export interface Competition {
   slug: string; title: string; runtime: string; openPhase: string | null; state: 'open' | 'upcoming' | 'finished';
   description: string; entrypoint: string; limitsInWords: string[]; predictionsFile: string;
@@ -22,13 +29,21 @@ export interface Submission {
   publicScore: number | null; publicScores: Record<string, number> | null; privateScore?: number | null; privateScores?: Record<string, number> | null; logBytes: number | null;
   logTruncated: boolean; attempts: number; selected: boolean; username?: string; team?: string | null;
   runtime: { name: string; digest: string | null } | null;
+  /** What the run used; a field is absent where it was not measured; null before it ran. */
+  usage: Usage | null;
+  /** What the score traces to; a field is null where it was not recorded (older rows, or not scored yet). */
+  provenance: { zipSha256: string | null; runtimeDigest: string | null; testDataDigest: string | null; bundleDigest: string | null; scorerVersion: string | null };
   /** Only from GET /submissions/:id. */
   competition?: { slug: string; title: string };
   /** Only from GET /submissions/:id: how much of the log this reader may see. */
   logs?: 'full' | 'tail' | 'reason-only';
 }
-export interface BoardRow { rank: number; sharedRank: number; publicRank?: number | null; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string }
-export interface Board { part: string; metric: string; higherIsBetter: boolean; extraMetrics: string[]; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }
+export interface Usage { wallMs: number; cpuMs?: number; peakMemoryBytes?: number; gpuMs?: number; gpuEstimated?: boolean; peakGpuMemoryBytes?: number }
+export type ResourceColumn = 'wall_time' | 'cpu_time' | 'peak_memory' | 'gpu_time' | 'peak_gpu_memory';
+export interface BoardRow { rank: number; sharedRank: number; publicRank?: number | null; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string;
+  /** The ranked entry's resource use, in the board's resource columns (null: not measured). */
+  usage?: Partial<Record<keyof Usage, number | null>>; prizeEligible?: boolean; prizeIneligible?: string[] }
+export interface Board { part: string; metric: string; higherIsBetter: boolean; extraMetrics: string[]; resourceColumns: ResourceColumn[]; prizeLimits?: Partial<Usage>; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }
 export interface Team { id: string; name: string; inviteCode: string; members: { userId: string; username: string; joinedAt: string }[] }
 
 /** An API error: its status, code and message in words (and, for a bundle, every problem). */

@@ -84,7 +84,8 @@ export async function runSubmission(
     const logKey = `logs/${sub.id}.txt`;
     await ctx.blobs.put(logKey, createReadStream(logPath));
     const runtime = { name: config.runtime, digest: config.runtimeDigest ?? null, image: config.runtimeImage ?? null };
-    const base = { runMs: run.wallMs, exitCode: run.exitCode, logKey, logBytes: run.logBytes, logTruncated: run.logTruncated, runtime };
+    const usage = run.usage ?? { wallMs: run.wallMs };
+    const base = { runMs: run.wallMs, usage, exitCode: run.exitCode, logKey, logBytes: run.logBytes, logTruncated: run.logTruncated, runtime };
 
     // A log line in the message is part of the log: shown only where the competition shows logs.
     const showsLog = logVisibility(config.logs, sub.kind) !== 'reason-only';

@@ -15,6 +15,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { BundleCache } from './bundle-cache.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
 import { defaultSweepAges, markScratchOwner, scratchOwnerFile, type SweepAges, sweepHost } from './host-sweep.js';
+import { scorerVersion } from '../scoring/scorer-version.js';
 import { persist } from './persist.js';
 import { rescoreSubmission } from './rescore-submission.js';
 import { type RunContext, runSubmission } from './run-submission.js';
@@ -315,7 +316,9 @@ export class Worker extends EventEmitter {
       };
       // A host's re-score uses the kept predictions; without them, the submission runs again.
       const rescored = row.rescore === 1 ? await rescoreSubmission(row, competition, runContext) : undefined;
-      const result = rescored ?? (await runSubmission(row, competition, runContext));
+      const outcome = rescored ?? (await runSubmission(row, competition, runContext));
+      const provenance = { testDataDigest: competition.config.testDataDigest ?? null, bundleDigest: competition.bundleDigest, scorerVersion };
+      const result = outcome === 'cancelled' ? outcome : { ...outcome, provenance };
       if (result !== 'cancelled') {
         const recorded = await persist('recording the result', () => submissions.finish(row.id, this.leaseOf(row), result), recording);
         log.info({ status: result.status, reason: result.reason, recorded }, 'submission finished');

@@ -190,7 +190,7 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     await page.goto(`${h.url}/s/${id}`);
     await page.getByRole('heading', { name: /^Submission of / }).waitFor();
     const main = await page.locator('main').innerText();
-    for (const words of [/Competition\s+Handwritten digits/, /Participant\s+pager/, /full run on the test set · phase development/, /Run time\s+.* of the 30\.0 s limit/, /Runtime\s+host/, /withheld: this competition does not show the logs of full runs/]) {
+    for (const words of [/Competition\s+Handwritten digits/, /Participant\s+pager/, /full run on the test set · phase development/, /Run time\s+.* of the 30\.0 s limit/, /Resources\s+CPU time [\d.]+ m?s · peak memory [\d.]+ [KMG]i?B of /, /Runtime\s+host/, /withheld: this competition does not show the logs of full runs/]) {
       assert.match(main, words);
     }
     assert.equal(await page.getByRole('rowheader', { name: /accuracy/ }).count(), 1);

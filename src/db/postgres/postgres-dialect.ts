@@ -28,6 +28,7 @@ export const postgresDialect: DatabaseDialect = Object.freeze({
     pool.on('error', () => {});
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   },
+  lockCompetition: (query) => query.forUpdate(),
   lockClaimCandidate: (candidate) => candidate.forUpdate().skipLocked(),
   // Kysely's PostgreSQL migrator already holds an advisory lock in one transaction.
   serializeMigrations: (_db, migrate) => migrate(),

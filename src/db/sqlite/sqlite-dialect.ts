@@ -26,6 +26,7 @@ export const sqliteDialect: DatabaseDialect = Object.freeze({
     return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   },
   // SQLite has one writer at a time: the claiming UPDATE … WHERE id = (SELECT …) is atomic as is.
+  lockCompetition: (query) => query,
   lockClaimCandidate: (candidate) => candidate,
   // Kysely's migration lock is a no-op on SQLite (it assumes one process), and SQLite DDL is not
   // run in a transaction by Kysely: two processes could both create the first table. BEGIN

@@ -7,6 +7,7 @@ import { discoverGpus, type GpuDiscoveryOptions, type GpuHost } from '../gpu-hos
 import { checkLimits } from '../host/check-limits.js';
 import { trialRun } from '../host/trial-run.js';
 import { LogSink } from '../host/log-sink.js';
+import { measuredUsage } from '../host/measured-usage.js';
 import { type OomWatch, watchOom } from '../host/oom-watch.js';
 import { RunCgroup } from '../host/run-cgroup.js';
 import { assignedGpus, CgroupParent, checkRunId } from '../host/run-names.js';
@@ -143,6 +144,7 @@ export class DockerExecutor implements Executor {
       await cgroup.killAndWait();
       const oomKills = await oom.stop();
       oom = undefined;
+      const counted = cgroup.usage();
       await cgroup.remove();
       const logged = await log.close();
       const ws = workspace;
@@ -150,6 +152,7 @@ export class DockerExecutor implements Executor {
       return {
         ...seen.decide(oomKills),
         wallMs: seen.wallMs,
+        usage: measuredUsage(seen.wallMs, counted, spec.limits.gpus),
         logBytes: logged.bytes,
         logTruncated: logged.truncated,
         outputDir: ws.output,

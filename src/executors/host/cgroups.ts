@@ -18,7 +18,13 @@ export interface CgroupMounts {
  * a cgroup2 at `unified` used only for `cgroup.kill`. `v2`: one cgroup has it all.
  */
 export type CgroupLayout =
-  | { kind: 'v1'; controllers: Readonly<Record<CgroupController, string>>; unified: string | null }
+  | {
+      kind: 'v1';
+      controllers: Readonly<Record<CgroupController, string>>;
+      unified: string | null;
+      /** The cpuacct hierarchy, which counts a run's CPU time (often mounted with cpu); absent: CPU time unknown. */
+      cpuacct?: string;
+    }
   | { kind: 'v2'; root: string };
 
 /** Undoes the octal escapes (`\040` for a space) of /proc/self/mounts. */
@@ -58,10 +64,12 @@ export function chooseCgroupLayout(
   const v1Missing = requiredControllers.filter((c) => !mounts.v1.has(c));
   if (v1Missing.length === 0) {
     const get = (c: CgroupController): string => mounts.v1.get(c) ?? '';
+    const cpuacct = mounts.v1.get('cpuacct');
     return {
       kind: 'v1',
       controllers: { memory: get('memory'), pids: get('pids'), cpu: get('cpu') },
       unified: mounts.v2 !== null && v2HasKill ? mounts.v2 : null,
+      ...(cpuacct === undefined ? {} : { cpuacct }),
     };
   }
   if (mounts.v2 !== null) {

@@ -3,6 +3,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CgroupController, CgroupLayout } from './cgroups.js';
 
+/** What a run's cgroup counted; undefined where the kernel does not keep the counter. */
+export interface CgroupUsage {
+  cpuMs?: number;
+  peakMemoryBytes?: number;
+}
+
 // cgroup files are kernel objects: synchronous calls return in microseconds, and going through
 // libuv's thread pool for each of them would cost more than the work itself on the fast path.
 
@@ -48,6 +54,7 @@ function subCgroups(dir: string): string[] {
 function parentDirs(layout: CgroupLayout, parent: string): string[] {
   if (layout.kind === 'v2') return [path.join(layout.root, parent)];
   const dirs = Object.values(layout.controllers).map((mount) => path.join(mount, parent));
+  if (layout.cpuacct !== undefined) dirs.push(path.join(layout.cpuacct, parent));
   if (layout.unified !== null) dirs.push(path.join(layout.unified, parent));
   return [...new Set(dirs)];
 }
@@ -93,6 +100,8 @@ export class RunCgroup {
     /** Every folder the run has, the memory one first. */
     readonly dirs: readonly string[],
     private readonly killFile: string | null,
+    /** The folder whose counters give the CPU time (cpuacct on v1); null: not counted. */
+    private readonly cpuUsageDir: string | null,
   ) {}
 
   /** `cgroup.procs` files the launcher must join, in order. */
@@ -133,7 +142,7 @@ export class RunCgroup {
 
   private static v2Dirs(layout: Extract<CgroupLayout, { kind: 'v2' }>, parent: string, name: string): RunCgroup {
     const dir = path.join(layout.root, parent, name);
-    return new RunCgroup(layout, { memory: dir, pids: dir, cpu: dir }, [dir], path.join(dir, 'cgroup.kill'));
+    return new RunCgroup(layout, { memory: dir, pids: dir, cpu: dir }, [dir], path.join(dir, 'cgroup.kill'), dir);
   }
 
   private static v1Dirs(layout: Extract<CgroupLayout, { kind: 'v1' }>, parent: string, name: string): RunCgroup {
@@ -143,15 +152,16 @@ export class RunCgroup {
       pids: path.join(controllers.pids, parent, name),
       cpu: path.join(controllers.cpu, parent, name),
     };
+    const cpuacct = layout.cpuacct === undefined ? null : path.join(layout.cpuacct, parent, name);
     // Controllers may share a hierarchy (e.g. "cpu,cpuacct" with others on some hosts).
-    const dirs = [...new Set(Object.values(limitDirs))];
+    const dirs = [...new Set([...Object.values(limitDirs), ...(cpuacct === null ? [] : [cpuacct])])];
     let killFile: string | null = null;
     if (layout.unified !== null) {
       const unified = path.join(layout.unified, parent, name);
       dirs.push(unified);
       killFile = path.join(unified, 'cgroup.kill');
     }
-    return new RunCgroup(layout, limitDirs, dirs, killFile);
+    return new RunCgroup(layout, limitDirs, dirs, killFile, cpuacct);
   }
 
   private applyLimits(limits: RunCgroupLimits): void {
@@ -181,6 +191,31 @@ export class RunCgroup {
     const dir = this.limitDirs.memory;
     if (this.layout.kind === 'v2') return fieldOf(readOrEmpty(path.join(dir, 'memory.events')), 'oom_kill');
     return fieldOf(readOrEmpty(path.join(dir, 'memory.oom_control')), 'oom_kill');
+  }
+
+  /**
+   * CPU time and peak memory of everything that ran in the cgroup, sub-cgroups (a container's)
+   * included: the counters are hierarchical. Read it after the run ended and before `remove()`.
+   * v1: `cpuacct.usage` (ns) and `memory.max_usage_in_bytes`; v2: `cpu.stat` usage_usec and
+   * `memory.peak` (Linux 5.19+; older kernels keep no peak, which stays undefined).
+   */
+  usage(): CgroupUsage {
+    const usage: CgroupUsage = {};
+    const read = (dir: string | null, file: string): string => (dir === null ? '' : readOrEmpty(path.join(dir, file)).trim());
+    const memoryDir = this.limitDirs.memory;
+    if (this.layout.kind === 'v2') {
+      const stat = read(this.cpuUsageDir, 'cpu.stat');
+      if (/^usage_usec /m.test(stat)) usage.cpuMs = fieldOf(stat, 'usage_usec') / 1000;
+      const peak = read(memoryDir, 'memory.peak');
+      if (peak !== '') usage.peakMemoryBytes = Number(peak);
+    } else {
+      const cpu = read(this.cpuUsageDir, 'cpuacct.usage');
+      if (cpu !== '') usage.cpuMs = Number(cpu) / 1e6;
+      const peak = read(memoryDir, 'memory.max_usage_in_bytes');
+      if (peak !== '') usage.peakMemoryBytes = Number(peak);
+    }
+    if (usage.cpuMs !== undefined) usage.cpuMs = Math.round(usage.cpuMs);
+    return usage;
   }
 
   /**

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import type { V1Job, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
+import { measuredUsage } from '../host/measured-usage.js';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
 import type { DataVolume } from './data-volume.js';
 import { apiStatus } from './api-status.js';
@@ -252,11 +253,14 @@ export class KubernetesExecutor implements Executor {
       if (kept.length) spec.onLog?.(kept);
       if (outcome.collect && podName) await this.#collect(client, podName, outputDir, spec.limits.outputBytes);
       const started = runStarted ?? Date.now();
+      const wallMs = (runEnded ?? Date.now()) - started;
       return {
         outcome: outcome.outcome,
         exitCode: outcome.exitCode,
         signal: outcome.signal,
-        wallMs: (runEnded ?? Date.now()) - started,
+        wallMs,
+        // The Job API tells no CPU or memory counters (that takes a metrics server): only GPU time, estimated.
+        usage: measuredUsage(wallMs, {}, spec.limits.gpus),
         logBytes: kept.length,
         logTruncated: log.length > logBytes,
       };

@@ -9,6 +9,7 @@ import type { CgroupLayout } from '../host/cgroups.js';
 import { buildGpuArgs, type GpuRunArgs } from './gpu-args.js';
 import { missingHostRequirements } from './host-check.js';
 import { LogSink } from '../host/log-sink.js';
+import { measuredUsage } from '../host/measured-usage.js';
 import { RunCgroup } from '../host/run-cgroup.js';
 import { assignedGpus, CgroupParent, checkRunId } from '../host/run-names.js';
 import { decideOutcome } from '../host/run-outcome.js';
@@ -151,6 +152,7 @@ export class SandboxExecutor implements Executor {
       // Whatever the entry point left behind (double-forked, setsid, SIGTERM-proof) dies here.
       await cgroup.killAndWait();
       const oomKills = cgroup.oomKills();
+      const counted = cgroup.usage();
       await cgroup.remove();
       const logged = await log.close();
 
@@ -165,6 +167,7 @@ export class SandboxExecutor implements Executor {
       return {
         ...decideOutcome({ cancelled: seen.cancelled, timedOut: seen.timedOut, oomKills, status: seen.status }),
         wallMs: seen.wallMs,
+        usage: measuredUsage(seen.wallMs, counted, spec.limits.gpus),
         logBytes: logged.bytes,
         logTruncated: logged.truncated,
         outputDir: workspace.output,

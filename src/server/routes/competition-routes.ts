@@ -10,8 +10,9 @@ import { formatColumns } from '../../bundle/format-columns.js';
 import { loadBundle } from '../../bundle/load-bundle.js';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
+import { budgetStanding } from '../../domain/compute-budget.js';
 import { formatCommand } from '../../domain/entry-file.js';
-import { currentPhase, quotaDay } from '../../domain/phases.js';
+import { budgetWeekStart, currentPhase, quotaDay } from '../../domain/phases.js';
 import { competitionOr404, isHostOf, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
 import { sendBlobDownload } from '../blob-download.js';
@@ -83,7 +84,12 @@ async function quotaToday(deps: ServerDeps, c: StoredCompetition, userId: string
   const used = await deps.quota.usedToday(c.id, owner, phase.name, day);
   const smoke = await deps.quota.usedToday(c.id, owner, phase.name, `${day}:smoke`);
   const left = (n: number) => Math.max(0, phase.dailyQuota - n);
-  return { phase: phase.name, limit: phase.dailyQuota, full: { used, left: left(used) }, smoke: { used: smoke, left: left(smoke) }, resetsAt: `${day}T23:59:59.999Z` };
+  const failed = phase.failedQuota ? { limit: phase.failedQuota, used: await deps.quota.usedToday(c.id, owner, phase.name, `${day}:failed`) } : null;
+  const week = budgetWeekStart(now);
+  const budget = phase.weeklyBudget
+    ? { ...budgetStanding(await deps.quota.computeSince(c.id, owner, week.toISOString()), phase.weeklyBudget), resetsAt: new Date(week.getTime() + 7 * 86400_000).toISOString() }
+    : null;
+  return { phase: phase.name, limit: phase.dailyQuota, full: { used, left: left(used) }, smoke: { used: smoke, left: left(smoke) }, failed, budget, resetsAt: `${day}T23:59:59.999Z` };
 }
 
 /** What a signed-in user needs to know about their standing in a competition. */

@@ -1,5 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { usageOf } from '../../db/submissions-repo.js';
+import { prizeIneligibility } from '../../domain/resource-usage.js';
+import { usageCsvColumns, usageCsvValues } from '../usage-csv.js';
 import { mayHaveKeptPredictions, predictionsKey } from '../../domain/kept-predictions.js';
 import { scoringLogKey } from '../../domain/scoring-log.js';
 import { hostedCompetition, isHostOf, requireHost, requireUser } from '../access.js';
@@ -171,11 +174,18 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
       const rows = await deps.hostSubmissions.forCompetition(c.id);
       const parse = (j: string | null) => (j ? (JSON.parse(j) as Record<string, number>) : {});
       const csv = csvLines(
-        ['submission_id', 'username', 'team', 'kind', 'phase', 'status', 'reason', 'created_at', 'run_ms', 'selected', ...metrics.map((m) => `public_${m}`), ...metrics.map((m) => `private_${m}`)],
-        rows.map((s) => [
-          s.id, s.username, s.team_name, s.kind, s.phase, s.status, s.reason, s.created_at, s.run_ms, s.selected,
-          ...metrics.map((m) => parse(s.public_scores)[m]), ...metrics.map((m) => parse(s.private_scores)[m]),
-        ]),
+        [
+          'submission_id', 'username', 'team', 'kind', 'phase', 'status', 'reason', 'created_at', 'run_ms', ...usageCsvColumns, 'prize_eligible', 'selected',
+          ...metrics.map((m) => `public_${m}`), ...metrics.map((m) => `private_${m}`),
+        ],
+        rows.map((s) => {
+          const usage = usageOf(s);
+          return [
+            s.id, s.username, s.team_name, s.kind, s.phase, s.status, s.reason, s.created_at, s.run_ms, ...usageCsvValues(usage),
+            c.config.prizeLimits && usage ? prizeIneligibility(usage, c.config.prizeLimits).length === 0 : '', s.selected,
+            ...metrics.map((m) => parse(s.public_scores)[m]), ...metrics.map((m) => parse(s.private_scores)[m]),
+          ];
+        }),
       );
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${c.slug}-scores.csv"`).send(csv);
     },

@@ -2,7 +2,9 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
 import type { AttributedSubmission } from '../../db/host-submissions-repo.js';
+import { usageOf } from '../../db/submissions-repo.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
+import { prizeIneligibility, resourceColumnField } from '../../domain/resource-usage.js';
 import { rankLeaderboard, sharedRanks } from '../../domain/leaderboard.js';
 import { bestScoreHistory, finalCandidates } from '../../domain/score-history.js';
 import { competitionOr404, hostedCompetition, isHostOf } from '../access.js';
@@ -59,14 +61,35 @@ export async function leaderboard(deps: ServerDeps, c: StoredCompetition, part: 
   // Equal scores share a rank; on the private board each row also says where it stood in public.
   const shared = sharedRanks(board.map((r) => r.score));
   const publicRanks: Map<string, number> | undefined = part === 'private' ? await publicRanksOf(deps, c) : undefined;
-  const rowsOut = board.map((r, i) => ({ ...r, sharedRank: shared[i] ?? r.rank, ...(publicRanks ? { publicRank: publicRanks.get(r.userId) ?? null } : {}) }));
+  const bySubmission = new Map(rows.map((r) => [r.id, r]));
+  const rowsOut = board.map((r, i) => ({
+    ...r,
+    sharedRank: shared[i] ?? r.rank,
+    ...(publicRanks ? { publicRank: publicRanks.get(r.userId) ?? null } : {}),
+    ...resourceFields(c, bySubmission.get(r.submissionId)),
+  }));
   const leaders = board.slice(0, top).map((r) => r.userId);
   const history = bestScoreHistory(
     rows.map((r) => ({ entrant: entrantOf(r).key, score: r.public_primary ?? Number.NaN, createdAt: r.created_at })),
     leaders,
     higherIsBetter,
   ).map((h) => ({ name: names.get(h.entrant)?.name ?? h.entrant, points: h.points }));
-  return { part, metric, higherIsBetter, extraMetrics: c.config.scoring.extra.map((m) => m.metric), rows: rowsOut, history };
+  const resources = { resourceColumns: c.config.resourceColumns ?? [], ...(c.config.prizeLimits ? { prizeLimits: c.config.prizeLimits } : {}) };
+  return { part, metric, higherIsBetter, extraMetrics: c.config.scoring.extra.map((m) => m.metric), ...resources, rows: rowsOut, history };
+}
+
+/**
+ * A row's resource use (only where the competition shows it as columns or judges prizes by it)
+ * and whether that entry is eligible for prizes, with the reasons when it is not.
+ */
+function resourceFields(c: StoredCompetition, s: AttributedSubmission | undefined) {
+  const { resourceColumns = [], prizeLimits } = c.config;
+  if (resourceColumns.length === 0 && !prizeLimits) return {};
+  const usage = s ? usageOf(s) : undefined;
+  const shown = Object.fromEntries(resourceColumns.map((col) => [resourceColumnField[col], usage?.[resourceColumnField[col]] ?? null]));
+  if (!prizeLimits) return { usage: shown };
+  const reasons = prizeIneligibility(usage, prizeLimits);
+  return { usage: shown, prizeEligible: reasons.length === 0, prizeIneligible: reasons };
 }
 
 /** Each entrant's shared rank on the public board (for the private board's rank change). */
@@ -101,8 +124,14 @@ export const leaderboardRoutes = (deps: ServerDeps): FastifyPluginAsync => async
       await mayViewPart(deps, req, c, query.part);
       const b = await leaderboard(deps, c, query.part, 0);
       const csv = csvLines(
-        ['rank', 'entrant', 'kind', b.metric, ...b.extraMetrics, 'entries', 'best_submitted_at', 'submission_id'],
-        b.rows.map((r) => [r.rank, r.entrant.name, r.entrant.kind, r.score, ...b.extraMetrics.map((m) => r.scores[m]), r.entries, r.createdAt, r.submissionId]),
+        [
+          'rank', 'entrant', 'kind', b.metric, ...b.extraMetrics, 'entries', 'best_submitted_at', 'submission_id',
+          ...b.resourceColumns.map((col) => (col.endsWith('memory') ? `${col}_bytes` : `${col}_ms`)), ...(b.prizeLimits ? ['prize_eligible'] : []),
+        ],
+        b.rows.map((r) => [
+          r.rank, r.entrant.name, r.entrant.kind, r.score, ...b.extraMetrics.map((m) => r.scores[m]), r.entries, r.createdAt, r.submissionId,
+          ...b.resourceColumns.map((col) => r.usage?.[resourceColumnField[col]]), ...(b.prizeLimits ? [r.prizeEligible] : []),
+        ]),
       );
       return reply
         .type('text/csv; charset=utf-8')

@@ -8,8 +8,10 @@ import { z } from 'zod';
 import { ArchiveError, checkEntryPoint, extractZip } from '../../archive/safe-unzip.js';
 import { QuotaExceededError } from '../../db/db-errors.js';
 import type { SubmissionRow } from '../../db/schema.js';
+import { usageOf } from '../../db/submissions-repo.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
-import { currentPhase, quotaDay } from '../../domain/phases.js';
+import { budgetRefusal } from '../../domain/compute-budget.js';
+import { budgetWeekStart, currentPhase, quotaDay } from '../../domain/phases.js';
 import { logTail, logVisibility } from '../../domain/log-visibility.js';
 import { failureAdvice } from '../../domain/submission.js';
 import type { CompetitionConfig } from '../../domain/competition.js';
@@ -39,6 +41,8 @@ export function submissionView(s: SubmissionRow & { username?: string }, opts: {
     startedAt: s.started_at,
     finishedAt: s.finished_at,
     runMs: s.run_ms,
+    /** CPU time, peak memory, GPU time of the run (fields absent where not measured); null before it ran. */
+    usage: usageOf(s) ?? null,
     exitCode: s.exit_code,
     zipBytes: Number(s.zip_bytes),
     publicScore: s.public_primary,
@@ -48,6 +52,14 @@ export function submissionView(s: SubmissionRow & { username?: string }, opts: {
     logTruncated: s.log_truncated === 1,
     attempts: s.attempts,
     runtime: s.runtime === null ? null : { name: s.runtime, digest: s.runtime_digest },
+    /** What a score traces to: the zip, the runtime, the test data, the bundle and Holdout's scoring code. */
+    provenance: {
+      zipSha256: s.zip_sha256,
+      runtimeDigest: s.runtime_digest,
+      testDataDigest: s.test_data_digest,
+      bundleDigest: s.bundle_digest,
+      scorerVersion: s.scorer_version,
+    },
     selected: s.selected === 1,
     ...(s.username !== undefined ? { username: s.username } : {}),
   };
@@ -89,6 +101,14 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       };
       // Checked before the upload so nobody streams 500 MB to hear "no"; re-checked atomically at insert.
       if ((await deps.quota.usedToday(c.id, owner, phase.name, day)) >= phase.dailyQuota) throw quotaError();
+      if (phase.weeklyBudget) {
+        const refusal = budgetRefusal(await deps.quota.computeSince(c.id, owner, budgetWeekStart(now).toISOString()), phase.weeklyBudget);
+        if (refusal) {
+          const resetsAt = new Date(budgetWeekStart(now).getTime() + 7 * 86400_000);
+          reply.header('retry-after', String(Math.ceil((resetsAt.getTime() - Date.now()) / 1000)));
+          throw new HttpError(429, `${whose} ${refusal} in phase "${phase.name}"; the budget resets ${resetsAt.toISOString()} (Monday 00:00 UTC)`, 'budget_exceeded', { resetsAt: resetsAt.toISOString() });
+        }
+      }
 
       const uploads = path.join(deps.config.dataDir, 'uploads');
       const upload = await receiveUpload(req, uploads, deps.config.maxUploadBytes, 'submission.zip');
@@ -105,7 +125,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
         const row = await deps.quota.insertWithinQuota(
           {
             id, competition_id: c.id, user_id: user.id, phase: phase.name, kind, status: 'queued', reason: null, message: null,
-            zip_key: zipKey, zip_bytes: upload.bytes, created_at: now.toISOString(), started_at: null, finished_at: null,
+            zip_key: zipKey, zip_bytes: upload.bytes, zip_sha256: upload.sha256, created_at: now.toISOString(), started_at: null, finished_at: null,
             run_ms: null, exit_code: null, public_scores: null, private_scores: null, public_primary: null, private_primary: null,
             log_key: null, log_bytes: null, lease_owner: null, lease_expires_at: null, quota_day: day,
           },

@@ -30,6 +30,17 @@ const resultSchema = z.object({
   logBytes: nullableNumber,
   logTruncated: z.boolean().optional(),
   runtime: z.object({ name: z.string(), digest: z.string().nullable(), image: z.string().nullable().optional() }).optional(),
+  usage: z
+    .object({
+      wallMs: z.number().min(0),
+      cpuMs: z.number().min(0).optional(),
+      peakMemoryBytes: z.number().min(0).optional(),
+      gpuMs: z.number().min(0).optional(),
+      gpuEstimated: z.boolean().optional(),
+      peakGpuMemoryBytes: z.number().min(0).optional(),
+    })
+    .optional(),
+  provenance: z.object({ testDataDigest: z.string().max(200).nullable(), bundleDigest: z.string().max(200), scorerVersion: z.string().max(200) }).optional(),
 });
 const ok = { 200: { description: 'Done', schema: z.object({ ok: z.literal(true) }) }, 409: { description: 'The worker does not hold this attempt (lease_not_held): nothing was recorded' } };
 const idParams = z.object({ id: z.string() });

@@ -2,6 +2,7 @@ import { api, type Board, type BoardRow } from '../api.js';
 import type { PageFn } from '../app.js';
 import { fmtDate, fmtScore, h, s } from '../dom.js';
 import { competitionShell, loadCompetition } from './competition-shell.js';
+import { fmtMeasure, resourceColumn } from '../usage.js';
 
 const colours = ['#0b5cad', '#c2410c', '#15803d', '#7e22ce', '#be123c', '#0f766e', '#a16207', '#4338ca'];
 
@@ -65,13 +66,18 @@ export const leaderboardPage: PageFn = async ({ params, query, user }) => {
   const mine = (r: BoardRow) => (r.entrant.kind === 'team' ? r.entrant.id === c.me?.team?.id : r.entrant.id === user?.id);
   const tied = (r: BoardRow) => board.rows.filter((x) => x.sharedRank === r.sharedRank).length > 1;
   const changes = part === 'private';
+  const resources = board.resourceColumns ?? [];
+  const prizes = board.prizeLimits !== undefined;
   const table = h('table', null,
-    h('thead', null, h('tr', null, ['Rank', 'Participant or team', `${board.metric} (${part})`, ...board.extraMetrics, ...(changes ? ['Since public'] : []), 'Entries', 'Best entry'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('thead', null, h('tr', null, ['Rank', 'Participant or team', `${board.metric} (${part})`, ...board.extraMetrics, ...(changes ? ['Since public'] : []), ...resources.map((col) => resourceColumn[col].title), ...(prizes ? ['Prize eligible'] : []), 'Entries', 'Best entry'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', null, board.rows.map((r) => h('tr', mine(r) ? { class: 'you', 'aria-current': 'true' } : null,
       h('td', null, tied(r) ? h('span', { title: 'tied: an equal score shares the rank (the earlier entry is listed first)' }, `${r.sharedRank}=`) : r.sharedRank),
       h('td', null, r.entrant.name, r.entrant.kind === 'team' ? h('span', { class: 'muted' }, ' (team)') : '', mine(r) ? h('strong', { class: 'you-tag' }, ' you') : ''),
       h('td', null, fmtScore(r.score)), board.extraMetrics.map((m) => h('td', null, fmtScore(r.scores[m]))),
-      changes ? h('td', { title: r.publicRank ? `public rank ${r.publicRank}` : 'not on the public board' }, rankChange(r)) : null, h('td', null, r.entries), h('td', null, fmtDate(r.createdAt))))));
+      changes ? h('td', { title: r.publicRank ? `public rank ${r.publicRank}` : 'not on the public board' }, rankChange(r)) : null,
+      resources.map((col) => h('td', null, fmtMeasure(r.usage?.[resourceColumn[col].field], resourceColumn[col].bytes))),
+      prizes ? h('td', r.prizeIneligible?.length ? { title: r.prizeIneligible.join('; ') } : null, r.prizeEligible ? 'yes' : `no: ${r.prizeIneligible?.join('; ') ?? ''}`) : null,
+      h('td', null, r.entries), h('td', null, fmtDate(r.createdAt))))));
   return {
     title: `Leaderboard · ${c.title}`,
     body: competitionShell(c, '/leaderboard',

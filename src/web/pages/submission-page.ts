@@ -3,6 +3,7 @@ import type { PageFn } from '../app.js';
 import { fmtBytes, fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
 import { loadCompetition, signInFirst, slugPath } from './competition-shell.js';
 import { liveSubmission } from './live-submission.js';
+import { usageInWords } from '../usage.js';
 
 /** Every metric of a submission: public, and private where the reader may see it. */
 export function scoresTable(s: Submission, c: Pick<Competition, 'metric' | 'extraMetrics'> | undefined): HTMLElement | null {
@@ -27,11 +28,22 @@ function facts(s: Submission, c: Competition | undefined): HTMLElement {
     row('Started', fmtDate(s.startedAt)),
     row('Finished', fmtDate(s.finishedAt)),
     row('Run time', fmtMs(s.runMs), c ? ` of the ${fmtMs(c.limits.wallTimeMs)} limit` : ''),
+    row('Resources', usageInWords(s.usage, c?.limits)),
     row('Exit code', s.exitCode === null ? '—' : String(s.exitCode), ` · attempt ${s.attempts}`),
     row('Runtime', s.runtime ? s.runtime.name : '—', digest ? h('code', { class: 'digest', title: digest }, ` ${digest}`) : null),
+    row('Traced to', provenance(s)),
     row('Code', h('a', { href: `/api/submissions/${encodeURIComponent(s.id)}/code`, download: true }, `submission zip (${fmtBytes(s.zipBytes)})`)),
     row('Log', s.logBytes === null ? 'not written yet' : s.logs === 'reason-only' ? 'withheld: this competition does not show the logs of full runs (they can leak test data); the reason above says what happened' : `${fmtBytes(s.logBytes)}${s.logTruncated ? ', cut at the limit' : ''}${s.logs === 'tail' ? ' (you see its last lines)' : ''}`),
   );
+}
+
+/** The digests a score is traced to, so that it can be re-run years later. */
+function provenance(s: Submission): HTMLElement {
+  const p = s.provenance;
+  const item = (what: string, value: string | null) => h('li', null, `${what}: `, value ? h('code', { class: 'digest' }, value) : h('span', { class: 'muted' }, 'not recorded'));
+  return h('ul', { class: 'provenance' },
+    item('submission zip', p.zipSha256), item('runtime', p.runtimeDigest ?? (s.runtime?.name === 'host' ? 'host (not content-addressed)' : null)),
+    item('test data', p.testDataDigest), item('bundle (scoring program included)', p.bundleDigest), item('scoring code', p.scorerVersion));
 }
 
 export const submissionPage: PageFn = async ({ params, user, onLeave }) => {

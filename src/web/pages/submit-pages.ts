@@ -1,6 +1,6 @@
-import { uploadFile, type Submission } from '../api.js';
+import { uploadFile, type BudgetMeasure, type Quota, type Submission } from '../api.js';
 import { errorBox, type PageFn } from '../app.js';
-import { fmtBytes, h, mount } from '../dom.js';
+import { fmtBytes, fmtDate, fmtMs, h, mount } from '../dom.js';
 import { competitionShell, loadCompetition, signInFirst } from './competition-shell.js';
 import { liveSubmission } from './live-submission.js';
 import { UploadProgress } from '../upload-progress.js';
@@ -20,6 +20,7 @@ export const submitPage: PageFn = async ({ params, user, onLeave }) => {
     h('fieldset', null, h('legend', null, 'Kind of run'),
       h('label', null, h('input', { type: 'radio', name: 'kind', value: 'smoke', ...(c.hasSmoke ? {} : { disabled: true }), checked: c.hasSmoke }), ` Smoke test: runs on a small public sample and shows the full log (${q.smoke.left} left today)`),
       h('label', null, h('input', { type: 'radio', name: 'kind', value: 'full', checked: !c.hasSmoke }), ` Full run: scored on the test set, counts for the leaderboard (${q.full.left} left today)`)),
+    allowances(q),
     h('label', null, 'submission.zip ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })),
     h('p', { class: 'muted' }, 'The zip holds your code and model; ', h('code', null, c.entrypoint), ` is run with the limits on the overview page and must write ${c.predictionsFile}. At most ${fmtBytes(c.upload.maxZipBytes)} zipped, ${fmtBytes(c.upload.maxUnpackedBytes)} unpacked and ${c.upload.maxFiles} files.`),
     button, progress.element);
@@ -41,3 +42,16 @@ export const submitPage: PageFn = async ({ params, user, onLeave }) => {
   const teamRule = c.me.team ? null : h('p', { class: 'muted' }, 'Teams: you can join or change a team only on a day you have not submitted; a submission today keeps you in your current team (or on your own) until midnight UTC. ', h('a', { href: `/c/${encodeURIComponent(c.slug)}/team` }, 'Form a team first'), ' if you mean to.');
   return shell(teamRule, form, result);
 };
+
+/** The failed-run allowance and this week's compute budget, where the phase has them. */
+function allowances(q: Quota): HTMLElement | null {
+  const lines: string[] = [];
+  if (q.failed) lines.push(`Runs that fail through your code use an allowance of their own first: ${Math.max(0, q.failed.limit - q.failed.used)} of ${q.failed.limit} left today.`);
+  const b = q.budget;
+  if (b) {
+    const part = (what: string, m: BudgetMeasure | null) => (m ? `${fmtMs(m.leftMs)} of ${fmtMs(m.limitMs)} ${what} time left` : null);
+    const parts = [part('CPU', b.cpu), part('GPU', b.gpu)].filter(Boolean);
+    lines.push(`Compute budget this week: ${parts.join(', ')} (until ${fmtDate(b.resetsAt)}). Platform failures and cancelled runs do not count.`);
+  }
+  return lines.length ? h('p', { class: 'notice', 'data-testid': 'allowances' }, lines.join(' ')) : null;
+}
