@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { defaultLayout } from '../../domain/limits.js';
 import { baseLimits, processesWith } from '../executor-suite-harness.case.js';
 import type { RunResult } from '../executor.js';
+import { runName } from '../host/stale-runs.js';
 import { SlurmExecutor } from './slurm-executor.js';
 import { slurmSkip, testSlurmOptions } from './test-cluster.case.js';
 
@@ -84,6 +85,20 @@ describe('slurm executor faults', { skip: slurmSkip ?? (clusterDir === '' ? 'HOL
   });
   after(async () => {
     await rm(root, { recursive: true, force: true });
+  });
+
+  it('ends the jobs of a dead worker of this host and removes their folders when a worker starts', async () => {
+    const sharedDir = path.join(root, 'sweep');
+    const dead = spawnSync('true').pid ?? 1;
+    const name = runName(`fault-${randomUUID()}`, 'abcd1234', dead);
+    await mkdir(path.join(sharedDir, name), { recursive: true });
+    execFileSync('sbatch', ['--parsable', `--job-name=${name}`, `--output=/dev/null`, '--wrap=sleep 120']);
+    const live = runName(`fault-${randomUUID()}`, 'abcd1234');
+    await mkdir(path.join(sharedDir, live));
+    const swept = await new SlurmExecutor({ ...testSlurmOptions(sharedDir) }).sweepStaleJobs();
+    assert.deepEqual(swept, [name]);
+    assert.deepEqual(await readdir(sharedDir), [live]);
+    assert.equal(await jobsLeft(), '');
   });
 
   it('says so when the cluster refuses the job, and leaves no job folder', async () => {
