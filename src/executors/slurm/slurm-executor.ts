@@ -35,6 +35,11 @@ export interface SlurmExecutorOptions {
   sandbox?: NodeSandboxSettings;
   /** Memory asked of Slurm beyond the run's, for the node entry. @defaultValue 256 MiB */
   memoryOverheadBytes?: number;
+  /**
+   * CPUs asked beyond the run's, for the node entry: Slurm's cpuset holds both, so without them a
+   * run that floods its log pays for the pumping out of its own time. @defaultValue 0
+   */
+  extraCpus?: number;
   /** Seconds Slurm's time limit adds to the run's wall time (a backstop only). @defaultValue 120 */
   graceSeconds?: number;
   /** How long the controller may be unreachable during a run (a restart) before the run fails. @defaultValue 120 000 */
@@ -183,6 +188,7 @@ export class SlurmExecutor implements Executor {
       folder,
       ...(this.options.partition ? { partition: this.options.partition } : {}),
       overheadBytes: this.options.memoryOverheadBytes ?? 256 << 20,
+      extraCpus: this.options.extraCpus ?? 0,
       graceSeconds: this.options.graceSeconds ?? 120,
       extraArgs: this.options.extraArgs ?? [],
     });
