@@ -63,6 +63,13 @@ const schema = z.object({
     .describe("volume the kubernetes executor's runs read the test features from (read-only): pvc:CLAIM, hostPath:/PATH or csi:DRIVER[:key=value,…], holding the same tree as <dataDir>/cache/bundles"),
   kubernetesRunUid: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(65532).describe('non-root uid of the pods of the kubernetes executor'),
   kubernetesGraceSeconds: z.coerce.number().int().min(0).default(600).describe("seconds a run's Job may take beyond its wall time (scheduling, image pull, code in, outputs out)"),
+  kubernetesGpus: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe("nvidia.com/gpu a kubernetes worker's runs may request from the cluster at once (its GPU offer; HOLDOUT_WORKER_GPUS stays none)"),
+  kubernetesGpuRuntimeClass: z.string().optional().describe('RuntimeClass of kubernetes runs with GPUs (k3s with the NVIDIA container toolkit: nvidia); default the node\'s default runtime'),
   slurmSharedDir: z.string().optional().describe("folder of the slurm executor's job folders, on a file system the worker and every compute node share at this same path"),
   slurmPartition: z.string().optional().describe("partition of the slurm executor's jobs; default the cluster's default partition"),
   slurmSbatchArgs: z
@@ -106,6 +113,9 @@ const schema = z.object({
   // Refused at start-up: otherwise a server would run until its first upload fails.
   if (c.executor === 'kubernetes' && !c.kubernetesDataVolume) {
     ctx.addIssue({ code: 'custom', path: ['kubernetesDataVolume'], message: 'required when HOLDOUT_EXECUTOR=kubernetes' });
+  }
+  if (c.executor === 'kubernetes' && c.workerGpus !== 'none') {
+    ctx.addIssue({ code: 'custom', path: ['workerGpus'], message: "the kubernetes executor's GPUs are the cluster's: leave this none and set HOLDOUT_KUBERNETES_GPUS=N (nvidia.com/gpu its runs may request at once)" });
   }
   if (c.executor === 'slurm' && !c.slurmSharedDir) {
     ctx.addIssue({ code: 'custom', path: ['slurmSharedDir'], message: 'required when HOLDOUT_EXECUTOR=slurm (a folder every compute node sees at the same path)' });

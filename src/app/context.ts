@@ -16,7 +16,7 @@ import { discoverGpus, lockGpus, selectGpus } from '../executors/gpu-host.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { createBlobStore, type BlobStoreConfig } from '../storage/create-blob-store.js';
 import { BundleCache } from '../worker/bundle-cache.js';
-import { Worker } from '../worker/worker.js';
+import { Worker, type WorkerOptions } from '../worker/worker.js';
 import { hostOffer } from '../worker/worker-resources.js';
 import type { Config } from './config.js';
 
@@ -50,29 +50,11 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     const workers = new WorkersRepo(db);
     let worker: Worker | undefined;
     if (config.workers > 0) {
-      const gpus = selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus);
-      releaseGpus = lockGpus(gpus);
-      await executor.check({ gpus: gpus.map((g) => g.id) });
-      worker = new Worker(
-        { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger },
-        {
-          concurrency: config.workers,
-          leaseMs: config.leaseMs,
-          maxAttempts: config.maxAttempts,
-          maxUnpackedBytes: config.maxUnpackedBytes,
-          maxFiles: config.maxFiles,
-          scratchDir: path.join(config.dataDir, 'scratch'),
-          pollMs: config.pollMs,
-          deadlines: { graceMs: config.deadlineGraceMs, queuedMs: config.queuedDeadlineMs },
-          offer: {
-            ...hostOffer([executor.name]),
-            ...(config.workerCpus ? { cpus: config.workerCpus } : {}),
-            ...(config.workerMemoryBytes ? { memoryBytes: config.workerMemoryBytes } : {}),
-            gpus: gpus.map((g) => g.id),
-            ...(config.workerRuntimes ? { runtimes: config.workerRuntimes } : {}),
-          },
-        },
-      );
+      const held = await workerGpus(config, executor);
+      releaseGpus = held.release;
+      const gpus = held.gpus;
+      await executor.check({ gpus });
+      worker = new Worker({ submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger }, workerOptions(config, executor.name, gpus));
     }
     return {
       config,
@@ -99,8 +81,40 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
   }
 }
 
+/** What a worker process of this configuration does and offers (a database or an outbound-only worker). */
+export function workerOptions(config: Config, executorName: string, gpus: readonly string[]): WorkerOptions {
+  return {
+    concurrency: config.workers,
+    leaseMs: config.leaseMs,
+    maxAttempts: config.maxAttempts,
+    maxUnpackedBytes: config.maxUnpackedBytes,
+    maxFiles: config.maxFiles,
+    scratchDir: path.join(config.dataDir, 'scratch'),
+    pollMs: config.pollMs,
+    deadlines: { graceMs: config.deadlineGraceMs, queuedMs: config.queuedDeadlineMs },
+    offer: {
+      ...hostOffer([executorName]),
+      ...(config.workerCpus ? { cpus: config.workerCpus } : {}),
+      ...(config.workerMemoryBytes ? { memoryBytes: config.workerMemoryBytes } : {}),
+      gpus,
+      ...(config.workerRuntimes ? { runtimes: config.workerRuntimes } : {}),
+    },
+  };
+}
+
+/**
+ * The GPUs a worker offers: its executor's own (a cluster's), else the host's that the
+ * configuration names, locked for this process. @returns their ids and the release of the locks
+ */
+export async function workerGpus(config: Config, executor: Executor): Promise<{ gpus: readonly string[]; release: () => void }> {
+  // An executor that brings its own GPUs (a cluster's) offers those, never this host's.
+  const hostGpus = executor.clusterGpus ? [] : selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus);
+  const release = lockGpus(hostGpus);
+  return { gpus: executor.clusterGpus ?? hostGpus.map((g) => g.id), release };
+}
+
 /** The executor the configuration names, with the settings of its kind. */
-function executorConfig(config: Config): ExecutorConfig {
+export function executorConfig(config: Config): ExecutorConfig {
   if (config.executor === 'docker') return { kind: 'docker', dockerHost: config.dockerHost, gpuDevDir: config.gpuDevDir };
   if (config.executor === 'kubernetes') {
     if (!config.kubernetesDataVolume) throw new Error('HOLDOUT_KUBERNETES_DATA_VOLUME is required when HOLDOUT_EXECUTOR=kubernetes (pvc:NAME, hostPath:/DIR or csi:DRIVER[:key=value,...])');
@@ -113,6 +127,8 @@ function executorConfig(config: Config): ExecutorConfig {
       dataRoot: path.join(config.dataDir, 'cache', 'bundles'),
       uid: config.kubernetesRunUid,
       graceSeconds: config.kubernetesGraceSeconds,
+      gpus: config.kubernetesGpus,
+      ...(config.kubernetesGpuRuntimeClass ? { gpuRuntimeClass: config.kubernetesGpuRuntimeClass } : {}),
     };
   }
   const sandbox = { runtimesDir: config.runtimesDir, gpuDevDir: config.gpuDevDir, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) };
