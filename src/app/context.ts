@@ -147,6 +147,7 @@ function slurmConfig(config: Config, sandbox: NodeSandboxSettings): ExecutorConf
     ...(config.slurmNodeCommand?.length ? { nodeCommand: config.slurmNodeCommand } : {}),
     graceSeconds: config.slurmGraceSeconds,
     memoryOverheadBytes: config.slurmMemoryOverheadBytes,
+    extraCpus: config.slurmExtraCpus,
     sandbox,
   };
 }

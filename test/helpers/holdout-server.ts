@@ -64,6 +64,7 @@ function testSlurmConfig(): Partial<Record<keyof Config, unknown>> {
   return {
     executor: 'slurm',
     slurmSharedDir: options.sharedDir,
+    slurmExtraCpus: options.extraCpus,
     ...(options.partition ? { slurmPartition: options.partition } : {}),
     ...(options.nodeCommand ? { slurmNodeCommand: options.nodeCommand.join(' ') } : {}),
   };

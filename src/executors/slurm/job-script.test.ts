@@ -6,7 +6,7 @@ import { isActive, parseJobState, verdictWithoutResult } from './job-verdict.js'
 
 const limits: Limits = { wallTimeMs: 600_000, memoryBytes: 2 * 1024 ** 3, cpus: 1.5, pids: 64, outputBytes: 1 << 20, logBytes: 1 << 20, gpus: 0 };
 const folder = jobFolder('/shared/holdout/run-1-ab12');
-const settings = { name: 'run-1-ab12', folder, overheadBytes: 256 << 20, graceSeconds: 120, extraArgs: [] };
+const settings = { name: 'run-1-ab12', folder, overheadBytes: 256 << 20, extraCpus: 0, graceSeconds: 120, extraArgs: [] };
 
 describe('sbatch arguments', () => {
   it('asks for the run memory plus overhead, whole CPUs, wall time plus grace, no requeue', () => {
@@ -33,6 +33,7 @@ describe('sbatch arguments', () => {
     assert.ok(!sbatchArgs(limits, settings).some((a) => a.startsWith('--gres')));
     assert.ok(sbatchArgs({ ...limits, gpus: 2 }, settings).includes('--gres=gpu:2'));
     assert.ok(!sbatchArgs(limits, settings).some((a) => a.startsWith('--partition')));
+    assert.ok(sbatchArgs({ ...limits, cpus: 1 }, { ...settings, extraCpus: 1 }).includes('--cpus-per-task=2'));
   });
 
   it('writes a batch script that execs the node entry with job.json, quoted', () => {

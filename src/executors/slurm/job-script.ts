@@ -38,6 +38,11 @@ export interface SbatchSettings {
   partition?: string;
   /** Memory the node entry needs on top of the run's, in bytes (node, bwrap, copying outputs). */
   overheadBytes: number;
+  /**
+   * CPUs asked beyond the run's, for the node entry (it pumps the run's log and copies its
+   * outputs on the job's cores, which Slurm's cpuset shares with the run).
+   */
+  extraCpus: number;
   /** Seconds Slurm's own time limit adds to the run's wall time: a backstop, never the limit. */
   graceSeconds: number;
   /** Extra sbatch arguments from the host's configuration (account, QOS, constraints…). */
@@ -59,7 +64,7 @@ export function sbatchArgs(limits: Limits, s: SbatchSettings): string[] {
     ...(s.partition ? [`--partition=${s.partition}`] : []),
     '--nodes=1',
     '--ntasks=1',
-    `--cpus-per-task=${Math.max(1, Math.ceil(limits.cpus))}`,
+    `--cpus-per-task=${Math.max(1, Math.ceil(limits.cpus + s.extraCpus))}`,
     `--mem=${memoryMiB}M`,
     `--time=${minutes}`,
     ...(limits.gpus > 0 ? [`--gres=gpu:${limits.gpus}`] : []),

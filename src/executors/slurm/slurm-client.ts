@@ -61,6 +61,11 @@ export class SlurmClient {
     });
   }
 
+  /** Cancels every job of this name (one: job names are unique run names). */
+  async cancelNamed(name: string): Promise<void> {
+    await this.#command('scancel', ['--full', `--name=${name}`]);
+  }
+
   /**
    * Whether a partition of that name exists (any partition, without a name).
    * @throws SlurmCommandError when the controller cannot be reached

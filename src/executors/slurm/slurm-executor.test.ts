@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { runExecutorSuite } from '../executor-suite.case.js';
 import { SlurmExecutor } from './slurm-executor.js';
+import { runSlurmFaults } from './slurm-faults.case.js';
 import { slurmSkip, testSlurmOptions } from './test-cluster.case.js';
 
 // The whole executor contract through a real one-node Slurm cluster, which scripts/test.sh starts
@@ -21,3 +22,6 @@ runExecutorSuite(
   // A batch job starts at the controller's next scheduling pass (each second), then on its node.
   slurmSkip ? { skip: slurmSkip } : { startSlackMs: 5000 },
 );
+
+// After the suite, in this file: they stop the cluster's daemons.
+runSlurmFaults();

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { access, chmod, constants, cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Executor, RunResult, RunSpec } from '../executor.js';
 import { checkLimits } from '../host/check-limits.js';
 import { LogSink } from '../host/log-sink.js';
 import { checkRunId } from '../host/run-names.js';
+import { isStaleRunName, runName } from '../host/stale-runs.js';
 import { trialRun } from '../host/trial-run.js';
 import { batchScript, jobFolder, type JobFolder, type NodeJob, type NodeSandboxSettings, sbatchArgs } from './job-script.js';
 import { type JobVerdict, type NodeVerdict } from './job-verdict.js';
@@ -34,6 +35,11 @@ export interface SlurmExecutorOptions {
   sandbox?: NodeSandboxSettings;
   /** Memory asked of Slurm beyond the run's, for the node entry. @defaultValue 256 MiB */
   memoryOverheadBytes?: number;
+  /**
+   * CPUs asked beyond the run's, for the node entry: Slurm's cpuset holds both, so without them a
+   * run that floods its log pays for the pumping out of its own time. @defaultValue 0
+   */
+  extraCpus?: number;
   /** Seconds Slurm's time limit adds to the run's wall time (a backstop only). @defaultValue 120 */
   graceSeconds?: number;
   /** How long the controller may be unreachable during a run (a restart) before the run fails. @defaultValue 120 000 */
@@ -83,14 +89,31 @@ export class SlurmExecutor implements Executor {
       throw new Error(`the slurm executor cannot reach the Slurm controller (is slurmctld up, SLURM_CONF right?): ${(error as Error).message}`);
     });
     if (!known) throw new Error(partition ? `Slurm has no partition "${partition}" (see sinfo); set slurmPartition` : 'Slurm has no partition (see sinfo)');
+    await this.sweepStaleJobs();
     // The whole chain once: sbatch, a node, the node entry, its sandbox, the shared folder.
     await trialRun(this, 'slurm', options.gpus ?? []);
+  }
+
+  /**
+   * Ends the jobs of workers of this host that died without disposing their runs (killed with
+   * SIGKILL; their jobs would run on to their wall time) and removes their job folders. Jobs of
+   * live workers, of other hosts and names this executor did not make are left alone.
+   * @returns the job names swept
+   */
+  async sweepStaleJobs(): Promise<string[]> {
+    const stale = (await readdir(this.options.sharedDir).catch(() => [])).filter((name) => isStaleRunName(name));
+    for (const name of stale) {
+      await this.#client.cancelNamed(name);
+      await rm(path.join(this.options.sharedDir, name), { recursive: true, force: true });
+    }
+    return stale;
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
     checkRunId(spec.runId);
     checkLimits(spec.limits);
-    const name = `${spec.runId}-${randomBytes(4).toString('hex')}`;
+    // The owner's pid in the name lets a later worker on this host end what this one leaves.
+    const name = runName(spec.runId, randomBytes(4).toString('hex'));
     const folder = jobFolder(path.join(this.options.sharedDir, name));
     await mkdir(folder.output, { recursive: true, mode: 0o700 });
     const sink = await LogSink.open(spec.logPath, spec.limits.logBytes, spec.onLog);
@@ -165,6 +188,7 @@ export class SlurmExecutor implements Executor {
       folder,
       ...(this.options.partition ? { partition: this.options.partition } : {}),
       overheadBytes: this.options.memoryOverheadBytes ?? 256 << 20,
+      extraCpus: this.options.extraCpus ?? 0,
       graceSeconds: this.options.graceSeconds ?? 120,
       extraArgs: this.options.extraArgs ?? [],
     });

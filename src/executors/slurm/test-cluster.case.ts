@@ -16,6 +16,8 @@ export function testSlurmOptions(sharedDir: string): SlurmExecutorOptions {
   const entry = process.env.HOLDOUT_TEST_SLURM_NODE_ENTRY;
   return {
     sharedDir,
+    // The run and the node entry pumping its log then have a core each, as on a worker host.
+    extraCpus: 1,
     ...(partition ? { partition } : {}),
     ...(entry ? { nodeCommand: [process.execPath, entry] } : {}),
   };
