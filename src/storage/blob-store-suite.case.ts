@@ -171,5 +171,19 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<BlobSto
       assert.equal(got.digest('hex'), sent.digest('hex'));
       assert.ok(largest <= 8 << 20, `read in chunks, not whole (largest chunk ${largest} bytes)`);
     });
+
+    it('reads byte ranges of a blob (inclusive ends) and refuses ranges outside it', async (t) => {
+      const store = await makeStore();
+      if (!store.getRange) return t.skip(`${store.name} has no ranged reads`);
+      const body = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+      await store.put('ranged/blob', Readable.from([body]));
+      for (const [start, end] of [[0, 0], [0, 999], [250, 749], [999, 999]] as const) {
+        const got = Buffer.concat(await (await store.getRange('ranged/blob', start, end)).toArray());
+        assert.deepEqual(got, body.subarray(start, end + 1), `range ${start}-${end}`);
+      }
+      await assert.rejects(store.getRange('ranged/blob', 500, 1000), /range 500-1000 lies outside its 1000 bytes/);
+      await assert.rejects(store.getRange('ranged/blob', 10, 9), RangeError);
+      await assert.rejects(store.getRange('ranged/missing', 0, 0), BlobNotFoundError);
+    });
   });
 }

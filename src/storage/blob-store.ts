@@ -23,6 +23,12 @@ export interface BlobStore {
   put(key: string, body: Readable): Promise<{ bytes: number }>;
   /** @throws BlobNotFoundError */
   get(key: string): Promise<Readable>;
+  /**
+   * Bytes `start` to `end` (inclusive) of the blob, for parallel downloads of large blobs (data
+   * images). @throws BlobNotFoundError; RangeError when the range lies outside the blob.
+   * @remarks Optional: a caller without it reads the whole blob with `get`.
+   */
+  getRange?(key: string, start: number, end: number): Promise<Readable>;
   /** Size of the blob, or undefined when there is none. */
   stat(key: string): Promise<{ bytes: number } | undefined>;
   /** Removes the blob; a missing blob is not an error. */
@@ -52,4 +58,11 @@ export interface BlobStore {
  */
 export function holdBodyErrors(body: Readable): void {
   body.on('error', () => {});
+}
+
+/** Refuses a range that is empty, reversed or past the blob's end (a caller's bug, never a short read). */
+export function assertRange(key: string, start: number, end: number, size: number): void {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end >= size) {
+    throw new RangeError(`blob ${key}: range ${start}-${end} lies outside its ${size} bytes`);
+  }
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
-import { BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
+import { assertRange, BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
 import { assertValidKey, assertValidPrefix } from '../blob-key.js';
 
 /** Where an {@link AzureBlobStore} keeps its blobs. */
@@ -96,6 +96,20 @@ export class AzureBlobStore implements BlobStore {
     try {
       const { readableStreamBody } = await container.getBlobClient(key).download();
       // In Node the SDK returns a Readable that resumes a broken download where it stopped.
+      if (!(readableStreamBody instanceof Readable)) throw new Error(`azure blob store: no stream body for ${key}`);
+      return readableStreamBody;
+    } catch (err) {
+      throw isNotFound(sdk, err) ? new BlobNotFoundError(key) : err;
+    }
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Readable> {
+    const size = (await this.stat(key))?.bytes;
+    if (size === undefined) throw new BlobNotFoundError(key);
+    assertRange(key, start, end, size);
+    const { sdk, container } = await this.connect();
+    try {
+      const { readableStreamBody } = await container.getBlobClient(key).download(start, end - start + 1);
       if (!(readableStreamBody instanceof Readable)) throw new Error(`azure blob store: no stream body for ${key}`);
       return readableStreamBody;
     } catch (err) {

@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
+import { assertRange, BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
 import { assertValidKey, assertValidPrefix } from '../blob-key.js';
 
 /** Holds unfinished puts; "~" cannot appear in a key, so no blob lives here and `list` skips it. */
@@ -42,8 +42,18 @@ export class FsBlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Readable> {
+    return this.open(key, createReadStream(this.file(key)));
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Readable> {
     const file = this.file(key);
-    const stream = createReadStream(file);
+    const size = (await this.stat(key))?.bytes;
+    if (size === undefined) throw new BlobNotFoundError(key);
+    assertRange(key, start, end, size);
+    return this.open(key, createReadStream(file, { start, end }));
+  }
+
+  private async open(key: string, stream: Readable): Promise<Readable> {
     // Surface a missing blob as the typed error before the caller pipes anything.
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
