@@ -14,6 +14,9 @@ import { parseDataVolume } from '../executors/kubernetes/data-volume.js';
 import { discoverGpus, lockGpus, selectGpus } from '../executors/gpu-host.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { createBlobStore, type BlobStoreConfig } from '../storage/create-blob-store.js';
+import { DataImageCache } from '../data-images/image-cache.js';
+import { mountSupport } from '../data-images/mount-image.js';
+import { parseDataPaths, TestFeatures } from '../data-images/test-features.js';
 import { BundleCache } from '../worker/bundle-cache.js';
 import { Worker } from '../worker/worker.js';
 import { hostOffer } from '../worker/worker-resources.js';
@@ -40,6 +43,7 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
   await mkdir(config.dataDir, { recursive: true });
   const { db, dialect } = await createDatabase(config.databaseUrl);
   let releaseGpus: () => void = () => {};
+  let images: DataImageCache | undefined;
   try {
     const blobs = createBlobStore(blobStoreConfig(config));
     await blobs.check?.();
@@ -52,8 +56,10 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       const gpus = selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus);
       releaseGpus = lockGpus(gpus);
       await executor.check({ gpus: gpus.map((g) => g.id) });
+      images = await imageCache(config, blobs, logger);
+      const features = new TestFeatures(images, parseDataPaths(config.dataPaths));
       worker = new Worker(
-        { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger },
+        { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), features, ...(images ? { images } : {}), logger },
         {
           concurrency: config.workers,
           leaseMs: config.leaseMs,
@@ -86,6 +92,8 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       ...(worker ? { worker } : {}),
       async close() {
         await worker?.stop(config.drainMs);
+        // After the runs: a run in progress keeps its own view of a mount anyway.
+        await images?.close();
         releaseGpus();
         await db.destroy();
       },
@@ -96,6 +104,24 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     await db.destroy();
     throw err;
   }
+}
+
+/**
+ * The data image cache of a worker, or undefined where runs read copied files instead: when
+ * HOLDOUT_DATA_IMAGES=off, for executors that run elsewhere (kubernetes reads a volume the host
+ * names), and where this host cannot mount (logged once, with the reason).
+ */
+async function imageCache(config: Config, blobs: BlobStore, logger: Logger): Promise<DataImageCache | undefined> {
+  if (config.dataImages === 'off' || config.executor === 'kubernetes') return undefined;
+  const support = await mountSupport();
+  if (!support.ok) {
+    logger.warn({ reason: support.reason }, 'data images cannot be mounted here: runs read test features copied file by file');
+    return undefined;
+  }
+  const images = new DataImageCache(blobs, path.join(config.dataDir, 'cache', 'images'));
+  // Mounts and downloads a crashed worker left; images in use stay mounted for the next run.
+  await images.prune([], Number.POSITIVE_INFINITY);
+  return images;
 }
 
 /** The executor the configuration names, with the settings of its kind. */

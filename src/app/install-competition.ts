@@ -4,6 +4,8 @@ import path from 'node:path';
 import { bundleDigest } from '../bundle/bundle-digest.js';
 import { BundleError } from '../bundle/bundle-error.js';
 import { loadBundle } from '../bundle/load-bundle.js';
+import { dataImageKey } from '../data-images/data-image.js';
+import { publishDataImages } from '../data-images/publish-images.js';
 import type { CompetitionsRepo, StoredCompetition } from '../db/competitions-repo.js';
 import type { Podman } from '../runtimes/podman.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -18,7 +20,8 @@ export function bundlePrefix(slug: string, digest: string): string {
 /**
  * Validates a bundle folder, copies its files to the blob store (once per content digest) and
  * creates or updates the competition, recording the image ID and pull reference of its runtime
- * (see record-runtime.ts). Submissions of an updated competition are kept.
+ * (see record-runtime.ts), and packs its test and smoke features into read-only data images
+ * (src/data-images) where this host has erofs-utils. Submissions of an updated competition are kept.
  * @throws BundleError listing every problem, before anything is written.
  */
 export async function installCompetition(
@@ -39,5 +42,14 @@ export async function installCompetition(
     await deps.blobs.put(marker, createReadStream('/dev/null'));
   }
   const existing = await deps.competitions.bySlug(bundle.config.slug);
-  return deps.competitions.upsert({ id: existing?.id ?? randomUUID(), config: bundle.config, bundleKey: prefix, bundleDigest: digest });
+  // The same bundle installed again keeps its images while they are still stored: packing reads every byte.
+  const kept = existing?.bundleDigest === digest ? existing.dataImages : undefined;
+  const dataImages = kept && (await deps.blobs.stat(dataImageKey(kept.test.digest))) ? kept : await publishDataImages(bundle, deps.blobs);
+  return deps.competitions.upsert({
+    id: existing?.id ?? randomUUID(),
+    config: bundle.config,
+    bundleKey: prefix,
+    bundleDigest: digest,
+    ...(dataImages ? { dataImages } : {}),
+  });
 }

@@ -160,6 +160,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('submissions').addColumn('runtime_image', 'text').execute();
     },
   },
+  '0150_competition_data_images': {
+    async up(db: Kysely<unknown>) {
+      // The test and smoke features as read-only images (src/data-images): null where the
+      // installing host could not make them; workers then copy the files as before.
+      await db.schema.alterTable('competitions').addColumn('data_images_json', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

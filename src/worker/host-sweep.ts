@@ -4,6 +4,7 @@ import path from 'node:path';
 import { processStamp, stampAlive } from '../executors/pid-lock.js';
 import type { CompetitionsRepo } from '../db/competitions-repo.js';
 import type { WorkersRepo } from '../db/workers-repo.js';
+import type { DataImageCache } from '../data-images/image-cache.js';
 import type { BundleCache } from './bundle-cache.js';
 
 /** How long leftovers are kept before a worker's sweep removes them. */
@@ -22,6 +23,8 @@ export interface HostSweepInput {
   workers: WorkersRepo | undefined;
   competitions: CompetitionsRepo;
   bundles: BundleCache;
+  /** Mounted data images; those no competition uses are unmounted after `unusedBundleMs`. */
+  images?: DataImageCache;
   /** The scratch folder worker processes of this host share, one subfolder per worker id. */
   scratchDir: string;
   /** This worker's id: its own scratch is never swept. */
@@ -61,6 +64,7 @@ export interface HostSweepResult {
   forgottenWorkers: number;
   scratch: string[];
   bundles: string[];
+  images: string[];
 }
 
 /**
@@ -70,7 +74,7 @@ export interface HostSweepResult {
  * leftovers (mounted workspaces, cgroups) are swept by the executor's check at start.
  */
 export async function sweepHost(input: HostSweepInput, now = Date.now()): Promise<HostSweepResult> {
-  const result: HostSweepResult = { forgottenWorkers: 0, scratch: [], bundles: [] };
+  const result: HostSweepResult = { forgottenWorkers: 0, scratch: [], bundles: [], images: [] };
   if (input.workers) {
     result.forgottenWorkers = await input.workers.pruneLost(input.ages.forgetLostWorkerMs, now);
     const alive = new Set((await input.workers.list(input.lostAfterMs, now)).filter((w) => w.alive).map((w) => w.id));
@@ -87,5 +91,6 @@ export async function sweepHost(input: HostSweepInput, now = Date.now()): Promis
     }
   }
   result.bundles = await input.bundles.prune(await input.competitions.bundleKeys(), input.ages.unusedBundleMs, now);
+  if (input.images) result.images = await input.images.prune(await input.competitions.dataImageDigests(), input.ages.unusedBundleMs, now);
   return result;
 }
