@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { bundleDigest } from '../bundle/bundle-digest.js';
+import { Readable } from 'node:stream';
+import { bundleManifest, digestOfManifest } from '../bundle/bundle-digest.js';
 import { BundleError } from '../bundle/bundle-error.js';
 import { loadBundle } from '../bundle/load-bundle.js';
 import { dataImageKey } from '../data-images/data-image.js';
@@ -31,7 +32,8 @@ export async function installCompetition(
   const loaded = await loadBundle(dir);
   const recorded = await recordRuntime(loaded.config, { runtimesDir: deps.config.runtimesDir, ...(deps.podman ? { podman: deps.podman } : {}) });
   const bundle = { ...loaded, config: { ...loaded.config, ...recorded } };
-  const digest = await bundleDigest(bundle.root, bundle.files);
+  const manifest = await bundleManifest(bundle.root, bundle.files);
+  const digest = digestOfManifest(manifest);
   const prefix = bundlePrefix(bundle.config.slug, digest);
   const marker = `${prefix}/.complete`;
   if (!(await deps.blobs.stat(marker))) {
@@ -41,6 +43,9 @@ export async function installCompetition(
     // Written last: a reader that sees the marker sees every file.
     await deps.blobs.put(marker, createReadStream('/dev/null'));
   }
+  // Lets a worker fetch all but the features an image serves and still check the rest (bundle-cache.ts).
+  const manifestKey = `${prefix}/manifest.json`;
+  if (!(await deps.blobs.stat(manifestKey))) await deps.blobs.put(manifestKey, Readable.from([JSON.stringify(Object.fromEntries(manifest))]));
   const existing = await deps.competitions.bySlug(bundle.config.slug);
   // The same bundle installed again keeps its images while they are still stored: packing reads every byte.
   const kept = existing?.bundleDigest === digest ? existing.dataImages : undefined;

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleDigest } from '../bundle/bundle-digest.js';
+import { bundleDigest, digestOfManifest } from '../bundle/bundle-digest.js';
 import { DataImageError } from './data-image.js';
 
 /**
@@ -15,11 +14,7 @@ export async function filesDigest(folder: string): Promise<string> {
 }
 
 /** The same digest from paths already relative to the folder and their sha256 (hex). */
-export function digestOfHashes(files: ReadonlyMap<string, string>): string {
-  const outer = createHash('sha256');
-  for (const rel of [...files.keys()].sort()) outer.update(`${rel}\0${files.get(rel) ?? ''}\n`);
-  return `sha256:${outer.digest('hex')}`;
-}
+export const digestOfHashes = digestOfManifest;
 
 async function listFiles(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {

@@ -12,7 +12,7 @@ import { canPack, packImage } from './pack-image.js';
  * @throws DataImageError when packing or uploading fails; nothing is recorded then.
  */
 export async function publishDataImages(
-  bundle: { root: string; files: readonly string[]; config: Pick<CompetitionConfig, 'data'> },
+  bundle: { root: string; files: readonly string[]; config: { data: Pick<CompetitionConfig['data'], 'testFeatures'> & { smoke?: { features: string } | undefined } } },
   blobs: BlobStore,
   tempParent = tmpdir(),
 ): Promise<DataImages | undefined> {

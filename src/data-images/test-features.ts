@@ -1,4 +1,5 @@
-import type { DataImages } from './data-image.js';
+import type { CompetitionConfig } from '../domain/competition.js';
+import type { DataImage, DataImages } from './data-image.js';
 import { DataImageError } from './data-image.js';
 import { filesDigest } from './files-digest.js';
 import type { DataImageCache } from './image-cache.js';
@@ -31,6 +32,21 @@ export class TestFeatures {
     private readonly images: DataImageCache | undefined,
     private readonly hostPaths: ReadonlyMap<string, string> = new Map(),
   ) {}
+
+  /**
+   * The bundle folders this resolver serves for a competition, which a worker's bundle copy can
+   * leave out; not one holding a file the scorer reads (a submission format kept beside the features).
+   */
+  served(competition: { slug: string; dataImages?: DataImages; config: { data: CompetitionConfig['data'] } }): string[] {
+    const { test, smoke } = competition.dataImages ?? {};
+    const { data } = competition.config;
+    const scorerFiles = [data.labels, data.submissionFormat, ...(data.smoke ? [data.smoke.labels, data.smoke.submissionFormat] : [])];
+    const serves = (image: DataImage | undefined, name: string): image is DataImage =>
+      image !== undefined &&
+      (this.hostPaths.has(name) || this.images !== undefined) &&
+      !scorerFiles.some((f) => f.startsWith(image.folder.endsWith('/') ? image.folder : `${image.folder}/`));
+    return [...(serves(test, competition.slug) ? [test.folder] : []), ...(serves(smoke, `${competition.slug}:smoke`) ? [smoke.folder] : [])];
+  }
 
   /** @throws DataImageError when the host folder does not hold what was installed, or the image cannot be used. */
   async folder(competition: { slug: string; dataImages?: DataImages }, smoke: boolean): Promise<string | undefined> {

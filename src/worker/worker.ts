@@ -288,7 +288,7 @@ export class Worker extends EventEmitter {
       const runContext: RunContext = {
         blobs: this.deps.blobs,
         executor: this.deps.executor,
-        bundleDir: await this.deps.bundles.get(competition.bundleKey, competition.bundleDigest),
+        bundleDir: await this.deps.bundles.get(competition.bundleKey, competition.bundleDigest, { without: this.deps.features?.served(competition) ?? [] }),
         ...(await this.featuresOf(competition, row.kind)),
         workDir,
         limits: { maxUnpackedBytes: this.opts.maxUnpackedBytes, maxFiles: this.opts.maxFiles },
