@@ -146,6 +146,10 @@ function executorConfig(config: Config): ExecutorConfig {
 /** The blob store the configuration names; loadConfig has already refused azure without a connection string. */
 function blobStoreConfig(config: Config): BlobStoreConfig {
   if (config.blobStore === 'fs') return { kind: 'fs', root: config.blobDir };
+  if (config.blobStore === 's3') {
+    const { s3Bucket: bucket, s3Endpoint: endpoint, s3Region: region, s3ForcePathStyle: forcePathStyle, s3AccessKeyId: accessKeyId, s3SecretAccessKey: secretAccessKey } = config;
+    return { kind: 's3', bucket, region, forcePathStyle, ...(endpoint ? { endpoint } : {}), ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) };
+  }
   if (!config.azureConnectionString) throw new Error('HOLDOUT_AZURE_CONNECTION_STRING is required when HOLDOUT_BLOB_STORE=azure');
   return { kind: 'azure', connectionString: config.azureConnectionString, container: config.azureContainer };
 }

@@ -20,7 +20,8 @@ export function tempDownloadName(target: string): string {
 }
 
 /**
- * Downloads an image to `target`: ranges in parallel where the store has ranged reads, into a
+ * Downloads an image to `target`, ranges in parallel (several connections beat one on a cloud
+ * store; FACTS.md), into a
  * temporary file that becomes `target` (by rename) only once its size and sha256 match. A failed,
  * truncated or corrupt download leaves nothing behind, so the next attempt fetches it again.
  * @throws DataImageError saying what was wrong (missing, truncated, digest mismatch, disk full).
@@ -34,7 +35,7 @@ export async function fetchImage(blobs: BlobStore, image: DataImage, target: str
   }
   const temp = tempDownloadName(target);
   try {
-    if (blobs.getRange && image.bytes > 0) await fetchRanges(blobs, key, image.bytes, temp, options);
+    if (image.bytes > 0) await fetchRanges(blobs, key, image.bytes, temp, options);
     else await pipeline(await blobs.get(key), createWriteStream(temp, { flags: 'wx', mode: 0o444 }));
     const got = await imageDigest(temp);
     if (got.bytes !== image.bytes) throw new DataImageError(`data image ${image.digest} (${image.folder}) arrived with ${got.bytes} bytes instead of ${image.bytes} (truncated): not used; the next attempt fetches it again`);
@@ -52,7 +53,6 @@ export async function fetchImage(blobs: BlobStore, image: DataImage, target: str
 async function fetchRanges(blobs: BlobStore, key: string, bytes: number, temp: string, options: FetchOptions): Promise<void> {
   const partBytes = options.partBytes ?? 16 << 20;
   const inFlight = options.inFlight ?? 8;
-  const getRange = blobs.getRange!.bind(blobs);
   const fh = await open(temp, 'wx', 0o444);
   try {
     let next = 0;
@@ -63,7 +63,7 @@ async function fetchRanges(blobs: BlobStore, key: string, bytes: number, temp: s
         const end = Math.min(bytes, start + partBytes) - 1;
         next = end + 1;
         let position = start;
-        for await (const chunk of await getRange(key, start, end)) {
+        for await (const chunk of await blobs.get(key, { start, end: end + 1 })) {
           const buf = chunk as Buffer;
           await fh.write(buf, 0, buf.length, position);
           position += buf.length;

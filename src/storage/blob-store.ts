@@ -21,14 +21,11 @@ export interface BlobStore {
    * may fail (Azure refuses a block list whose blocks another put's commit discarded).
    */
   put(key: string, body: Readable): Promise<{ bytes: number }>;
-  /** @throws BlobNotFoundError */
-  get(key: string): Promise<Readable>;
   /**
-   * Bytes `start` to `end` (inclusive) of the blob, for parallel downloads of large blobs (data
-   * images). @throws BlobNotFoundError; RangeError when the range lies outside the blob.
-   * @remarks Optional: a caller without it reads the whole blob with `get`.
+   * The blob, or the bytes `range.start` (inclusive) to `range.end` (exclusive) of it.
+   * @remarks A range past the end is cut at the end. @throws BlobNotFoundError
    */
-  getRange?(key: string, start: number, end: number): Promise<Readable>;
+  get(key: string, range?: ByteRange): Promise<Readable>;
   /** Size of the blob, or undefined when there is none. */
   stat(key: string): Promise<{ bytes: number } | undefined>;
   /** Removes the blob; a missing blob is not an error. */
@@ -47,7 +44,19 @@ export interface BlobStore {
    * A time-limited, read-only URL a browser can fetch directly, where the adapter supports it.
    * `downloadName`: the file name the response offers to save as (Content-Disposition).
    */
+  /**
+   * Makes `key` the concatenation of the blobs `parts`, in order, and removes the parts, where the
+   * adapter can do so without reading them through Holdout (the fs store moves and appends files).
+   * Without it, callers stream the parts into a `put`.
+   */
+  concat?(key: string, parts: readonly string[]): Promise<{ bytes: number }>;
   signedUrl?(key: string, ttlSeconds: number, options?: { downloadName?: string }): Promise<string>;
+}
+
+/** Bytes `start` (inclusive) to `end` (exclusive) of a blob. */
+export interface ByteRange {
+  start: number;
+  end: number;
 }
 
 /**
@@ -58,11 +67,4 @@ export interface BlobStore {
  */
 export function holdBodyErrors(body: Readable): void {
   body.on('error', () => {});
-}
-
-/** Refuses a range that is empty, reversed or past the blob's end (a caller's bug, never a short read). */
-export function assertRange(key: string, start: number, end: number, size: number): void {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end >= size) {
-    throw new RangeError(`blob ${key}: range ${start}-${end} lies outside its ${size} bytes`);
-  }
 }

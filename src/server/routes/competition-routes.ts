@@ -148,6 +148,14 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
   });
 
   apiRoute(app, {
+    method: 'GET', url: '/upload-limits', tag: 'hosting', access: 'anyone',
+    summary: 'What this server accepts in one upload: a submission zip or a bundle zip',
+    description: 'Clients check a file against these before sending it; the server refuses a larger body from its Content-Length, before reading it.',
+    responses: { 200: { description: 'The limits', schema: z.object({ maxZipBytes: z.number(), maxUnpackedBytes: z.number(), maxFiles: z.number() }) } },
+    handler: async () => ({ maxZipBytes: deps.config.maxUploadBytes, maxUnpackedBytes: deps.config.maxUnpackedBytes, maxFiles: deps.config.maxFiles }),
+  });
+
+  apiRoute(app, {
     method: 'POST', url: '/competitions', tag: 'hosting', access: 'host',
     summary: 'Create a competition from a bundle zip, or update one (same slug) keeping its submissions',
     description: 'Admins and users with the host role may create; only a host of the competition (or an admin) may update it. 422 lists every problem of the bundle in `details`.',
