@@ -49,7 +49,7 @@ export async function installCompetition(
   const existing = await deps.competitions.bySlug(bundle.config.slug);
   // The same bundle installed again keeps its images while they are still stored: packing reads every byte.
   const kept = existing?.bundleDigest === digest ? existing.dataImages : undefined;
-  const dataImages = kept && (await deps.blobs.stat(dataImageKey(kept.test.digest))) ? kept : await publishDataImages(bundle, deps.blobs);
+  const dataImages = kept && (await deps.blobs.stat(dataImageKey(kept.test.digest))) ? kept : await publishDataImages({ ...bundle, manifest }, deps.blobs);
   return deps.competitions.upsert({
     id: existing?.id ?? randomUUID(),
     config: bundle.config,

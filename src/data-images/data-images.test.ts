@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { execFileSync } from 'node:child_process';
+import { bundleManifest } from '../bundle/bundle-digest.js';
 import { FsBlobStore } from '../storage/fs/fs-blob-store.js';
 import { dataImageKey, type DataImage } from './data-image.js';
 import { filesDigest } from './files-digest.js';
@@ -29,7 +30,7 @@ after(async () => {
 });
 
 /** A bundle-like folder: test features (one file readable only by root) and smoke features. */
-async function makeBundle(name: string, featureBytes = 3000): Promise<{ root: string; files: string[]; config: { data: { testFeatures: string; smoke: { features: string; labels: string; submissionFormat: string } } } }> {
+async function makeBundle(name: string, featureBytes = 3000): Promise<{ root: string; manifest: Map<string, string>; config: { data: { testFeatures: string; smoke: { features: string; labels: string; submissionFormat: string } } } }> {
   const dir = path.join(root, name);
   await mkdir(path.join(dir, 'test/features/deep'), { recursive: true });
   await mkdir(path.join(dir, 'smoke/features'), { recursive: true });
@@ -39,7 +40,7 @@ async function makeBundle(name: string, featureBytes = 3000): Promise<{ root: st
   await writeFile(path.join(dir, 'smoke/features/s.csv'), 'id,x\n9,9\n');
   await writeFile(path.join(dir, 'labels.csv'), 'id,y\n1,0\n');
   const files = ['labels.csv', 'smoke/features/s.csv', 'test/features/a.csv', 'test/features/deep/b.bin'];
-  return { root: dir, files, config: { data: { testFeatures: 'test/features/', smoke: { features: 'smoke/features/', labels: 'l', submissionFormat: 'f' } } } };
+  return { root: dir, manifest: await bundleManifest(dir, files), config: { data: { testFeatures: 'test/features/', smoke: { features: 'smoke/features/', labels: 'l', submissionFormat: 'f' } } } };
 }
 
 describe('data images', { skip }, () => {

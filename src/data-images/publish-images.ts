@@ -12,14 +12,14 @@ import { canPack, packImage } from './pack-image.js';
  * @throws DataImageError when packing or uploading fails; nothing is recorded then.
  */
 export async function publishDataImages(
-  bundle: { root: string; files: readonly string[]; config: { data: Pick<CompetitionConfig['data'], 'testFeatures'> & { smoke?: { features: string } | undefined } } },
+  bundle: { root: string; manifest: ReadonlyMap<string, string>; config: { data: Pick<CompetitionConfig['data'], 'testFeatures'> & { smoke?: { features: string } | undefined } } },
   blobs: BlobStore,
   tempParent = tmpdir(),
 ): Promise<DataImages | undefined> {
   if (!(await canPack())) return undefined;
   const { data } = bundle.config;
   const publish = async (folder: string): Promise<DataImage> => {
-    const packed = await packImage(bundle.root, folder, bundle.files, tempParent);
+    const packed = await packImage(bundle.root, folder, bundle.manifest, tempParent);
     try {
       const key = dataImageKey(packed.digest);
       // Content-addressed: a blob of the right size under this key is this image (puts are whole or nothing).
