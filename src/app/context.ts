@@ -57,7 +57,8 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       releaseGpus = lockGpus(gpus);
       await executor.check({ gpus: gpus.map((g) => g.id) });
       images = await imageCache(config, blobs, logger);
-      const features = new TestFeatures(images, parseDataPaths(config.dataPaths));
+      // Kubernetes runs see neither this host's mounts nor its folders: they read their data volume.
+      const features = new TestFeatures(images, config.executor === 'kubernetes' ? new Map() : parseDataPaths(config.dataPaths));
       worker = new Worker(
         { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), features, ...(images ? { images } : {}), logger },
         {
