@@ -41,7 +41,7 @@ const features = path.join(bundle, 'test', 'features');
 await mkdir(path.join(features, 'small'), { recursive: true });
 const chunk = Buffer.alloc(16 << 20);
 const fd = openSync(path.join(features, 'big.bin'), 'w');
-for (let left = bigMiB << 20; left > 0; left -= chunk.length) writeSync(fd, randomFillSync(chunk), 0, Math.min(left, chunk.length));
+for (let left = bigMiB * 2 ** 20; left > 0; left -= chunk.length) writeSync(fd, randomFillSync(chunk), 0, Math.min(left, chunk.length));
 closeSync(fd);
 const small = Buffer.alloc(smallKiB << 10);
 const files = ['test/features/big.bin'];
@@ -112,7 +112,7 @@ async function readInRun(dir: string, mode: string): Promise<number> {
     codeDir: code,
     dataDir: dir,
     layout: defaultLayout,
-    limits: { wallTimeMs: 600_000, memoryBytes: 1 << 30, cpus: 1, pids: 64, outputBytes: 1 << 20, logBytes: 1 << 20, gpus: 0 },
+    limits: { wallTimeMs: 600_000, memoryBytes: 4 * 2 ** 30, cpus: 1, pids: 64, outputBytes: 1 << 20, logBytes: 1 << 20, gpus: 0 },
     env: { MODE: mode, HOLDOUT_DATA: defaultLayout.data },
     logPath,
   });
