@@ -26,6 +26,12 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v mkfs.erofs >/dev/null 2>&1 || missing+=(erofs-utils)
 command -v mksquashfs >/dev/null 2>&1 || missing+=(squashfs-tools)
 command -v squashfuse >/dev/null 2>&1 || missing+=(squashfuse)
+# Slurm: the slurm executor's tests start a one-node cluster of their own (scripts/with-slurm.sh).
+command -v slurmctld >/dev/null 2>&1 || missing+=(slurmctld)
+command -v slurmd >/dev/null 2>&1 || missing+=(slurmd)
+command -v sbatch >/dev/null 2>&1 || missing+=(slurm-client)
+command -v slurmrestd >/dev/null 2>&1 || missing+=(slurmrestd)
+command -v munged >/dev/null 2>&1 || missing+=(munge)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   sudo=""

@@ -20,8 +20,9 @@ export const defaultSweepAges: Readonly<SweepAges> = Object.freeze({ forgetLostW
 /** What `sweepHost` looks at and cleans. */
 export interface HostSweepInput {
   /** The registry; without it nothing tells a dead worker from a live one, and scratch is left alone. */
-  workers: WorkersRepo | undefined;
-  competitions: CompetitionsRepo;
+  workers: Pick<WorkersRepo, 'list' | 'pruneLost'> | undefined;
+  /** `dataImageDigests` where the worker reads the database (an outbound-only worker keeps its images). */
+  competitions: Pick<CompetitionsRepo, 'bundleKeys'> & Partial<Pick<CompetitionsRepo, 'dataImageDigests'>>;
   bundles: BundleCache;
   /** Mounted data images; those no competition uses are unmounted after `unusedBundleMs`. */
   images?: DataImageCache;
@@ -91,6 +92,6 @@ export async function sweepHost(input: HostSweepInput, now = Date.now()): Promis
     }
   }
   result.bundles = await input.bundles.prune(await input.competitions.bundleKeys(), input.ages.unusedBundleMs, now);
-  if (input.images) result.images = await input.images.prune(await input.competitions.dataImageDigests(), input.ages.unusedBundleMs, now);
+  if (input.images && input.competitions.dataImageDigests) result.images = await input.images.prune(await input.competitions.dataImageDigests(), input.ages.unusedBundleMs, now);
   return result;
 }
