@@ -22,6 +22,10 @@ command -v runc >/dev/null 2>&1 || missing+=(runc)
 command -v catatonit >/dev/null 2>&1 || missing+=(catatonit)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+# Data images: install packs test features with mkfs.erofs; squashfs-tools and squashfuse for the bench's comparison.
+command -v mkfs.erofs >/dev/null 2>&1 || missing+=(erofs-utils)
+command -v mksquashfs >/dev/null 2>&1 || missing+=(squashfs-tools)
+command -v squashfuse >/dev/null 2>&1 || missing+=(squashfuse)
 # Slurm: the slurm executor's tests start a one-node cluster of their own (scripts/with-slurm.sh).
 command -v slurmctld >/dev/null 2>&1 || missing+=(slurmctld)
 command -v slurmd >/dev/null 2>&1 || missing+=(slurmd)

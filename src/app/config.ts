@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDataPaths } from '../data-images/test-features.js';
 import { parseDataVolume } from '../executors/kubernetes/data-volume.js';
 
 const MiB = 1024 * 1024;
@@ -7,6 +8,15 @@ const MiB = 1024 * 1024;
 function isDataVolume(text: string): boolean {
   try {
     parseDataVolume(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isDataPaths(text: string): boolean {
+  try {
+    parseDataPaths(text);
     return true;
   } catch {
     return false;
@@ -63,6 +73,15 @@ const schema = z.object({
     .describe("volume the kubernetes executor's runs read the test features from (read-only): pvc:CLAIM, hostPath:/PATH or csi:DRIVER[:key=value,…], holding the same tree as <dataDir>/cache/bundles"),
   kubernetesRunUid: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(65532).describe('non-root uid of the pods of the kubernetes executor'),
   kubernetesGraceSeconds: z.coerce.number().int().min(0).default(600).describe("seconds a run's Job may take beyond its wall time (scheduling, image pull, code in, outputs out)"),
+  dataImages: z
+    .enum(['auto', 'off'])
+    .default('auto')
+    .describe("test features as read-only data images: auto mounts a competition's image where this host can (root, erofs) and the executor runs on this host (sandbox, docker), else copies the files; off always copies"),
+  dataPaths: z
+    .string()
+    .refine((s) => isDataPaths(s), 'expected slug=/path or slug:smoke=/path, comma-separated')
+    .optional()
+    .describe("folders already mounted on every worker that hold a competition's features (an NFS, Azure Files or disk volume): slug=/path for the test features, slug:smoke=/path for the smoke ones, comma-separated; checked against the digest recorded at install"),
   kubernetesGpus: z.coerce
     .number()
     .int()

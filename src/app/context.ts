@@ -15,6 +15,9 @@ import type { NodeSandboxSettings } from '../executors/slurm/job-script.js';
 import { discoverGpus, lockGpus, selectGpus } from '../executors/gpu-host.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { createBlobStore, type BlobStoreConfig } from '../storage/create-blob-store.js';
+import { DataImageCache } from '../data-images/image-cache.js';
+import { mountSupport } from '../data-images/mount-image.js';
+import { parseDataPaths, TestFeatures } from '../data-images/test-features.js';
 import { BundleCache } from '../worker/bundle-cache.js';
 import { Worker, type WorkerOptions } from '../worker/worker.js';
 import { hostOffer } from '../worker/worker-resources.js';
@@ -41,6 +44,7 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
   await mkdir(config.dataDir, { recursive: true });
   const { db, dialect } = await createDatabase(config.databaseUrl);
   let releaseGpus: () => void = () => {};
+  let images: DataImageCache | undefined;
   try {
     const blobs = createBlobStore(blobStoreConfig(config));
     await blobs.check?.();
@@ -54,7 +58,13 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       releaseGpus = held.release;
       const gpus = held.gpus;
       await executor.check({ gpus });
-      worker = new Worker({ submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger }, workerOptions(config, executor.name, gpus));
+      images = await imageCache(config, blobs, logger);
+      // Kubernetes and Slurm runs see neither this host's mounts nor its folders: they read their own data.
+      const features = new TestFeatures(images, runsOnThisHost(config) ? parseDataPaths(config.dataPaths) : new Map());
+      worker = new Worker(
+        { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), features, ...(images ? { images } : {}), logger },
+        workerOptions(config, executor.name, gpus),
+      );
     }
     return {
       config,
@@ -69,6 +79,8 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       ...(worker ? { worker } : {}),
       async close() {
         await worker?.stop(config.drainMs);
+        // After the runs: a run in progress keeps its own view of a mount anyway.
+        await images?.close();
         releaseGpus();
         await db.destroy();
       },
@@ -79,6 +91,29 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     await db.destroy();
     throw err;
   }
+}
+
+/**
+ * The data image cache of a worker, or undefined where runs read copied files instead: when
+ * HOLDOUT_DATA_IMAGES=off, for executors that run elsewhere (kubernetes reads a volume the host
+ * names), and where this host cannot mount (logged once, with the reason).
+ */
+async function imageCache(config: Config, blobs: BlobStore, logger: Logger): Promise<DataImageCache | undefined> {
+  if (config.dataImages === 'off' || !runsOnThisHost(config)) return undefined;
+  const support = await mountSupport();
+  if (!support.ok) {
+    logger.warn({ reason: support.reason }, 'data images cannot be mounted here: runs read test features copied file by file');
+    return undefined;
+  }
+  const images = new DataImageCache(blobs, path.join(config.dataDir, 'cache', 'images'));
+  // Mounts and downloads a crashed worker left; images in use stay mounted for the next run.
+  await images.prune([], Number.POSITIVE_INFINITY);
+  return images;
+}
+
+/** Whether runs execute on this worker's host (sandbox, docker), where they can bind its mounts. */
+function runsOnThisHost(config: Config): boolean {
+  return config.executor === 'sandbox' || config.executor === 'docker';
 }
 
 /** What a worker process of this configuration does and offers (a database or an outbound-only worker). */

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { bundleDigest } from '../bundle/bundle-digest.js';
+import { Readable } from 'node:stream';
+import { bundleManifest, digestOfManifest } from '../bundle/bundle-digest.js';
 import { BundleError } from '../bundle/bundle-error.js';
 import { loadBundle } from '../bundle/load-bundle.js';
+import { dataImageKey } from '../data-images/data-image.js';
+import { publishDataImages } from '../data-images/publish-images.js';
 import type { CompetitionsRepo, StoredCompetition } from '../db/competitions-repo.js';
 import type { Podman } from '../runtimes/podman.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -18,7 +21,8 @@ export function bundlePrefix(slug: string, digest: string): string {
 /**
  * Validates a bundle folder, copies its files to the blob store (once per content digest) and
  * creates or updates the competition, recording the image ID and pull reference of its runtime
- * (see record-runtime.ts). Submissions of an updated competition are kept.
+ * (see record-runtime.ts), and packs its test and smoke features into read-only data images
+ * (src/data-images) where this host has erofs-utils. Submissions of an updated competition are kept.
  * @throws BundleError listing every problem, before anything is written.
  */
 export async function installCompetition(
@@ -29,12 +33,12 @@ export async function installCompetition(
   const recorded = await recordRuntime(loaded.config, { runtimesDir: deps.config.runtimesDir, ...(deps.podman ? { podman: deps.podman } : {}) });
   const { testFeatures, labels } = loaded.config.data;
   const features = testFeatures.replace(/\/+$/, '');
+  const manifest = await bundleManifest(loaded.root, loaded.files);
   // What a score depends on besides the code: the test features and the labels, named on their own so a
   // result traces to its data even when other files of the bundle (the overview, say) changed.
-  const testData = loaded.files.filter((f) => f === labels || f.startsWith(`${features}/`));
-  const testDataDigest = await bundleDigest(loaded.root, testData);
+  const testDataDigest = digestOfManifest(new Map([...manifest].filter(([f]) => f === labels || f.startsWith(`${features}/`))));
   const bundle = { ...loaded, config: { ...loaded.config, ...recorded, testDataDigest } };
-  const digest = await bundleDigest(bundle.root, bundle.files);
+  const digest = digestOfManifest(manifest);
   const prefix = bundlePrefix(bundle.config.slug, digest);
   const marker = `${prefix}/.complete`;
   if (!(await deps.blobs.stat(marker))) {
@@ -44,6 +48,18 @@ export async function installCompetition(
     // Written last: a reader that sees the marker sees every file.
     await deps.blobs.put(marker, createReadStream('/dev/null'));
   }
+  // Lets a worker fetch all but the features an image serves and still check the rest (bundle-cache.ts).
+  const manifestKey = `${prefix}/manifest.json`;
+  if (!(await deps.blobs.stat(manifestKey))) await deps.blobs.put(manifestKey, Readable.from([JSON.stringify(Object.fromEntries(manifest))]));
   const existing = await deps.competitions.bySlug(bundle.config.slug);
-  return deps.competitions.upsert({ id: existing?.id ?? randomUUID(), config: bundle.config, bundleKey: prefix, bundleDigest: digest });
+  // The same bundle installed again keeps its images while they are still stored: packing reads every byte.
+  const kept = existing?.bundleDigest === digest ? existing.dataImages : undefined;
+  const dataImages = kept && (await deps.blobs.stat(dataImageKey(kept.test.digest))) ? kept : await publishDataImages({ ...bundle, manifest }, deps.blobs);
+  return deps.competitions.upsert({
+    id: existing?.id ?? randomUUID(),
+    config: bundle.config,
+    bundleKey: prefix,
+    bundleDigest: digest,
+    ...(dataImages ? { dataImages } : {}),
+  });
 }

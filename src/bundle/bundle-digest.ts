@@ -15,9 +15,19 @@ async function fileDigest(file: string): Promise<string> {
  * data a run saw.
  */
 export async function bundleDigest(root: string, files: readonly string[]): Promise<string> {
+  return digestOfManifest(await bundleManifest(root, files));
+}
+
+/** Each file's sha256 (hex) by relative path: what `bundleDigest` is computed from. */
+export async function bundleManifest(root: string, files: readonly string[]): Promise<Map<string, string>> {
+  const manifest = new Map<string, string>();
+  for (const rel of [...files].sort()) manifest.set(rel, await fileDigest(path.join(root, rel)));
+  return manifest;
+}
+
+/** The bundle digest of a manifest: a worker checks a manifest it fetched against the recorded digest. */
+export function digestOfManifest(files: ReadonlyMap<string, string>): string {
   const outer = createHash('sha256');
-  for (const rel of [...files].sort()) {
-    outer.update(`${rel}\0${await fileDigest(path.join(root, rel))}\n`);
-  }
+  for (const rel of [...files.keys()].sort()) outer.update(`${rel}\0${files.get(rel) ?? ''}\n`);
   return `sha256:${outer.digest('hex')}`;
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { DataImages } from '../domain/data-image.js';
 import type { CompetitionConfig } from '../domain/competition.js';
 import type { CompetitionRow, Database } from './schema.js';
 
@@ -9,6 +10,8 @@ export interface StoredCompetition {
   config: CompetitionConfig;
   bundleKey: string;
   bundleDigest: string;
+  /** Its test (and smoke) features as read-only images, when the installing host could make them. */
+  dataImages?: DataImages;
   privateRevealed: boolean;
   createdAt: string;
   updatedAt: string;
@@ -34,6 +37,7 @@ function fromRow(row: CompetitionRow): StoredCompetition {
     config: parseConfig(row.config_json),
     bundleKey: row.bundle_key,
     bundleDigest: row.bundle_digest,
+    ...(row.data_images_json ? { dataImages: JSON.parse(row.data_images_json) as DataImages } : {}),
     privateRevealed: row.private_revealed === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -51,6 +55,16 @@ export class CompetitionsRepo {
   async byId(id: string): Promise<StoredCompetition | undefined> {
     const row = await this.db.selectFrom('competitions').selectAll().where('id', '=', id).executeTakeFirst();
     return row && fromRow(row);
+  }
+
+  /** The data images every competition uses now (what a host's image cache must keep). */
+  async dataImageDigests(): Promise<string[]> {
+    const rows = await this.db.selectFrom('competitions').select('data_images_json').execute();
+    return rows.flatMap((r) => {
+      if (!r.data_images_json) return [];
+      const images = JSON.parse(r.data_images_json) as DataImages;
+      return [images.test.digest, ...(images.smoke ? [images.smoke.digest] : [])];
+    });
   }
 
   /** The bundle every competition uses now (what a host's bundle cache must keep). */
@@ -73,7 +87,7 @@ export class CompetitionsRepo {
   }
 
   /** Creates the competition, or replaces its configuration and bundle when the slug exists. */
-  async upsert(c: { id: string; config: CompetitionConfig; bundleKey: string; bundleDigest: string }): Promise<StoredCompetition> {
+  async upsert(c: { id: string; config: CompetitionConfig; bundleKey: string; bundleDigest: string; dataImages?: DataImages }): Promise<StoredCompetition> {
     const now = new Date().toISOString();
     const { limits, runtime } = c.config;
     const fields = {
@@ -81,6 +95,7 @@ export class CompetitionsRepo {
       config_json: serializeConfig(c.config),
       bundle_key: c.bundleKey,
       bundle_digest: c.bundleDigest,
+      data_images_json: c.dataImages ? JSON.stringify(c.dataImages) : null,
       need_cpus: limits.cpus,
       need_memory_bytes: limits.memoryBytes,
       need_gpus: limits.gpus,

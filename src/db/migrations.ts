@@ -195,6 +195,13 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0150_competition_data_images': {
+    async up(db: Kysely<unknown>) {
+      // The test and smoke features as read-only images (src/data-images): null where the
+      // installing host could not make them; workers then copy the files as before.
+      await db.schema.alterTable('competitions').addColumn('data_images_json', 'text').execute();
+    },
+  },
   '0160_worker_tokens': {
     async up(db: Kysely<unknown>) {
       // Tokens of outbound-only workers (`holdout worker --server`): they act on the queues of the

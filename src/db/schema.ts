@@ -50,6 +50,8 @@ export interface CompetitionsTable {
   bundle_key: string;
   bundle_digest: string;
   private_revealed: Generated<number>;
+  /** `DataImages` as JSON, or null when the competition was installed without images. */
+  data_images_json: Generated<string | null>;
   /*
    * What one run of this competition needs, copied out of the configuration so that a worker's
    * claim can skip in SQL what it cannot run.

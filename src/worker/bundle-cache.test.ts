@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { bundleDigest } from '../bundle/bundle-digest.js';
+import { bundleDigest, bundleManifest } from '../bundle/bundle-digest.js';
 import { FsBlobStore } from '../storage/fs/fs-blob-store.js';
 import { BundleCache, BundleDigestError } from './bundle-cache.js';
 
@@ -66,5 +66,26 @@ describe('BundleCache', () => {
     // Using a folder marks it: a replaced bundle still used by a run is kept.
     await cache.get('bundles/b/1', digest);
     assert.deepEqual(await cache.prune([], hour), []);
+  });
+
+  it('copies a bundle without the folders an image serves, checking the rest against the manifest', async () => {
+    const manifest = JSON.stringify(Object.fromEntries(await bundleManifest(path.join(dir, 'source'), Object.keys(files))));
+    await blobs.put('bundles/b/1/manifest.json', Readable.from([manifest]));
+    const cache = new BundleCache(blobs, path.join(dir, 'cache4'));
+    const lean = await cache.get('bundles/b/1', digest, { without: ['test/features/'] });
+    assert.equal(await readFile(path.join(lean, 'private', 'labels.csv'), 'utf8'), files['private/labels.csv']);
+    await assert.rejects(stat(path.join(lean, 'test')), /ENOENT/);
+    assert.notEqual(lean, await cache.get('bundles/b/1', digest), 'never taken for the whole bundle');
+    assert.deepEqual(await cache.prune(['bundles/b/1'], 0, Date.now() + 1000), [], 'both copies of the current bundle stay');
+
+    // A tampered file, or a manifest that is not the bundle's, is refused and nothing is kept.
+    await blobs.put('bundles/b/3/files/private/labels.csv', Readable.from(['id,label\n1,1\n']));
+    await blobs.put('bundles/b/3/.complete', Readable.from(['']));
+    await blobs.put('bundles/b/3/manifest.json', Readable.from([manifest]));
+    const other = new BundleCache(blobs, path.join(dir, 'cache5'));
+    await assert.rejects(other.get('bundles/b/3', digest, { without: ['test/features'] }), /private\/labels.csv sha256:[0-9a-f]{64}, got sha256:/);
+    await blobs.put('bundles/b/3/manifest.json', Readable.from([manifest.replace(/"[0-9a-f]{64}"/, `"${'0'.repeat(64)}"`)]));
+    await assert.rejects(other.get('bundles/b/3', digest, { without: ['test/features'] }), /manifest.json does not match its digest/);
+    assert.deepEqual(await readdir(path.join(dir, 'cache5')).catch(() => []), []);
   });
 });

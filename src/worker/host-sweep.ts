@@ -4,6 +4,7 @@ import path from 'node:path';
 import { processStamp, stampAlive } from '../executors/pid-lock.js';
 import type { CompetitionsRepo } from '../db/competitions-repo.js';
 import type { WorkersRepo } from '../db/workers-repo.js';
+import type { DataImageCache } from '../data-images/image-cache.js';
 import type { BundleCache } from './bundle-cache.js';
 
 /** How long leftovers are kept before a worker's sweep removes them. */
@@ -20,8 +21,11 @@ export const defaultSweepAges: Readonly<SweepAges> = Object.freeze({ forgetLostW
 export interface HostSweepInput {
   /** The registry; without it nothing tells a dead worker from a live one, and scratch is left alone. */
   workers: Pick<WorkersRepo, 'list' | 'pruneLost'> | undefined;
-  competitions: Pick<CompetitionsRepo, 'bundleKeys'>;
+  /** `dataImageDigests` where the worker reads the database (an outbound-only worker keeps its images). */
+  competitions: Pick<CompetitionsRepo, 'bundleKeys'> & Partial<Pick<CompetitionsRepo, 'dataImageDigests'>>;
   bundles: BundleCache;
+  /** Mounted data images; those no competition uses are unmounted after `unusedBundleMs`. */
+  images?: DataImageCache;
   /** The scratch folder worker processes of this host share, one subfolder per worker id. */
   scratchDir: string;
   /** This worker's id: its own scratch is never swept. */
@@ -61,6 +65,7 @@ export interface HostSweepResult {
   forgottenWorkers: number;
   scratch: string[];
   bundles: string[];
+  images: string[];
 }
 
 /**
@@ -70,7 +75,7 @@ export interface HostSweepResult {
  * leftovers (mounted workspaces, cgroups) are swept by the executor's check at start.
  */
 export async function sweepHost(input: HostSweepInput, now = Date.now()): Promise<HostSweepResult> {
-  const result: HostSweepResult = { forgottenWorkers: 0, scratch: [], bundles: [] };
+  const result: HostSweepResult = { forgottenWorkers: 0, scratch: [], bundles: [], images: [] };
   if (input.workers) {
     result.forgottenWorkers = await input.workers.pruneLost(input.ages.forgetLostWorkerMs, now);
     const alive = new Set((await input.workers.list(input.lostAfterMs, now)).filter((w) => w.alive).map((w) => w.id));
@@ -87,5 +92,6 @@ export async function sweepHost(input: HostSweepInput, now = Date.now()): Promis
     }
   }
   result.bundles = await input.bundles.prune(await input.competitions.bundleKeys(), input.ages.unusedBundleMs, now);
+  if (input.images && input.competitions.dataImageDigests) result.images = await input.images.prune(await input.competitions.dataImageDigests(), input.ages.unusedBundleMs, now);
   return result;
 }

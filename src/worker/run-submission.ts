@@ -21,6 +21,8 @@ export interface RunContext {
   executor: Executor;
   /** Local folder of the competition's bundle files. */
   bundleDir: string;
+  /** The run's features folder when not the bundle's own copy (a mounted data image, a host folder). */
+  featuresDir?: string;
   /** Empty folder for this attempt; removed by the caller. */
   workDir: string;
   limits: { maxUnpackedBytes: number; maxFiles: number };
@@ -65,7 +67,7 @@ export async function runSubmission(
     command: harness ? harness.command : config.entrypoint,
     codeDir,
     ...(harness ? { harnessDir, codeReadOnly: !harness.writableCode } : {}),
-    dataDir: path.join(ctx.bundleDir, data.features),
+    dataDir: ctx.featuresDir ?? path.join(ctx.bundleDir, data.features),
     layout: config.layout,
     limits: config.limits,
     ...(ctx.gpus ? { gpus: ctx.gpus } : {}),

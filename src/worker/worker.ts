@@ -12,6 +12,8 @@ import type { Lease, SubmissionsRepo } from '../db/submissions-repo.js';
 import type { WorkersRepo } from '../db/workers-repo.js';
 import type { Executor } from '../executors/executor.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { DataImageCache } from '../data-images/image-cache.js';
+import type { TestFeatures } from '../data-images/test-features.js';
 import type { BundleCache } from './bundle-cache.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
 import { defaultSweepAges, markScratchOwner, scratchOwnerFile, type SweepAges, sweepHost } from './host-sweep.js';
@@ -54,7 +56,7 @@ export interface WorkerOptions {
  */
 export type WorkerQueue = Pick<SubmissionsRepo, 'claim' | 'renewLease' | 'markScoring' | 'finish' | 'requeue' | 'handBack' | 'expireQueued'>;
 /** The competitions a worker reads. */
-export type WorkerCompetitions = Pick<CompetitionsRepo, 'byId' | 'bundleKeys'>;
+export type WorkerCompetitions = Pick<CompetitionsRepo, 'byId' | 'bundleKeys'> & Partial<Pick<CompetitionsRepo, 'dataImageDigests'>>;
 /** The worker registry a worker heartbeats to and sweeps with. */
 export type WorkerRegistry = Pick<WorkersRepo, 'heartbeat' | 'deregister' | 'list' | 'pruneLost'>;
 
@@ -72,6 +74,10 @@ export interface WorkerDeps {
   blobs: BlobStore;
   executor: Executor;
   bundles: BundleCache;
+  /** Where runs read their features from when not from the bundle copy (data images, host folders). */
+  features?: TestFeatures;
+  /** The data images mounted on this host, pruned by the sweep. */
+  images?: DataImageCache;
   logger: Logger;
 }
 
@@ -303,7 +309,8 @@ export class Worker extends EventEmitter {
       const runContext: RunContext = {
         blobs: this.deps.blobs,
         executor: this.deps.executor,
-        bundleDir: await this.deps.bundles.get(competition.bundleKey, competition.bundleDigest),
+        bundleDir: await this.deps.bundles.get(competition.bundleKey, competition.bundleDigest, { without: this.deps.features?.served(competition) ?? [] }),
+        ...(await this.featuresOf(competition, row.kind)),
         workDir,
         limits: { maxUnpackedBytes: this.opts.maxUnpackedBytes, maxFiles: this.opts.maxFiles },
         signal: abort.signal,
@@ -340,6 +347,12 @@ export class Worker extends EventEmitter {
       await rm(workDir, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) => log.warn({ err }, 'removing the scratch folder failed'));
       this.emit('status', row.id);
     }
+  }
+
+  /** The features folder of a run, where a data image or a host folder provides it. */
+  private async featuresOf(competition: StoredCompetition, kind: SubmissionRow['kind']): Promise<{ featuresDir?: string }> {
+    const featuresDir = await this.deps.features?.folder(competition, kind === 'smoke' && competition.config.data.smoke !== undefined);
+    return featuresDir === undefined ? {} : { featuresDir };
   }
 
   /** Records what an aborted run's reason calls for. */
@@ -389,8 +402,8 @@ export class Worker extends EventEmitter {
     try {
       const { competitions, workers, bundles } = this.deps;
       const ages = { ...defaultSweepAges, ...this.opts.sweepAges };
-      const swept = await sweepHost({ workers, competitions, bundles, scratchDir: this.opts.scratchDir, selfId: this.id, lostAfterMs: this.opts.leaseMs, ages });
-      if (swept.forgottenWorkers + swept.scratch.length + swept.bundles.length > 0) this.deps.logger.info(swept, 'swept leftovers');
+      const swept = await sweepHost({ workers, competitions, bundles, ...(this.deps.images ? { images: this.deps.images } : {}), scratchDir: this.opts.scratchDir, selfId: this.id, lostAfterMs: this.opts.leaseMs, ages });
+      if (swept.forgottenWorkers + swept.scratch.length + swept.bundles.length + swept.images.length > 0) this.deps.logger.info(swept, 'swept leftovers');
     } catch (err) {
       this.deps.logger.warn({ err }, 'sweeping leftovers failed');
     }
