@@ -1,4 +1,4 @@
-import type { Phase } from './competition.js';
+import type { CompetitionConfig, Phase } from './competition.js';
 
 /** The phase open at `now`, if any. Phases may not overlap (the bundle validator checks it). */
 export function currentPhase(phases: readonly Phase[], now: Date): Phase | undefined {
@@ -8,4 +8,28 @@ export function currentPhase(phases: readonly Phase[], now: Date): Phase | undef
 /** The UTC calendar day a quota is counted on, as YYYY-MM-DD. */
 export function quotaDay(now: Date): string {
   return now.toISOString().slice(0, 10);
+}
+
+/**
+ * The configuration a submission of phase `name` runs and is scored with: the competition's,
+ * with what the phase owns (data, limits, logs, entry point, predictions file, private part) in
+ * its place. An unknown name (a phase since removed) gets the competition's own settings. Pure.
+ */
+export function phaseConfig(config: CompetitionConfig, name: string): CompetitionConfig {
+  const own = config.phases.find((p) => p.name === name)?.own;
+  if (own === undefined) return config;
+  return {
+    ...config,
+    ...(own.data ? { data: own.data } : {}),
+    ...(own.limits ? { limits: own.limits } : {}),
+    ...(own.logs ? { logs: own.logs } : {}),
+    ...(own.entrypoint ? { entrypoint: own.entrypoint } : {}),
+    ...(own.predictionsFile ? { predictionsFile: own.predictionsFile } : {}),
+    ...(own.private === false ? { scoring: { ...config.scoring, split: { kind: 'whole' } } } : {}),
+  };
+}
+
+/** Whether phase `name` takes result files rather than code. */
+export function takesResults(config: Pick<CompetitionConfig, 'phases'>, name: string): boolean {
+  return config.phases.find((p) => p.name === name)?.submission === 'results';
 }

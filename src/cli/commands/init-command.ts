@@ -32,7 +32,9 @@ async function templateInput(value: string, cmd: Command): Promise<{ input: Temp
     });
     kit = localTestKit(loaded.config);
     entrypoint = loaded.config.entrypoint.join(' ');
-    formatText = await readFile(path.join(loaded.root, loaded.config.data.submissionFormat), 'utf8');
+    const format = loaded.config.data.submissionFormat;
+    // A raw scoring program's competition has no submission format to build a template from.
+    if (format !== undefined) formatText = await readFile(path.join(loaded.root, format), 'utf8');
   } else {
     const client = await connect(cmd, false);
     const details = await fetchCompetition(client, value);

@@ -28,9 +28,12 @@ async function publicFiles(deps: ServerDeps, c: StoredCompetition): Promise<{ pa
   const prefix = `${c.bundleKey}/files/`;
   const smoke = c.config.data.smoke;
   const roots = [...c.config.data.public, ...(smoke ? [smoke.features, smoke.labels, smoke.submissionFormat] : [])].map((p) => p.replace(/\/+$/, ''));
-  // Never served, whatever a root names (a smoke sample pointing at the real labels, say).
-  const testFeatures = c.config.data.testFeatures.replace(/\/+$/, '');
-  const hidden = (rel: string) => rel === c.config.data.labels || rel === testFeatures || rel.startsWith(`${testFeatures}/`);
+  // Never served, whatever a root names (a smoke sample pointing at the real labels, say): any
+  // phase's test features or labels (a file, or a raw scoring program's folder).
+  const secret = [c.config.data, ...c.config.phases.flatMap((p) => (p.own?.data ? [p.own.data] : []))]
+    .flatMap((d) => [d.labels, ...(d.testFeatures === undefined ? [] : [d.testFeatures])])
+    .map((p) => p.replace(/\/+$/, ''));
+  const hidden = (rel: string) => secret.some((s) => rel === s || rel.startsWith(`${s}/`));
   const files: { path: string; bytes: number }[] = [];
   for await (const key of deps.blobs.list(prefix)) {
     const rel = key.slice(prefix.length);
