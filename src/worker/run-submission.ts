@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { isZip } from '../archive/is-zip.js';
 import { extractZip } from '../archive/safe-unzip.js';
 import type { StoredCompetition } from '../db/competitions-repo.js';
 import type { CompetitionConfig } from '../domain/competition.js';
@@ -131,18 +132,6 @@ async function scoreResults(
   await keepPredictions(ctx.blobs, sub.id, predictions, config.limits.outputBytes);
   const scored = await scoreOutputs(sub, config, data, predictions, scoreCtx);
   return scored === 'cancelled' ? scored : { ...base, ...scored };
-}
-
-/** Whether a file starts as a zip archive does ("PK\x03\x04", or "PK\x05\x06" when empty). */
-export async function isZip(file: string): Promise<boolean> {
-  const fh = await open(file, 'r');
-  try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
-    return bytesRead === 4 && head.readUInt16BE(0) === 0x504b && [0x0304, 0x0506].includes(head.readUInt16BE(2));
-  } finally {
-    await fh.close();
-  }
 }
 
 /** The last non-empty line of a log (read from its tail only): usually the error a run died of. */
