@@ -10,6 +10,8 @@ export interface Conversion {
   yaml: Yaml;
   /** Files of the Codabench bundle joined into overview.md, each under its heading, in order. */
   pages: Array<{ title: string; file?: string; text?: string }>;
+  /** Folders of the example submissions (Codabench's `solutions`). */
+  solutions: string[];
   /** One line per thing not carried over, or carried over differently; read them before publishing. */
   notes: string[];
 }
@@ -81,8 +83,9 @@ export function convertCodabench(source: unknown): Conversion {
   if (phases.length === 0) throw new CodabenchError('competition.yaml: phases: none; a competition needs at least one');
   const base = phases[0]!.data as Yaml;
   for (const p of phases) if (JSON.stringify(p.data) === JSON.stringify(base)) delete p.data;
-  if (list(source['solutions']).length > 0) {
-    const paths = list(source['solutions']).flatMap((s) => (isMap(s) && text(s['path']) ? [text(s['path'])] : []));
+  const solutions = [...new Set(list(source['solutions']).flatMap((s) => (isMap(s) && folder(s['path']) ? [folder(s['path']) as string] : [])))];
+  if (solutions.length > 0) {
+    const paths = solutions;
     notes.push(`solutions: example submissions, kept in the bundle (${[...new Set(paths)].join(', ')}); zip one and submit it to check the competition end to end`);
   }
   const yaml: Yaml = {
@@ -94,7 +97,7 @@ export function convertCodabench(source: unknown): Conversion {
     scoring,
     phases,
   };
-  return { yaml, pages, notes };
+  return { yaml, pages, notes, solutions };
 }
 
 /** The scoring program (raw: Codabench's layout) and the leaderboard's columns as metrics. */

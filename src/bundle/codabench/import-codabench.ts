@@ -44,8 +44,11 @@ export async function importCodabench(source: string, target?: string): Promise<
     const yamlText = await readFile(path.join(root, configFile), 'utf8');
     const doc = parseDocument(yamlText, { uniqueKeys: false });
     if (doc.errors.length > 0) throw new CodabenchError(`competition.yaml: invalid YAML: ${(doc.errors[0]?.message ?? '').split('\n')[0]}`);
-    const { yaml, pages, notes } = convertCodabench(doc.toJS({ maxAliasCount: 100 }));
+    const { yaml, pages, notes, solutions } = convertCodabench(doc.toJS({ maxAliasCount: 100 }));
 
+    // A result submission may be the bare file: named as the sample results name it, when they hold one.
+    const sample = solutions.length > 0 ? await readdir(path.join(root, solutions[0]!)).catch(() => []) : [];
+    if (sample.length === 1 && sample[0] !== 'submission.csv') yaml['predictions_file'] = sample[0];
     const sections: string[] = [];
     for (const page of pages) {
       let body = page.text;
