@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -122,3 +122,96 @@ function gitShow(file: string, out: string): string {
   return out;
 }
 
+
+// A Codabench-layout scoring program: every .npy file the run wrote, against the reference folder.
+const npyScorer = `import glob, json, os, sys
+import numpy as np
+ref = np.load(os.path.join(sys.argv[1], "ref", "labels.npy"))
+print("SCORER-LOG", ref.tolist())
+(res,) = sorted(glob.glob(os.path.join(sys.argv[1], "res", "*.npy")))
+pred = np.load(res)
+with open(os.path.join(sys.argv[2], "scores.json"), "w") as f:
+    json.dump({"exact": float((pred == ref).mean())}, f)
+`;
+
+/** A bundle of two phases: results on the development labels, then code on the final data. */
+async function twoPhaseBundle(dir: string, finalOpen: boolean): Promise<void> {
+  const at = (years: number) => new Date(Date.now() + years * year).toISOString();
+  const [devStart, devEnd, finalStart, finalEnd] = finalOpen ? [at(-2), at(-1), at(-1), at(1)] : [at(-1), at(1), at(1), at(2)];
+  await writeFile(
+    path.join(dir, 'competition.yaml'),
+    stringify({
+      slug: 'npy-phases',
+      title: 'Two phases, two datasets',
+      runtime: 'host',
+      entrypoint: 'python3 main.py',
+      data: { labels: 'dev/ref/' },
+      scoring: { primary: { metric: 'exact', higher_is_better: true }, program: { path: 'scorer/', command: 'python3 $program/score.py $input $output', input: 'raw' } },
+      phases: [
+        { name: 'development', start: devStart, end: devEnd, daily_quota: 2, submission: 'results' },
+        { name: 'final', start: finalStart, end: finalEnd, total_quota: 1, data: { labels: 'final/ref/', test_features: 'final/features/' }, limits: { wall_time: '30s' } },
+      ],
+    }),
+  );
+}
+
+describe('phases with their own data, quotas and kind of submission, scored from raw outputs', () => {
+  let h: TestHoldout;
+  let work: string;
+  before(async () => {
+    h = await startHoldout();
+    work = await mkdtemp(path.join(tmpdir(), 'holdout-phases-'));
+  });
+  after(async () => {
+    await h.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('takes results in one phase and code in the next, each on its own labels and quota', async () => {
+    const bundle = path.join(work, 'bundle');
+    const npy = (file: string, values: number[]) => execFileSync('/usr/bin/python3', ['-c', `import numpy as np, sys; np.save(sys.argv[1], np.array(${JSON.stringify(values)}))`, file]);
+    for (const d of ['bundle/dev/ref', 'bundle/final/ref', 'bundle/final/features', 'bundle/scorer', 'results', 'garbage', 'code']) await mkdir(path.join(work, d), { recursive: true });
+    npy(path.join(bundle, 'dev/ref/labels.npy'), [1, 2, 3, 4]);
+    npy(path.join(bundle, 'final/ref/labels.npy'), [5, 6, 7, 8]);
+    npy(path.join(bundle, 'final/features/x.npy'), [4, 5, 6, 7]);
+    await writeFile(path.join(bundle, 'scorer', 'score.py'), npyScorer);
+    await twoPhaseBundle(bundle, false);
+    const c = await installCompetition(bundle, h.ctx);
+    const token = await h.participant();
+    const admin = await h.admin();
+
+    npy(path.join(work, 'results', 'preds.npy'), [1, 2, 3, 0]);
+    const sent = await upload(h.url, token, c.slug, await zipOf(path.join(work, 'results'), path.join(work, 'results.zip')));
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    const done = await waitForFinal(h.url, token, String(sent.body.id), 60_000);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.deepEqual(done.publicScores, { exact: 0.75 });
+
+    // A scorer that crashes on what it reads ends as scoring_error; its log is the host's only.
+    await writeFile(path.join(work, 'garbage', 'preds.npy'), 'not numpy');
+    const bad = await upload(h.url, token, c.slug, await zipOf(path.join(work, 'garbage'), path.join(work, 'garbage.zip')));
+    const failed = await waitForFinal(h.url, token, String(bad.body.id), 60_000);
+    assert.deepEqual([failed.status, failed.reason], ['failed', 'scoring_error'], JSON.stringify(failed));
+    assert.doesNotMatch(JSON.stringify(failed), /SCORER-LOG/);
+    const hostLog = await fetch(`${h.url}/api/submissions/${String(bad.body.id)}/scoring-log`, { headers: { authorization: `Bearer ${admin}` } });
+    assert.match(await hostLog.text(), /SCORER-LOG \[1, 2, 3, 4\]/);
+    const mine = await fetch(`${h.url}/api/submissions/${String(bad.body.id)}/scoring-log`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(mine.status, 404, 'not for the participant');
+    assert.doesNotMatch(await mine.text(), /SCORER-LOG/);
+    assert.equal((await upload(h.url, token, c.slug, path.join(work, 'results.zip'))).status, 429, 'the daily quota of 2');
+
+    // The final phase opens: code, run on its own test features, scored on its own labels.
+    await twoPhaseBundle(bundle, true);
+    await installCompetition(bundle, h.ctx);
+    await writeFile(path.join(work, 'code', 'main.py'), "import numpy as np, os\nx = np.load(os.path.join(os.environ['HOLDOUT_DATA'], 'x.npy'))\nnp.save(os.path.join(os.environ['HOLDOUT_OUTPUT'], 'out.npy'), x + 1)\n");
+    assert.equal((await upload(h.url, token, c.slug, path.join(work, 'results.zip'))).status, 400, 'a code phase needs main.py');
+    const run = await upload(h.url, token, c.slug, await zipOf(path.join(work, 'code'), path.join(work, 'code.zip')));
+    assert.equal(run.status, 201, JSON.stringify(run.body));
+    const ran = await waitForFinal(h.url, token, String(run.body.id), 60_000);
+    assert.equal(ran.status, 'scored', JSON.stringify(ran));
+    assert.deepEqual(ran.publicScores, { exact: 1 });
+    const again = await upload(h.url, token, c.slug, path.join(work, 'code.zip'));
+    assert.equal(again.status, 429, JSON.stringify(again.body));
+    assert.match(String(again.body.message), /used all 1 submissions of phase "final"/);
+  });
+});

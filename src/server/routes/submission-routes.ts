@@ -90,7 +90,8 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       // Checked before the upload so nobody streams 500 MB to hear "no"; re-checked atomically at insert.
       if ((await deps.quota.usedToday(c.id, owner, phase.name, day)) >= phase.dailyQuota) throw quotaError();
       const totalError = () =>
-        new HttpError(429, `${whose} used all ${phase.totalQuota ?? 0} submissions of phase "${phase.name}"`, 'quota_exceeded', phase.end ? { resetsAt: phase.end.toISOString() } : {});
+        // No Retry-After: a phase's total never comes back.
+        new HttpError(429, `${whose} used all ${phase.totalQuota ?? 0} submissions of phase "${phase.name}"; it allows no more`, 'quota_exceeded');
       const overTotal = async () => kind === 'full' && phase.totalQuota !== undefined && (await deps.quota.usedInPhase(c.id, owner, phase.name)) > phase.totalQuota;
       if (kind === 'full' && phase.totalQuota !== undefined && (await deps.quota.usedInPhase(c.id, owner, phase.name)) >= phase.totalQuota) throw totalError();
       const results = phase.submission === 'results';
