@@ -20,7 +20,7 @@ export interface CompetitionDetails {
   limits: Limits;
   predictionsFile: string;
   /** The submission format's id column, predicted columns and a valid value for each; absent from older servers. */
-  submissionFormat?: { idColumn: string; columns: string[]; placeholders: string[] };
+  submissionFormat?: { idColumn: string; columns: string[]; placeholders: string[] } | null;
   metric: { metric: string; higherIsBetter: boolean };
   bundleDigest: string;
   files: RemoteFile[];

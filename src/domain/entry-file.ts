@@ -15,7 +15,7 @@ function baseName(cmd: string): string {
  * after the interpreter (`python main.py` → main.py), or the command itself when it is a path in
  * the submission (`./run.sh` → run.sh); undefined when neither names a file. Pure.
  * @remarks `env [-i] [-u NAME] A=B … CMD` is looked through to CMD, and `sh -c "SCRIPT"` to the
- * script's first command; `python -m MODULE` and `python -c CODE` name no file. The upload check
+ * script's first command (through `exec`; none after a builtin such as `cd`); `python -m MODULE` and `python -c CODE` name no file. The upload check
  * of the API and `holdout pack` both use it.
  */
 export function entryFile(entrypoint: readonly string[]): string | undefined {
@@ -23,6 +23,12 @@ export function entryFile(entrypoint: readonly string[]): string | undefined {
   for (let depth = 0; depth < 4; depth++) {
     const [cmd, ...args] = argv;
     if (cmd === undefined) return undefined;
+    if (cmd === 'exec') {
+      argv = args;
+      continue;
+    }
+    // A shell builtin first (`cd src && python main.py`): the file is not at the top, or not known.
+    if (['cd', 'export', 'set', 'source', '.', ':', 'true'].includes(cmd)) return undefined;
     if (baseName(cmd) === 'env') {
       let i = 0;
       while (i < args.length && (args[i]!.startsWith('-') || assignment.test(args[i]!))) i += args[i] === '-u' || args[i] === '-C' ? 2 : 1;

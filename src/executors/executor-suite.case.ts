@@ -48,6 +48,31 @@ export function runExecutorSuite(
     const runPython = harness.runPython.bind(harness);
     const withRun = harness.withRun.bind(harness);
 
+    it("mounts a host's harness and the code read-only, with data and output inside the code folder (layout: drivendata)", async () => {
+      const layout = { code: '/code_execution', data: '/code_execution/data', output: '/code_execution/submission' };
+      const run = [
+        'import os, sys',
+        'sys.path.insert(0, "/code_execution")',
+        'import main',
+        'for p in ["/holdout/harness/run.py", "/code_execution/main.py", "/code_execution/new.txt", "/holdout/new.txt"]:',
+        '    try:',
+        '        open(p, "a").close()',
+        '        print("WRITABLE", p)',
+        '    except OSError as e:',
+        '        print("refused", p, e.errno)',
+        'print("cwd", os.getcwd(), sorted(os.listdir(".")))',
+        'open("submission/submission.csv", "w").write(main.answer(open("data/x.txt").read()))',
+      ].join('\n');
+      const options = { layout, codeReadOnly: true, codeFolders: ['data', 'submission'], data: { 'x.txt': 'features' }, harness: { files: { 'run.py': run }, command: ['python3', '/holdout/harness/run.py'] } };
+      await withRun('def answer(text):\n    return "id,y\\n1," + text + "\\n"\n', options, async ({ result, log }) => {
+        assert.equal(result.exitCode, 0, log);
+        assert.doesNotMatch(log, /WRITABLE/);
+        assert.equal(log.match(/refused/g)?.length, 4, log);
+        assert.match(log, /cwd \/code_execution \['data', 'main.py', 'submission'\]/);
+        assert.equal(await readFile(path.join(result.outputDir, 'submission.csv'), 'utf8'), 'id,y\n1,features\n');
+      });
+    });
+
     it('runs python main.py, logs its output and keeps its predictions', async () => {
       const source = [
         'import sys',

@@ -3,6 +3,7 @@ import type { FailureReason } from '../domain/submission.js';
 import type { RunResult } from '../executors/executor.js';
 import { formatCommand } from '../domain/entry-file.js';
 import { callTimeoutExit } from '../domain/harness.js';
+import { explainMissingModule, missingModule } from './missing-module.js';
 
 function seconds(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`;
@@ -18,8 +19,10 @@ function mib(bytes: number): string {
  */
 export function describeRunFailure(
   run: Pick<RunResult, 'outcome' | 'exitCode' | 'signal' | 'wallMs'>,
-  config: Pick<CompetitionConfig, 'limits' | 'entrypoint' | 'harness'>,
+  config: Pick<CompetitionConfig, 'limits' | 'entrypoint' | 'harness' | 'runtime' | 'packages'>,
   lastLogLine: string | undefined,
+  /** The log's end, read whether or not the participant may see it (see explainMissingModule). */
+  log: { tail: string; shown: boolean } = { tail: '', shown: false },
 ): { reason: FailureReason; message: string } | undefined {
   const command = formatCommand(config.harness?.command ?? config.entrypoint);
   const tail = lastLogLine ? `; last log line: ${lastLogLine}` : '';
@@ -37,6 +40,8 @@ export function describeRunFailure(
   if (callLimit !== undefined && run.exitCode === callTimeoutExit) {
     return { reason: 'timeout', message: `a call of your code took longer than the per-call limit of ${seconds(callLimit)} (the competition's harness stopped the run)` };
   }
+  const module = missingModule(log.tail);
+  if (module !== undefined) return { reason: 'nonzero_exit', message: explainMissingModule(module, config, log.shown) };
   if (run.exitCode === null) return { reason: 'nonzero_exit', message: `"${command}" was killed by ${run.signal ?? 'a signal'}${tail}` };
   return { reason: 'nonzero_exit', message: `"${command}" exited with code ${run.exitCode}${tail}` };
 }

@@ -95,7 +95,8 @@ export async function runSubmission(
 
     // A log line in the message is part of the log: shown only where the competition shows logs.
     const showsLog = logVisibility(config.logs, sub.kind) !== 'reason-only';
-    const failure = describeRunFailure(run, config, showsLog ? await lastLogLine(logPath) : undefined);
+    const tail = await logEnd(logPath);
+    const failure = describeRunFailure(run, config, showsLog ? lastLine(tail) : undefined, { tail, shown: showsLog });
     if (failure) return { ...base, status: 'failed', ...failure };
 
     await ctx.onScoring();
@@ -159,17 +160,22 @@ async function makeMountPoints(codeDir: string, layout: RunLayout): Promise<void
   }
 }
 
-/** The last non-empty line of a log (read from its tail only): usually the error a run died of. */
-async function lastLogLine(file: string): Promise<string | undefined> {
+/** The last 4 KiB of a log. */
+async function logEnd(file: string): Promise<string> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();
     const length = Math.min(size, 4096);
     const buf = Buffer.alloc(length);
     await fh.read(buf, 0, length, size - length);
-    const lines = buf.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('[holdout]'));
-    return lines.at(-1)?.slice(0, 300);
+    return buf.toString('utf8');
   } finally {
     await fh.close();
   }
+}
+
+/** The last non-empty line of a log's end: usually the error a run died of. */
+function lastLine(tail: string): string | undefined {
+  const lines = tail.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('[holdout]'));
+  return lines.at(-1)?.slice(0, 300);
 }

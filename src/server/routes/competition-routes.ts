@@ -127,7 +127,10 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
         upload: { maxZipBytes: deps.config.maxUploadBytes, maxUnpackedBytes: deps.config.maxUnpackedBytes, maxFiles: deps.config.maxFiles },
         layout: config.layout,
         predictionsFile: config.predictionsFile,
-        submissionFormat: await submissionColumns(deps, c),
+        // null where the format cannot be read (the details still answer; init then falls back to the smoke sample's).
+        submissionFormat: await submissionColumns(deps, c).catch(() => null),
+        // Debian packages the competition asks of its runtime (the host builds them into the image).
+        packages: config.packages ?? [],
         predictionsFormat: config.predictionsFormat ?? 'csv',
         metric: config.scoring.primary,
         extraMetrics: config.scoring.extra,
