@@ -31,12 +31,15 @@ export async function installCompetition(
 ): Promise<StoredCompetition> {
   const loaded = await loadBundle(dir);
   const recorded = await recordRuntime(loaded.config, { runtimesDir: deps.config.runtimesDir, ...(deps.podman ? { podman: deps.podman } : {}) });
-  const { testFeatures, labels } = loaded.config.data;
-  const features = testFeatures.replace(/\/+$/, '');
   const manifest = await bundleManifest(loaded.root, loaded.files);
-  // What a score depends on besides the code: the test features and the labels, named on their own so a
-  // result traces to its data even when other files of the bundle (the overview, say) changed.
-  const testDataDigest = digestOfManifest(new Map([...manifest].filter(([f]) => f === labels || f.startsWith(`${features}/`))));
+  // What a score depends on besides the code: the test features and the labels (the competition's and
+  // each phase's own), named on their own so a result traces to its data even when other files of
+  // the bundle (the overview, say) changed.
+  const testData = [loaded.config.data, ...loaded.config.phases.map((p) => p.own?.data)]
+    .flatMap((d) => (d ? [d.testFeatures, d.labels] : []))
+    .flatMap((p) => (p === undefined ? [] : [p.replace(/\/+$/, '')]));
+  const inTestData = (f: string) => testData.some((root) => f === root || f.startsWith(`${root}/`));
+  const testDataDigest = digestOfManifest(new Map([...manifest].filter(([f]) => inTestData(f))));
   const bundle = { ...loaded, config: { ...loaded.config, ...recorded, testDataDigest } };
   const digest = digestOfManifest(manifest);
   const prefix = bundlePrefix(bundle.config.slug, digest);

@@ -87,8 +87,8 @@ export interface CsvCheckInput {
 export async function checkCsvFiles(input: CsvCheckInput): Promise<BundleIssue[]> {
   const { data, idColumn, scoring } = input;
   const issues: BundleIssue[] = [];
-  const read = async (file: string, field: string, valuesOf?: string): Promise<CsvSummary | undefined> => {
-    if (!input.ok.has(file)) return undefined;
+  const read = async (file: string | undefined, field: string, valuesOf?: string): Promise<CsvSummary | undefined> => {
+    if (file === undefined || !input.ok.has(file)) return undefined;
     try {
       return await summariseCsv(path.join(input.root, file), valuesOf);
     } catch (err) {
@@ -100,12 +100,13 @@ export async function checkCsvFiles(input: CsvCheckInput): Promise<BundleIssue[]
   const split = scoring?.split.kind === 'column' ? scoring.split : undefined;
   const needsTargets = scoring?.program === undefined;
 
+  const formatFile = data.submissionFormat ?? '';
   const format = await read(data.submissionFormat, 'data.submission_format');
   let formatInfo: LabelsCheck['format'];
   if (format) {
-    issues.push(...idIssues(format, data.submissionFormat, 'data.submission_format', idColumn));
+    issues.push(...idIssues(format, formatFile, 'data.submission_format', idColumn));
     if (format.header.length < 2) {
-      issues.push({ file: data.submissionFormat, field: 'data.submission_format', message: 'has no column to predict: expected the id column, then one or more target columns' });
+      issues.push({ file: formatFile, field: 'data.submission_format', message: 'has no column to predict: expected the id column, then one or more target columns' });
     }
     formatInfo = { targets: format.header.slice(1), ids: format.ids };
     const metrics: Array<[string, MetricSpec]> = scoring

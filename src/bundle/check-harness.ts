@@ -14,7 +14,7 @@ export function checkHarnessFiles(tree: BundleTree, dir: string, data: DataConfi
   if (data === undefined) return [];
   const named: [string, string][] = [
     ...data.public.map((p, i): [string, string] => [`data.public[${i}]`, p]),
-    ['data.test_features', data.testFeatures],
+    ...(data.testFeatures === undefined ? [] : ([['data.test_features', data.testFeatures]] as [string, string][])),
     ['data.labels', data.labels],
     ...(data.smoke ? ([['data.smoke.features', data.smoke.features], ['data.smoke.labels', data.smoke.labels]] as [string, string][]) : []),
   ];

@@ -72,7 +72,7 @@ describe('loadBundle: a scoring program', () => {
     { name: 'no command anywhere', files: { 'score.py': score }, program: 'scorer', field: 'scoring.program.command', message: /required: the program folder "scorer" has no metadata\.yaml or metadata file/ },
     { name: 'metadata without a command', files: { 'metadata.yaml': 'description: scores\n' }, program: 'scorer', file: 'scorer/metadata.yaml', field: 'command', message: /expected a command such as .* got none/ },
     { name: 'metadata that is not YAML', files: { 'metadata.yaml': 'command: [unclosed\n' }, program: 'scorer', file: 'scorer/metadata.yaml', field: 'command', message: /invalid YAML/ },
-    { name: 'an unknown placeholder', files: { 'metadata.yaml': 'command: python3 $program/score.py $input $shared\n' }, program: 'scorer', file: 'scorer/metadata.yaml', field: 'command', message: /uses \$shared; .* \$program, \$input, \$output/ },
+    { name: 'an unknown placeholder', files: { 'metadata.yaml': 'command: python3 $program/score.py $input $secrets\n' }, program: 'scorer', file: 'scorer/metadata.yaml', field: 'command', message: /uses \$secrets; .* \$program, \$input, \$output, \$ingestion_program, \$submission_program, \$shared/ },
     {
       name: 'a column for a program metric',
       files: { 'metadata.yaml': 'command: python3 $program/score.py\n' },
@@ -108,9 +108,10 @@ describe('loadBundle: a scoring program', () => {
     assertIssue(await issuesOf(dir), 'competition.yaml', 'scoring.extra[0].metric', /unknown metric "auc_pr"/);
   });
 
-  test('finds placeholders other than $program, $input and $output', () => {
+  test('finds placeholders other than the six Codabench defines', () => {
     assert.equal(unknownPlaceholder(['python3', '$program/a.py', '${input}', '--o=$output']), undefined);
-    assert.equal(unknownPlaceholder(['python3', '$program/a.py', '${shared}']), '${shared}');
+    assert.equal(unknownPlaceholder(['python3', '$program/a.py', '${shared}', '$ingestion_program', '$submission_program']), undefined);
+    assert.equal(unknownPlaceholder(['python3', '${data}']), '${data}');
     assert.equal(unknownPlaceholder(['$HOME/x']), '$HOME');
   });
 });

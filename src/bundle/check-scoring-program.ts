@@ -12,7 +12,7 @@ import type { BundleTree } from './walk-bundle.js';
 export const metadataFiles = ['metadata.yaml', 'metadata'] as const;
 
 /** The placeholders a scoring program's command may use, as Codabench and CodaLab define them. */
-export const programPlaceholders = ['program', 'input', 'output'] as const;
+export const programPlaceholders = ['program', 'input', 'output', 'ingestion_program', 'submission_program', 'shared'] as const;
 
 const placeholder = /\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g;
 

@@ -11,7 +11,7 @@ import { checkScoringProgram } from './check-scoring-program.js';
 import { relativePath } from './fields.js';
 import { competitionSchema, sectionSchemas } from './schema.js';
 import { type BundleTree, walkBundle } from './walk-bundle.js';
-import { bundleErrorMap, toBundleIssues } from './zod-issues.js';
+import { bundleErrorMap, codabenchOnly, toBundleIssues } from './zod-issues.js';
 
 /** The file at a bundle's root that declares the competition. */
 export const configFile = 'competition.yaml';
@@ -87,6 +87,19 @@ function partialData(raw: unknown): { data: DataConfig; publicIndex: number[] } 
   return data === undefined ? undefined : { data, publicIndex };
 }
 
+/** The issue of a Codabench or CodaLab competition.yaml given as it is, which needs importing first. */
+function codabenchIssue(raw: unknown): BundleIssue | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const keys = Object.keys(raw);
+  const isCodabench = keys.includes('tasks') || keys.includes('leaderboards') || (keys.includes('version') && !keys.includes('slug'));
+  if (!isCodabench) return undefined;
+  const message =
+    'this is a Codabench/CodaLab competition.yaml (it has ' +
+    keys.filter((k) => codabenchOnly.has(k)).map((k) => `"${k}"`).join(', ') +
+    '); convert it first: holdout competition import codabench BUNDLE.zip writes a Holdout bundle beside it and lists what it could not carry over';
+  return { file: configFile, field: '', message };
+}
+
 /**
  * Reads and validates a competition bundle: `competition.yaml` against its schema, every data
  * path against the disk, and the labels against the submission format.
@@ -99,6 +112,8 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
   const root = await resolveRoot(dir);
   const raw = await readConfig(root);
   const issues: BundleIssue[] = [];
+  const foreign = codabenchIssue(raw);
+  if (foreign) throw new BundleError([foreign]);
 
   const parsed = competitionSchema.safeParse(raw, { error: bundleErrorMap });
   if (!parsed.success) issues.push(...toBundleIssues(parsed.error, configFile));
@@ -112,11 +127,16 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
   const scoring: ScoringConfig | undefined = parsed.success ? parsed.data.scoring : section(sectionSchemas.scoring, record['scoring']);
   const idColumn: string | undefined = parsed.success ? parsed.data.idColumn : section(sectionSchemas.idColumn, record['id_column']);
 
-  if (partial) {
-    const paths = checkDataPaths(partial.data, tree, partial.publicIndex);
+  // A raw scoring program reads the labels (a file or a folder) itself: no CSV checks.
+  const rawScoring = scoring?.program?.input === 'raw';
+  const sections: Array<{ data: DataConfig; at: string; publicIndex?: number[] }> = partial ? [{ ...partial, at: 'data' }] : [];
+  if (parsed.success) parsed.data.phases.forEach((p, i) => p.own?.data && sections.push({ data: p.own.data, at: `phases[${i}].data` }));
+  for (const { data, at, publicIndex } of sections) {
+    const paths = checkDataPaths(data, tree, publicIndex, at, rawScoring);
     issues.push(...paths.issues);
-    if (idColumn !== undefined) {
-      issues.push(...(await checkCsvFiles({ root, data: partial.data, idColumn, ...(scoring ? { scoring } : {}), ok: paths.ok })));
+    if (idColumn !== undefined && !rawScoring) {
+      const found = await checkCsvFiles({ root, data, idColumn, ...(scoring ? { scoring } : {}), ok: paths.ok });
+      issues.push(...found.map((issue) => ({ ...issue, field: issue.field.replace(/^data\b/, at) })));
     }
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultFinalSelections, predictionsFormats, type CompetitionConfig, type ComputeBudget, type Scheduling, type DataConfig, type Phase } from '../domain/competition.js';
+import { defaultFinalSelections, predictionsFormats, submissionModes, type CompetitionConfig, type ComputeBudget, type DataConfig, type Phase, type PhaseOwn, type Scheduling } from '../domain/competition.js';
 import { parseImageReference, runtimeNameOfImage } from '../domain/image-reference.js';
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
@@ -8,6 +8,7 @@ import { command, describeValue, duration, isoDate, relativePath, runPath, size 
 import { harnessSchema } from './harness-schema.js';
 import { limitsSchema } from './limits-schema.js';
 import { scoringSchema } from './scoring-schema.js';
+import { bundleErrorMap } from './zod-issues.js';
 
 export { defaultLimits } from './limits-schema.js';
 
@@ -102,17 +103,18 @@ const data = z
   .strictObject({
     // A single path is accepted for a list of one.
     public: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(bundlePath)).default([]),
-    test_features: bundlePath,
+    // Optional here; required of a phase that takes code (test features) or of CSV scoring (format).
+    test_features: bundlePath.optional(),
     labels: bundlePath,
-    submission_format: bundlePath,
+    submission_format: bundlePath.optional(),
     smoke: smoke.optional(),
   })
   .transform(
     (d): DataConfig => ({
       public: d.public,
-      testFeatures: d.test_features,
+      ...(d.test_features === undefined ? {} : { testFeatures: d.test_features }),
       labels: d.labels,
-      submissionFormat: d.submission_format,
+      ...(d.submission_format === undefined ? {} : { submissionFormat: d.submission_format }),
       ...(d.smoke === undefined ? {} : { smoke: { features: d.smoke.features, labels: d.smoke.labels, submissionFormat: d.smoke.submission_format } }),
     }),
   );
@@ -124,6 +126,25 @@ const weeklyBudget = z.strictObject({ cpu_time: duration.optional(), gpu_time: d
   ...(b.gpu_time === undefined ? {} : { gpuMs: b.gpu_time }),
 }));
 
+/**
+ * `schema` when the key is given, else undefined: `.optional()` would fill a schema's defaults
+ * in, and a phase would seem to own limits it never set.
+ */
+function absentOr<T>(schema: () => z.ZodType<T>) {
+  return z.unknown().transform((value, ctx): T | undefined => {
+    if (value === undefined) return undefined;
+    const parsed = schema().safeParse(value, { error: bundleErrorMap });
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) {
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+      const lines = issue.message.split('\n');
+      keys.forEach((key, i) => ctx.addIssue({ code: 'custom', message: lines[i] ?? lines[0] ?? issue.message, path: key === undefined ? issue.path : [...issue.path, key] }));
+    }
+    return z.NEVER;
+  }).optional();
+}
+
+/** A phase: its window and quotas, and whatever it owns instead of the competition (see `phaseConfig`). */
 const phase = z
   .strictObject({
     name: z.string().trim().min(1).max(60),
@@ -132,20 +153,64 @@ const phase = z
     daily_quota: z.int().min(1).default(5),
     failed_quota: z.int().min(0).optional(),
     weekly_budget: weeklyBudget.optional(),
+    total_quota: z.int().min(1).optional(),
+    submission: z.enum(submissionModes).default('code'),
+    // Merged over the competition's own (see `inheritOwn`), so a phase names only what differs.
+    data: absentOr(() => data),
+    limits: absentOr(() => limitsSchema),
+    logs: absentOr(() => logs),
+    entrypoint: command.optional(),
+    predictions_file: relativePath('the output folder').optional(),
+    private: z.boolean().optional(),
+    carry_selections: z.boolean().default(false),
   })
   .superRefine((p, ctx) => {
     if (p.end !== undefined && p.end <= p.start) {
       ctx.addIssue({ code: 'custom', path: ['end'], message: `must be after start (${iso(p.start)}), got ${iso(p.end)}` });
     }
   })
-  .transform((p): Phase => ({
-    name: p.name,
-    start: p.start,
-    ...(p.end === undefined ? {} : { end: p.end }),
-    dailyQuota: p.daily_quota,
-    ...(p.failed_quota ? { failedQuota: p.failed_quota } : {}),
-    ...(p.weekly_budget && Object.keys(p.weekly_budget).length > 0 ? { weeklyBudget: p.weekly_budget } : {}),
-  }));
+  .transform((p): Phase => {
+    const own: PhaseOwn = {
+      ...(p.data ? { data: p.data } : {}),
+      ...(p.limits ? { limits: p.limits } : {}),
+      ...(p.logs ? { logs: p.logs } : {}),
+      ...(p.entrypoint ? { entrypoint: p.entrypoint } : {}),
+      ...(p.predictions_file ? { predictionsFile: p.predictions_file } : {}),
+      ...(p.private === undefined ? {} : { private: p.private }),
+    };
+    return {
+      name: p.name,
+      start: p.start,
+      ...(p.end === undefined ? {} : { end: p.end }),
+      dailyQuota: p.daily_quota,
+      ...(p.total_quota === undefined ? {} : { totalQuota: p.total_quota }),
+      ...(p.submission === 'code' ? {} : { submission: p.submission }),
+      ...(Object.keys(own).length === 0 ? {} : { own }),
+      ...(p.carry_selections ? { carrySelections: true } : {}),
+      ...(p.failed_quota ? { failedQuota: p.failed_quota } : {}),
+      ...(p.weekly_budget && Object.keys(p.weekly_budget).length > 0 ? { weeklyBudget: p.weekly_budget } : {}),
+    };
+  });
+
+/**
+ * A phase's `data`, `limits` and `logs` are read over the competition's: `phases[1].data:
+ * { labels: final/labels.csv }` keeps the competition's other data paths. Raw YAML in, raw out.
+ */
+function inheritOwn(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const top = raw as Record<string, unknown>;
+  if (!Array.isArray(top['phases'])) return raw;
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const phases = top['phases'].map((p: unknown) => {
+    if (!isMap(p)) return p;
+    const merged = { ...p };
+    for (const key of ['data', 'limits', 'logs']) {
+      if (isMap(p[key]) && isMap(top[key])) merged[key] = { ...top[key], ...p[key] };
+    }
+    return merged;
+  });
+  return { ...top, phases };
+}
 
 const phases = z
   .array(phase)
@@ -230,7 +295,7 @@ const logs = z
  * The schema of `competition.yaml`. Unknown keys are errors at every level, so that a typo
  * (`phase:` for `phases:`) is reported rather than silently ignored.
  */
-export const competitionSchema = z
+export const competitionSchema = z.preprocess(inheritOwn, z
   .strictObject({
     slug,
     title: z.string().trim().min(1).max(200),
@@ -258,6 +323,17 @@ export const competitionSchema = z
     if (c.predictions_format === 'jsonl' && c.scoring.program !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['predictions_format'], message: 'jsonl works with the built-in metrics only; a scoring program reads CSV predictions' });
     }
+    const raw = c.scoring.program?.input === 'raw';
+    c.phases.forEach((p, i) => {
+      const d = p.own?.data ?? c.data;
+      const at = p.own?.data ? ['phases', i, 'data'] : ['data'];
+      if (p.submission !== 'results' && d.testFeatures === undefined) {
+        ctx.addIssue({ code: 'custom', path: [...at, 'test_features'], message: `required: phase "${p.name}" runs code, which reads its test features from this folder (or set the phase's submission: results)` });
+      }
+      if (!raw && d.submissionFormat === undefined) {
+        ctx.addIssue({ code: 'custom', path: [...at, 'submission_format'], message: 'required: the CSV whose header and ids predictions must match (or score with a raw scoring program: scoring.program.input: raw)' });
+      }
+    });
   })
   .transform(
     (c): ParsedCompetition => ({
@@ -284,7 +360,7 @@ export const competitionSchema = z
       ...(c.scheduling ? { scheduling: c.scheduling } : {}),
       ...(c.prize_limits && Object.keys(c.prize_limits).length > 0 ? { prizeLimits: c.prize_limits } : {}),
     }),
-  );
+  ));
 
 /** Parts of the schema, for checks that need one section even when another is invalid. */
 export const sectionSchemas = { data, scoring: scoringSchema, idColumn } as const;

@@ -63,9 +63,17 @@ const program = z.preprocess(
       command: command.optional(),
       runtime: z.string().trim().min(1).optional(),
       limits: limitsSchema,
+      // raw: Codabench's way, every file the run wrote and the whole reference data, no split.
+      input: z.enum(['parts', 'raw']).default('parts'),
     })
     .transform(
-      (p): ScoringProgram => ({ dir: p.path, command: p.command ?? [], ...(p.runtime === undefined ? {} : { runtime: p.runtime }), limits: p.limits }),
+      (p): ScoringProgram => ({
+        dir: p.path,
+        command: p.command ?? [],
+        ...(p.runtime === undefined ? {} : { runtime: p.runtime }),
+        limits: p.limits,
+        ...(p.input === 'raw' ? { input: 'raw' as const } : {}),
+      }),
     ),
 );
 

@@ -3,6 +3,9 @@ import type { BundleIssue } from './bundle-error.js';
 import { describeValue } from './fields.js';
 import { didYouMean } from './suggest.js';
 
+/** Top-level keys of Codabench's competition.yaml that Holdout's lacks. */
+export const codabenchOnly: ReadonlySet<string> = new Set(['version', 'tasks', 'solutions', 'leaderboards', 'pages', 'terms', 'docker_image', 'image', 'html', 'registration_auto_approve', 'enable_detailed_results', 'queue', 'make_programs_available', 'docker_image_name']);
+
 /** `["phases", 1, "end"]` → `phases[1].end`. */
 export function formatField(segments: readonly PropertyKey[]): string {
   let text = '';
@@ -50,7 +53,14 @@ export const bundleErrorMap: z.core.$ZodErrorMap = (issue) => {
       // One line per key: toBundleIssues turns each into its own issue, naming the key.
       const shape = (issue.inst?._zod.def as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
       const known = Object.keys(shape);
-      return issue.keys.map((key) => `unknown field${didYouMean(key, known)}; expected one of: ${known.join(', ')}`).join('\n');
+      return issue.keys
+        .map((key) =>
+          // A Codabench key is not a typo of a Holdout one ("pages" is not "phases").
+          (issue.path ?? []).length === 0 && codabenchOnly.has(key)
+            ? `a Codabench setting Holdout does not read; "holdout competition import codabench" converts a Codabench bundle. Expected one of: ${known.join(', ')}`
+            : `unknown field${didYouMean(key, known)}; expected one of: ${known.join(', ')}`,
+        )
+        .join('\n');
     }
     default:
       return undefined;

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import type { CompetitionConfig } from '../domain/competition.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { dataImageKey, type DataImage, type DataImages } from './data-image.js';
 import { canPack, packImage } from './pack-image.js';
@@ -12,7 +11,7 @@ import { canPack, packImage } from './pack-image.js';
  * @throws DataImageError when packing or uploading fails; nothing is recorded then.
  */
 export async function publishDataImages(
-  bundle: { root: string; manifest: ReadonlyMap<string, string>; config: { data: Pick<CompetitionConfig['data'], 'testFeatures'> & { smoke?: { features: string } | undefined } } },
+  bundle: { root: string; manifest: ReadonlyMap<string, string>; config: { data: { testFeatures?: string | undefined; smoke?: { features: string } | undefined } } },
   blobs: BlobStore,
   tempParent = tmpdir(),
 ): Promise<DataImages | undefined> {
@@ -29,6 +28,8 @@ export async function publishDataImages(
       await packed.dispose();
     }
   };
+  // A competition whose phases all take result files has no test features to serve.
+  if (data.testFeatures === undefined) return undefined;
   const test = await publish(data.testFeatures);
   const smoke = data.smoke ? await publish(data.smoke.features) : undefined;
   return { test, ...(smoke ? { smoke } : {}) };

@@ -40,7 +40,7 @@ export class TestFeatures {
   served(competition: { slug: string; dataImages?: DataImages; config: { data: CompetitionConfig['data'] } }): string[] {
     const { test, smoke } = competition.dataImages ?? {};
     const { data } = competition.config;
-    const scorerFiles = [data.labels, data.submissionFormat, ...(data.smoke ? [data.smoke.labels, data.smoke.submissionFormat] : [])];
+    const scorerFiles = [data.labels, data.submissionFormat, ...(data.smoke ? [data.smoke.labels, data.smoke.submissionFormat] : [])].filter((f): f is string => f !== undefined);
     const serves = (image: DataImage | undefined, name: string): image is DataImage =>
       image !== undefined &&
       (this.hostPaths.has(name) || this.images !== undefined) &&

@@ -74,6 +74,18 @@ export class QuotaRepo {
     return { cpuMs: Number(r.cpu ?? 0), gpuMs: Number(r.gpu ?? 0) };
   }
 
+  /** How many full (not smoke) submissions an owner has made in a phase: for its total quota. */
+  async usedInPhase(competitionId: string, owner: QuotaOwner, phase: string): Promise<number> {
+    let q = this.db
+      .selectFrom('submissions')
+      .select('id')
+      .where('competition_id', '=', competitionId)
+      .where('phase', '=', phase)
+      .where('kind', '=', 'full');
+    q = owner.teamId ? q.where('quota_owner', '=', teamQuotaKey(owner.teamId)) : q.where('user_id', '=', owner.userId).where('quota_owner', 'is', null);
+    return (await q.execute()).length;
+  }
+
   /** How many of a user's own submissions count on the given quota days (any owner). */
   async countedBy(competitionId: string, userId: string, days: readonly string[]): Promise<number> {
     const rows = await this.db

@@ -26,7 +26,9 @@ export interface MetricSpec {
 /** How label rows are divided between the public (live) and the private (final) leaderboard. */
 export type SplitSpec =
   | { kind: 'column'; column: string; publicValue: string; privateValue: string }
-  | { kind: 'seeded'; seed: number; publicFraction: number };
+  | { kind: 'seeded'; seed: number; publicFraction: number }
+  /** Every row is scored together: a phase with `private: false`; its scores count for both boards. */
+  | { kind: 'whole' };
 
 /**
  * A host's own scoring program, laid out as Codabench and CodaLab scoring programs are: it reads
@@ -41,6 +43,13 @@ export interface ScoringProgram {
   /** Runtime the program runs in. @defaultValue the competition's runtime */
   runtime?: string;
   limits: Limits;
+  /**
+   * `parts` (default): `$input/res` holds the validated predictions CSV, once per part of the
+   * labels. `raw`: as Codabench gives it, `$input/res` holds every file the run wrote (or the
+   * result submission's files) and `$input/ref` the whole labels file or folder; one run on the
+   * whole reference set, whose scores count for both leaderboards.
+   */
+  input?: 'parts' | 'raw';
 }
 
 export interface ScoringConfig {
@@ -69,6 +78,17 @@ export interface Phase {
   failedQuota?: number;
   /** Compute per participant or team per week (from Monday 00:00 UTC); absent: no budget. */
   weeklyBudget?: ComputeBudget;
+  /** Full submissions per participant or team in the whole phase. @defaultValue unlimited */
+  totalQuota?: number;
+  /** What participants upload: `code` to run, or `results` (predictions) scored directly. @defaultValue 'code' */
+  submission?: SubmissionMode;
+  /** What the phase sets for itself; the competition's settings apply to the rest (see `phaseConfig`). */
+  own?: PhaseOwn;
+  /**
+   * Participants' selected submissions of the previous phase are queued again in this one
+   * (re-run on its data) when it opens. @defaultValue false
+   */
+  carrySelections?: boolean;
 }
 
 /** CPU and GPU time a participant or team may use; either may be absent (no limit on it). */
@@ -77,16 +97,33 @@ export interface ComputeBudget {
   gpuMs?: number;
 }
 
+export const submissionModes = ['code', 'results'] as const;
+export type SubmissionMode = (typeof submissionModes)[number];
+
+/** Settings a phase may own; each replaces the competition's for that phase's submissions. */
+export interface PhaseOwn {
+  data?: DataConfig;
+  limits?: Limits;
+  logs?: LogPolicy;
+  entrypoint?: string[];
+  predictionsFile?: string;
+  /** false: no hidden part; scores on the whole reference set count for both leaderboards. */
+  private?: boolean;
+}
+
 /** Paths are relative to the bundle's root and validated to stay inside it. */
 export interface DataConfig {
   /** Files or folders participants may download. */
   public: string[];
-  /** Folder mounted read-only at the run's data path. */
-  testFeatures: string;
-  /** CSV with the id column, the target column(s) and, for a column split, the split column. */
+  /** Folder mounted read-only at the run's data path; only result submissions go without. */
+  testFeatures?: string;
+  /**
+   * CSV with the id column, the target column(s) and, for a column split, the split column; for
+   * a raw scoring program, any file or folder (its `$input/ref`).
+   */
   labels: string;
-  /** CSV whose header and ids a predictions file must match exactly. */
-  submissionFormat: string;
+  /** CSV whose header and ids a predictions file must match exactly; a raw scoring program goes without. */
+  submissionFormat?: string;
   /** A small public sample for smoke runs. */
   smoke?: { features: string; labels: string; submissionFormat: string };
 }

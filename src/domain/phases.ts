@@ -1,4 +1,4 @@
-import type { Phase } from './competition.js';
+import type { CompetitionConfig, Phase } from './competition.js';
 
 /** The phase open at `now`, if any. Phases may not overlap (the bundle validator checks it). */
 export function currentPhase(phases: readonly Phase[], now: Date): Phase | undefined {
@@ -14,4 +14,28 @@ export function quotaDay(now: Date): string {
 export function budgetWeekStart(now: Date): Date {
   const day = (now.getUTCDay() + 6) % 7;
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - day));
+}
+
+/**
+ * The configuration a submission of phase `name` runs and is scored with: the competition's,
+ * with what the phase owns (data, limits, logs, entry point, predictions file, private part) in
+ * its place. An unknown name (a phase since removed) gets the competition's own settings. Pure.
+ */
+export function phaseConfig(config: CompetitionConfig, name: string): CompetitionConfig {
+  const own = config.phases.find((p) => p.name === name)?.own;
+  if (own === undefined) return config;
+  return {
+    ...config,
+    ...(own.data ? { data: own.data } : {}),
+    ...(own.limits ? { limits: own.limits } : {}),
+    ...(own.logs ? { logs: own.logs } : {}),
+    ...(own.entrypoint ? { entrypoint: own.entrypoint } : {}),
+    ...(own.predictionsFile ? { predictionsFile: own.predictionsFile } : {}),
+    ...(own.private === false ? { scoring: { ...config.scoring, split: { kind: 'whole' } } } : {}),
+  };
+}
+
+/** Whether phase `name` takes result files rather than code. */
+export function takesResults(config: Pick<CompetitionConfig, 'phases'>, name: string): boolean {
+  return config.phases.find((p) => p.name === name)?.submission === 'results';
 }

@@ -88,6 +88,7 @@ export async function readLabels(
   if (width < 0) fail('the file is empty');
   const missing = countMissing(parts, format.index);
   if (missing) fail(`${missing.count} ids of the submission format have no label, e.g. ${missing.examples}`);
+  if (split.kind === 'whole') parts.fill(PUBLIC);
   if (split.kind === 'seeded') {
     const isPublic = seededPublic(split.seed, split.publicFraction);
     for (let row = 0; row < n; row++) if (isPublic(format.index.idAt(row))) parts[row] = PUBLIC;

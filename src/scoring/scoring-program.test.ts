@@ -147,7 +147,7 @@ describe('scoring program helpers', () => {
       '/app/output',
       '$programs',
       '--out=/app/output/x',
-      '$shared',
+      '/app/shared',
     ]);
   });
 

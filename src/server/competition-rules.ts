@@ -28,7 +28,19 @@ export function limitsInWords(c: CompetitionConfig): string[] {
  * competition's configuration so they always match what the platform enforces.
  */
 export function competitionRules(c: CompetitionConfig): string {
-  const phases = c.phases.map((p) => `- **${p.name}**: from ${humanUtc(p.start)}${p.end ? ` to ${humanUtc(p.end)}` : ''}, ${p.dailyQuota} submissions per participant or team per UTC day.`);
+  const raw = c.scoring.program?.input === 'raw';
+  const phases = c.phases.map((p) => {
+    const words = [
+      `- **${p.name}**: from ${humanUtc(p.start)}${p.end ? ` to ${humanUtc(p.end)}` : ''}, ${p.dailyQuota} submissions per participant or team per UTC day`,
+      p.totalQuota === undefined ? '' : `, ${p.totalQuota} in the whole phase`,
+      p.submission === 'results' ? '. Submit predictions (the results file or a zip of them), not code' : '',
+      // Said outright: participants otherwise assume a hidden part decides the final ranking.
+      raw || p.own?.private === false ? '. Scored on the whole reference set: there is no private part, the leaderboard shown is the final one' : '',
+      p.carrySelections ? '. Your selected submissions of the phase before are re-run on this phase\'s data' : '',
+      '.',
+    ];
+    return words.join('');
+  });
   return [
     `# Rules of ${c.title}`,
     '',

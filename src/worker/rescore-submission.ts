@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { phaseConfig } from '../domain/phases.js';
 import type { StoredCompetition } from '../db/competitions-repo.js';
 import type { SubmissionRow } from '../db/schema.js';
 import type { SubmissionResult } from '../db/submissions-repo.js';
@@ -13,7 +14,10 @@ import { runData, scoreOutputs } from './score-outputs.js';
  * predictions were kept: the caller then runs the submission again.
  */
 export async function rescoreSubmission(sub: SubmissionRow, competition: Pick<StoredCompetition, 'config'>, ctx: RunContext): Promise<SubmissionResult | 'cancelled' | undefined> {
-  const config = competition.config;
+  // The submission's phase decides its labels and predictions file.
+  const config = phaseConfig(competition.config, sub.phase);
+  // A raw scoring program reads every file of the run, which is not kept: the caller runs it again.
+  if (config.scoring.program?.input === 'raw') return undefined;
   const file = path.join(ctx.workDir, 'output', config.predictionsFile);
   if (!(await fetchKeptPredictions(ctx.blobs, sub.id, file))) return undefined;
   await ctx.onScoring();

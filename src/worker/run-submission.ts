@@ -1,9 +1,11 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { isZip } from '../archive/is-zip.js';
 import { extractZip } from '../archive/safe-unzip.js';
 import type { StoredCompetition } from '../db/competitions-repo.js';
+import type { CompetitionConfig } from '../domain/competition.js';
 import type { SubmissionRow } from '../db/schema.js';
 import type { SubmissionResult } from '../db/submissions-repo.js';
 import type { RunLayout } from '../domain/limits.js';
@@ -11,6 +13,7 @@ import type { Executor, RunResult } from '../executors/executor.js';
 import { linkedOutputFolder } from '../executors/output-path.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { logVisibility } from '../domain/log-visibility.js';
+import { phaseConfig, takesResults } from '../domain/phases.js';
 import { describeRunFailure } from './describe-run-failure.js';
 import { harnessEnvironment, prepareHarnessFolder } from './harness-folder.js';
 import { keepPredictions } from './kept-predictions.js';
@@ -40,11 +43,12 @@ export interface RunContext {
  */
 export async function runSubmission(
   // Only what it reads, so `holdout test-submission` runs the very same code on a local smoke test.
-  sub: Pick<SubmissionRow, 'id' | 'kind' | 'zip_key' | 'attempts'>,
+  sub: Pick<SubmissionRow, 'id' | 'kind' | 'zip_key' | 'attempts'> & { phase?: string },
   competition: Pick<StoredCompetition, 'config'>,
   ctx: RunContext,
 ): Promise<SubmissionResult | 'cancelled'> {
-  const config = competition.config;
+  // What the submission's phase owns (data, limits, logs...) replaces the competition's.
+  const config = sub.phase === undefined ? competition.config : phaseConfig(competition.config, sub.phase);
   const data = runData(config, sub.kind);
 
   const zipFile = path.join(ctx.workDir, 'submission.zip');
@@ -52,7 +56,10 @@ export async function runSubmission(
   const logPath = path.join(ctx.workDir, 'log.txt');
   await pipeline(await ctx.blobs.get(sub.zip_key), createWriteStream(zipFile));
   await mkdir(codeDir);
+  if (sub.phase !== undefined && takesResults(config, sub.phase)) return scoreResults(sub, config, zipFile, codeDir, ctx);
   await extractZip(zipFile, codeDir, { maxBytes: ctx.limits.maxUnpackedBytes, maxFiles: ctx.limits.maxFiles });
+  // The bundle loader requires test features of every phase that takes code.
+  if (data.features === undefined) throw new Error(`phase "${sub.phase ?? ''}" runs code but has no test features`);
   await makeMountPoints(codeDir, config.layout);
   const harness = config.harness;
   const harnessDir = path.join(ctx.workDir, 'harness');
@@ -96,6 +103,10 @@ export async function runSubmission(
     if (failure) return { ...base, status: 'failed', ...failure };
 
     await ctx.onScoring();
+    if (config.scoring.program?.input === 'raw') {
+      const scored = await scoreOutputs(sub, config, data, { resultsDir: run.outputDir }, { ...ctx, showsLog });
+      return scored === 'cancelled' ? scored : { ...base, ...scored };
+    }
     const linked = await linkedOutputFolder(run.outputDir, config.predictionsFile);
     if (linked) return { ...base, status: 'failed', reason: 'invalid_output', message: linked };
     const predictions = path.join(run.outputDir, config.predictionsFile);
@@ -106,6 +117,37 @@ export async function runSubmission(
   } finally {
     await run.dispose();
   }
+}
+
+/**
+ * A result submission: the uploaded zip's files (or the uploaded file itself, as the predictions
+ * file) are what a run would have written; they go straight to validation and scoring.
+ */
+async function scoreResults(
+  sub: Pick<SubmissionRow, 'id' | 'kind' | 'attempts'>,
+  config: CompetitionConfig,
+  upload: string,
+  resultsDir: string,
+  ctx: RunContext,
+): Promise<SubmissionResult | 'cancelled'> {
+  const base = { runMs: 0, exitCode: null, logKey: null, logBytes: null, logTruncated: false };
+  if (await isZip(upload)) {
+    await extractZip(upload, resultsDir, { maxBytes: ctx.limits.maxUnpackedBytes, maxFiles: ctx.limits.maxFiles });
+  } else {
+    await mkdir(path.dirname(path.join(resultsDir, config.predictionsFile)), { recursive: true });
+    await rename(upload, path.join(resultsDir, config.predictionsFile));
+  }
+  await ctx.onScoring();
+  const data = runData(config, sub.kind);
+  const scoreCtx = { ...ctx, showsLog: true };
+  if (config.scoring.program?.input === 'raw') {
+    const scored = await scoreOutputs(sub, config, data, { resultsDir }, scoreCtx);
+    return scored === 'cancelled' ? scored : { ...base, ...scored };
+  }
+  const predictions = path.join(resultsDir, config.predictionsFile);
+  await keepPredictions(ctx.blobs, sub.id, predictions, config.limits.outputBytes);
+  const scored = await scoreOutputs(sub, config, data, predictions, scoreCtx);
+  return scored === 'cancelled' ? scored : { ...base, ...scored };
 }
 
 /**

@@ -1,12 +1,13 @@
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { CompetitionConfig } from '../domain/competition.js';
+import type { CompetitionConfig, ScoringProgram } from '../domain/competition.js';
 import { withholdQuoted } from '../domain/log-visibility.js';
 import { scoringLogKey } from '../domain/scoring-log.js';
 import type { SubmissionKind } from '../domain/submission.js';
 import type { SubmissionResult } from '../db/submissions-repo.js';
 import type { Executor } from '../executors/executor.js';
+import { runRawScoringProgram } from '../scoring/program/run-raw-program.js';
 import { scorePredictions } from '../scoring/score-predictions.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
@@ -35,7 +36,8 @@ export async function scoreOutputs(
   sub: { id: string; attempts: number },
   config: CompetitionConfig,
   data: ReturnType<typeof runData>,
-  predictionsPath: string,
+  /** The predictions file, or for a raw scoring program the whole folder of results. */
+  predictions: string | { resultsDir: string },
   ctx: ScoreContext,
 ): Promise<Scored | 'cancelled'> {
   // A scoring log is about the latest attempt only: a re-run must not show an older failure's.
@@ -43,36 +45,41 @@ export async function scoreOutputs(
   const program = config.scoring.program;
   const scoringDir = path.join(ctx.workDir, 'scoring');
   if (program) await mkdir(scoringDir);
-  const outcome = await scorePredictions({
-    predictionsPath,
-    submissionFormatPath: path.join(ctx.bundleDir, data.format),
-    labelsPath: path.join(ctx.bundleDir, data.labels),
-    idColumn: config.idColumn,
-    scoring: config.scoring,
-    ...(config.predictionsFormat === undefined ? {} : { predictionsFormat: config.predictionsFormat }),
-    outputFolder: config.layout.output,
-    maxBytes: config.limits.outputBytes,
-    ...(program
-      ? {
-          program: {
-            executor: ctx.executor,
-            bundleDir: ctx.bundleDir,
-            workDir: scoringDir,
-            runId: `${sub.id}-${sub.attempts}`,
-            runtime: config.runtime,
-            ...(config.runtimeDigest === undefined ? {} : { runtimeDigest: config.runtimeDigest }),
-            ...(config.runtimeImage === undefined ? {} : { runtimeImage: config.runtimeImage }),
-            signal: ctx.signal,
-          },
-        }
-      : {}),
-  });
+  const programContext = {
+    executor: ctx.executor,
+    bundleDir: ctx.bundleDir,
+    workDir: scoringDir,
+    runId: `${sub.id}-${sub.attempts}`,
+    runtime: config.runtime,
+    ...(config.runtimeDigest === undefined ? {} : { runtimeDigest: config.runtimeDigest }),
+    ...(config.runtimeImage === undefined ? {} : { runtimeImage: config.runtimeImage }),
+    signal: ctx.signal,
+  };
+  const labelsPath = path.join(ctx.bundleDir, data.labels);
+  const metrics = [config.scoring.primary.metric, ...config.scoring.extra.map((m) => m.metric)];
+  const outcome =
+    typeof predictions !== 'string' || program?.input === 'raw' || data.format === undefined
+      ? await runRawScoringProgram(
+          { resultsDir: typeof predictions === 'string' ? path.dirname(predictions) : predictions.resultsDir, labelsPath, maxBytes: config.limits.outputBytes, metrics, program: programContext },
+          requireRaw(program),
+        )
+      : await scorePredictions({
+          predictionsPath: predictions,
+          submissionFormatPath: path.join(ctx.bundleDir, data.format),
+          labelsPath,
+          idColumn: config.idColumn,
+          scoring: config.scoring,
+          ...(config.predictionsFormat === undefined ? {} : { predictionsFormat: config.predictionsFormat }),
+          outputFolder: config.layout.output,
+          maxBytes: config.limits.outputBytes,
+          ...(program ? { program: programContext } : {}),
+        });
   if (program && ctx.signal.aborted) return 'cancelled';
   if (!outcome.ok) {
     // The scoring program's log may print anything it read, labels included: it is kept for the
     // host under its own key and never goes into the participant's message.
     if (outcome.hostLog !== undefined) await ctx.blobs.put(scoringLogKey(sub.id), Readable.from([outcome.hostLog]));
-    const message = ctx.showsLog ? outcome.message : withholdQuoted(outcome.message, await formatColumns(path.join(ctx.bundleDir, data.format)));
+    const message = ctx.showsLog || data.format === undefined ? outcome.message : withholdQuoted(outcome.message, await formatColumns(path.join(ctx.bundleDir, data.format)));
     return { status: 'failed', reason: outcome.reason, message };
   }
   const primary = config.scoring.primary.metric;
@@ -83,6 +90,12 @@ export async function scoreOutputs(
     publicPrimary: outcome.public[primary] ?? null,
     privatePrimary: outcome.private[primary] ?? null,
   };
+}
+
+/** The raw scoring program; a competition without a submission format has one (the bundle loader checks it). */
+function requireRaw(program: ScoringProgram | undefined): ScoringProgram {
+  if (program === undefined) throw new Error('a competition without a submission format needs a raw scoring program');
+  return program;
 }
 
 /** The submission format's column names and header line: public, so messages may quote them. */

@@ -10,6 +10,7 @@ import type { SubmissionRow } from '../db/schema.js';
 import { isTransientDbError } from '../db/db-errors.js';
 import type { Lease, SubmissionsRepo } from '../db/submissions-repo.js';
 import type { WorkersRepo } from '../db/workers-repo.js';
+import { phaseConfig } from '../domain/phases.js';
 import type { Executor } from '../executors/executor.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { DataImageCache } from '../data-images/image-cache.js';
@@ -310,7 +311,7 @@ export class Worker extends EventEmitter {
         blobs: this.deps.blobs,
         executor: this.deps.executor,
         bundleDir: await this.deps.bundles.get(competition.bundleKey, competition.bundleDigest, { without: this.deps.features?.served(competition) ?? [] }),
-        ...(await this.featuresOf(competition, row.kind)),
+        ...(await this.featuresOf(competition, row)),
         workDir,
         limits: { maxUnpackedBytes: this.opts.maxUnpackedBytes, maxFiles: this.opts.maxFiles },
         signal: abort.signal,
@@ -350,8 +351,13 @@ export class Worker extends EventEmitter {
   }
 
   /** The features folder of a run, where a data image or a host folder provides it. */
-  private async featuresOf(competition: StoredCompetition, kind: SubmissionRow['kind']): Promise<{ featuresDir?: string }> {
-    const featuresDir = await this.deps.features?.folder(competition, kind === 'smoke' && competition.config.data.smoke !== undefined);
+  private async featuresOf(competition: StoredCompetition, row: Pick<SubmissionRow, 'kind' | 'phase'>): Promise<{ featuresDir?: string }> {
+    // Images hold the competition's own features: a phase with features of its own reads its copy.
+    const own = phaseConfig(competition.config, row.phase).data;
+    const { data } = competition.config;
+    const smoke = row.kind === 'smoke' && data.smoke !== undefined;
+    if (smoke ? own.smoke?.features !== data.smoke?.features : own.testFeatures !== data.testFeatures) return {};
+    const featuresDir = await this.deps.features?.folder(competition, smoke);
     return featuresDir === undefined ? {} : { featuresDir };
   }
 

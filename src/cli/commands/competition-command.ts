@@ -60,7 +60,34 @@ export function competitionCommand(): Command {
     });
   }
   competition.addCommand(publishCommand());
+  competition.addCommand(importCommand());
   return competition;
+}
+
+/** `holdout competition import codabench BUNDLE.zip [--out DIR]`: a Holdout bundle beside it. */
+function importCommand(): Command {
+  const imports = new Command('import').description('convert a competition bundle of another platform into a Holdout bundle folder');
+  imports
+    .command('codabench')
+    .description('convert a Codabench (competition.yaml version 2) bundle, zipped or unpacked, into a Holdout bundle beside it (NAME-holdout/); lists what it could not carry over')
+    .argument('<bundle>', 'the Codabench bundle: its zip, or its folder')
+    .option('--out <dir>', 'write the Holdout bundle here instead (must not exist)')
+    .action(async (source: string, opts: { out?: string }, cmd: Command) => {
+      const { importCodabench } = await import('../../bundle/codabench/import-codabench.js');
+      const { CodabenchError } = await import('../../bundle/codabench/convert-codabench.js');
+      try {
+        const done = await importCodabench(source, opts.out);
+        const lines = [`wrote the Holdout bundle ${done.dir} (competition "${done.bundle.config.slug}", ${done.bundle.config.phases.length} phases)`];
+        if (done.notes.length > 0) lines.push(`not carried over as it was (${done.notes.length}; also at the top of its competition.yaml):`, ...done.notes.map((n) => `  - ${n}`));
+        lines.push(`next: holdout competition create ${done.dir}`);
+        outputOf(cmd).result({ dir: done.dir, slug: done.bundle.config.slug, notes: done.notes }, lines.join('\n'));
+      } catch (err) {
+        if (err instanceof BundleError) throw new CliError(err.message, exitCodes.invalidInput, 'invalid_bundle');
+        if (err instanceof CodabenchError) throw new CliError(`${source}: ${err.message}`, exitCodes.invalidInput, 'invalid_bundle');
+        throw err;
+      }
+    });
+  return imports;
 }
 
 /** `holdout competition publish BUNDLE [--update]`: zips the folder and uploads it to the server, as a host. */

@@ -20,14 +20,16 @@ async function templateInput(value: string, cmd: Command): Promise<{ input: Temp
       throw error instanceof BundleError ? new CliError(error.message, exitCodes.invalidInput, 'invalid_bundle') : error;
     });
     const { config } = loaded;
-    const formatText = await readFile(path.join(loaded.root, config.data.submissionFormat), 'utf8');
+    // A raw scoring program's competition has no submission format: a one-column placeholder.
+    const format = config.data.submissionFormat;
+    const formatText = format === undefined ? undefined : await readFile(path.join(loaded.root, format), 'utf8');
     return {
       input: {
         slug: config.slug,
         title: config.title,
         entrypoint: formatCommand(config.entrypoint),
         idColumn: config.idColumn,
-        ...formatColumns(formatText, config.idColumn),
+        ...(formatText === undefined ? { columns: ['prediction'], placeholders: ['0'] } : formatColumns(formatText, config.idColumn)),
         predictionsFile: config.predictionsFile,
       },
       hasSmoke: config.data.smoke !== undefined,

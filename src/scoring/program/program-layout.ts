@@ -11,16 +11,23 @@ export const programLayout: Readonly<RunLayout> = Object.freeze({
   output: '/app/output',
 });
 
+/** Codabench's names for its run's folders, as its programs' commands write them. */
 const placeholders: Readonly<Record<string, string>> = {
   program: programLayout.code,
   input: programLayout.data,
   output: programLayout.output,
+  ingestion_program: '/app/ingestion_program',
+  submission_program: '/app/ingested_program',
+  shared: '/app/shared',
 };
 
+const names = Object.keys(placeholders).join('|');
+const pattern = new RegExp(`\\$(?:\\{(${names})\\}|(${names})(?![A-Za-z0-9_]))`, 'g');
+
 /**
- * The command with `$program`, `$input` and `$output` (also as `${program}`...) replaced by
+ * The command with `$program`, `$input`, `$output`, `$ingestion_program`, `$submission_program` and `$shared` (also as `${program}`...) replaced by
  * the in-run paths; any other `$word` is left as it is (the bundle loader refuses those). Pure.
  */
 export function programArgv(command: readonly string[]): string[] {
-  return command.map((arg) => arg.replace(/\$(?:\{(program|input|output)\}|(program|input|output)(?![A-Za-z0-9_]))/g, (_, braced?: string, bare?: string) => placeholders[(braced ?? bare) as string] as string));
+  return command.map((arg) => arg.replace(pattern, (_, braced?: string, bare?: string) => placeholders[(braced ?? bare) as string] as string));
 }

@@ -118,7 +118,7 @@ export function describeProgramFailure(run: Pick<RunResult, 'outcome' | 'exitCod
 }
 
 /** The last {@link maxHostLogBytes} of a run's log (the file the executor wrote for us). */
-async function logTail(logPath: string): Promise<string> {
+export async function logTail(logPath: string): Promise<string> {
   let handle: FileHandle;
   try {
     handle = await open(logPath, constants.O_RDONLY | constants.O_NOFOLLOW);

@@ -31,11 +31,14 @@ async function publicFiles(deps: ServerDeps, c: StoredCompetition): Promise<{ pa
   const prefix = `${c.bundleKey}/files/`;
   const smoke = c.config.data.smoke;
   const roots = [...c.config.data.public, ...(smoke ? [smoke.features, smoke.labels, smoke.submissionFormat] : [])].map((p) => p.replace(/\/+$/, ''));
-  // Never served, whatever a root names (a smoke sample pointing at the real labels, say).
-  const testFeatures = c.config.data.testFeatures.replace(/\/+$/, '');
-  // The harness's files too: a host's program that participants must not read or copy.
-  const secret = [testFeatures, ...(c.config.harness?.dir ? [c.config.harness.dir] : [])];
-  const hidden = (rel: string) => rel === c.config.data.labels || secret.some((s) => rel === s || rel.startsWith(`${s}/`));
+  // Never served, whatever a root names (a smoke sample pointing at the real labels, say): any
+  // phase's test features or labels (a file, or a raw scoring program's folder), and the
+  // harness's files (a host's program that participants must not read or copy).
+  const secret = [c.config.data, ...c.config.phases.flatMap((p) => (p.own?.data ? [p.own.data] : []))]
+    .flatMap((d) => [d.labels, ...(d.testFeatures === undefined ? [] : [d.testFeatures])])
+    .concat(c.config.harness?.dir ? [c.config.harness.dir] : [])
+    .map((p) => p.replace(/\/+$/, ''));
+  const hidden = (rel: string) => secret.some((s) => rel === s || rel.startsWith(`${s}/`));
   const files: { path: string; bytes: number }[] = [];
   for await (const key of deps.blobs.list(prefix)) {
     const rel = key.slice(prefix.length);

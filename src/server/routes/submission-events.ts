@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { logVisibility } from '../../domain/log-visibility.js';
+import { phaseConfig } from '../../domain/phases.js';
 import { isFinal } from '../../domain/submission.js';
 import { visibleSubmission } from '../access.js';
 import { apiRoute } from '../api-route.js';
@@ -23,7 +24,7 @@ export const submissionEvents = (ctx: ServerDeps, pollMs = 500): FastifyPluginAs
     const { s: first, c: competition, host } = await visibleSubmission(ctx, req, params.id);
     const showPrivate = competition.privateRevealed || host;
     // Full runs' logs can leak test data: only what the competition shows whole is streamed.
-    const streamLogs = host || logVisibility(competition.config.logs, first.kind) === 'full';
+    const streamLogs = host || logVisibility(phaseConfig(competition.config, first.phase).logs, first.kind) === 'full';
 
     reply.hijack();
     const res = reply.raw;

@@ -5,13 +5,14 @@ import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { isZip } from '../../archive/is-zip.js';
 import { ArchiveError, checkEntryPoint, extractZip } from '../../archive/safe-unzip.js';
 import { QuotaExceededError } from '../../db/db-errors.js';
 import type { SubmissionRow } from '../../db/schema.js';
 import { usageOf } from '../../db/submissions-repo.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
 import { budgetRefusal } from '../../domain/compute-budget.js';
-import { budgetWeekStart, currentPhase, quotaDay } from '../../domain/phases.js';
+import { budgetWeekStart, currentPhase, phaseConfig, quotaDay } from '../../domain/phases.js';
 import { logTail, logVisibility } from '../../domain/log-visibility.js';
 import { failureAdvice } from '../../domain/submission.js';
 import type { CompetitionConfig } from '../../domain/competition.js';
@@ -109,6 +110,12 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
           throw new HttpError(429, `${whose} ${refusal} in phase "${phase.name}"; the budget resets ${resetsAt.toISOString()} (Monday 00:00 UTC)`, 'budget_exceeded', { resetsAt: resetsAt.toISOString() });
         }
       }
+      const totalError = () =>
+        // No Retry-After: a phase's total never comes back.
+        new HttpError(429, `${whose} used all ${phase.totalQuota ?? 0} submissions of phase "${phase.name}"; it allows no more`, 'quota_exceeded');
+      const overTotal = async () => kind === 'full' && phase.totalQuota !== undefined && (await deps.quota.usedInPhase(c.id, owner, phase.name)) > phase.totalQuota;
+      if (kind === 'full' && phase.totalQuota !== undefined && (await deps.quota.usedInPhase(c.id, owner, phase.name)) >= phase.totalQuota) throw totalError();
+      const results = phase.submission === 'results';
 
       const uploads = path.join(deps.config.dataDir, 'uploads');
       const upload = await receiveUpload(req, uploads, deps.config.maxUploadBytes, 'submission.zip');
@@ -117,10 +124,13 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       const id = randomUUID();
       const zipKey = `submissions/${c.slug}/${id}.zip`;
       try {
-        // Unpacking for real (not just reading the directory) also catches archives that lie about sizes.
-        const entries = await extractZip(upload.file, unpacked, { maxBytes: deps.config.maxUnpackedBytes, maxFiles: deps.config.maxFiles });
-        const entry = entryFile(c.config.entrypoint);
-        if (entry) checkEntryPoint(entries, entry);
+        // A result submission may be the predictions file itself; a zip is unpacked either way.
+        if (!results || (await isZip(upload.file))) {
+          // Unpacking for real (not just reading the directory) also catches archives that lie about sizes.
+          const entries = await extractZip(upload.file, unpacked, { maxBytes: deps.config.maxUnpackedBytes, maxFiles: deps.config.maxFiles });
+          const entry = results ? undefined : entryFile(phaseConfig(c.config, phase.name).entrypoint);
+          if (entry) checkEntryPoint(entries, entry);
+        }
         await deps.blobs.put(zipKey, createReadStream(upload.file));
         const row = await deps.quota.insertWithinQuota(
           {
@@ -132,13 +142,18 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
           owner,
           phase.dailyQuota,
         );
+        // The daily slot is atomic; the phase's total is re-counted after the insert, and a racing extra one taken back.
+        if (await overTotal()) {
+          await deps.submissions.deleteRow(row.id);
+          throw totalError();
+        }
         deps.worker?.wake();
         // How much of its log the submitter will read, so the page offers no button that would be refused.
-        const logs = (await isHostOf(deps, user, c)) ? 'full' : logVisibility(c.config.logs, kind);
+        const logs = (await isHostOf(deps, user, c)) ? 'full' : logVisibility(phaseConfig(c.config, phase.name).logs, kind);
         return reply.status(201).send({ ...submissionView(row, { showPrivate: false, config: c.config }), logs });
       } catch (err) {
         await deps.blobs.delete(zipKey);
-        if (err instanceof ArchiveError) throw new HttpError(400, `submission.zip: ${err.message}`, 'invalid_archive');
+        if (err instanceof ArchiveError) throw new HttpError(400, `${results ? 'the results zip' : 'submission.zip'}: ${err.message}`, 'invalid_archive');
         if (err instanceof QuotaExceededError) throw quotaError();
         throw err;
       } finally {
@@ -172,7 +187,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
         team: team?.name ?? null,
         competition: { slug: c.slug, title: c.config.title },
         // What GET /submissions/:id/logs will give this reader, so a page offers only what it can show.
-        logs: host ? 'full' : logVisibility(c.config.logs, s.kind),
+        logs: host ? 'full' : logVisibility(phaseConfig(c.config, s.phase).logs, s.kind),
       };
     },
   });
@@ -184,7 +199,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
     responses: { 200: { description: 'The log, or its last lines', contentType: 'text/plain' } },
     handler: async (req, reply, { params }) => {
       const { s, c, host } = await visibleSubmission(deps, req, params.id);
-      const visibility = host ? 'full' : logVisibility(c.config.logs, s.kind);
+      const visibility = host ? 'full' : logVisibility(phaseConfig(c.config, s.phase).logs, s.kind);
       if (visibility === 'reason-only') {
         throw new HttpError(403, `"${c.config.title}" does not show the logs of ${s.kind} runs, which can leak test data; the status gives the reason and message`, 'logs_withheld');
       }
