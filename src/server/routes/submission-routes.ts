@@ -9,7 +9,6 @@ import { ArchiveError, checkEntryPoint, extractZip } from '../../archive/safe-un
 import { QuotaExceededError } from '../../db/db-errors.js';
 import type { SubmissionRow } from '../../db/schema.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
-import { currentPhase, quotaDay } from '../../domain/phases.js';
 import { logTail, logVisibility } from '../../domain/log-visibility.js';
 import { reasonAdvice } from '../../domain/submission.js';
 import { competitionOr404, isHostOf, requireUser, visibleSubmission } from '../access.js';
@@ -17,8 +16,8 @@ import { entryFile } from '../../domain/entry-file.js';
 import { apiRoute } from '../api-route.js';
 import { sendBlobDownload } from '../blob-download.js';
 import { HttpError } from '../http-error.js';
-import { quotaReset } from '../quota-reset.js';
 import { receiveUpload } from '../receive-upload.js';
+import { admitSubmission, queuedRow } from './submission-admission.js';
 import type { ServerDeps } from '../server-deps.js';
 import { slugParams } from './competition-routes.js';
 
@@ -67,27 +66,8 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       const user = requireUser(req);
       const c = await competitionOr404(deps, params.slug);
       const { kind } = query;
-      const dq = await deps.roles.disqualification(c.id, user.id);
-      if (dq) throw new HttpError(403, `you are disqualified from "${c.config.title}": ${dq.reason}`, 'disqualified');
-      if (!(await deps.roles.acceptedRulesAt(c.id, user.id)))
-        throw new HttpError(403, `accept the rules of "${c.config.title}" first (on its page, or POST /api/competitions/${c.slug}/rules)`, 'rules_not_accepted');
       const now = new Date();
-      const phase = currentPhase(c.config.phases, now);
-      if (!phase) throw new HttpError(409, `"${c.config.title}" is not open for submissions now; see its phases for the dates`, 'not_open');
-      if (kind === 'smoke' && !c.config.data.smoke) throw new HttpError(400, 'this competition has no smoke sample; submit a full run');
-      const team = await deps.teams.teamOf(c.id, user.id);
-      const owner = { userId: user.id, teamId: team?.id };
-      // Smoke runs have their own daily allowance so that testing never costs a real submission.
-      const day = kind === 'smoke' ? `${quotaDay(now)}:smoke` : quotaDay(now);
-      const whose = team ? `your team "${team.name}" has` : 'you have';
-      const quotaError = () => {
-        // Retry-After and the time in words: a script waits exactly as long, a person knows when.
-        const reset = quotaReset(new Date());
-        reply.header('retry-after', String(reset.seconds));
-        return new HttpError(429, `${whose} used all ${phase.dailyQuota} ${kind} submissions of today in phase "${phase.name}"; the quota resets ${reset.words}`, 'quota_exceeded', { resetsAt: reset.at });
-      };
-      // Checked before the upload so nobody streams 500 MB to hear "no"; re-checked atomically at insert.
-      if ((await deps.quota.usedToday(c.id, owner, phase.name, day)) >= phase.dailyQuota) throw quotaError();
+      const admission = await admitSubmission(deps, user, c, kind, reply, now);
 
       const uploads = path.join(deps.config.dataDir, 'uploads');
       const upload = await receiveUpload(req, uploads, deps.config.maxUploadBytes, 'submission.zip');
@@ -101,16 +81,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
         const entry = entryFile(c.config.entrypoint);
         if (entry) checkEntryPoint(entries, entry);
         await deps.blobs.put(zipKey, createReadStream(upload.file));
-        const row = await deps.quota.insertWithinQuota(
-          {
-            id, competition_id: c.id, user_id: user.id, phase: phase.name, kind, status: 'queued', reason: null, message: null,
-            zip_key: zipKey, zip_bytes: upload.bytes, created_at: now.toISOString(), started_at: null, finished_at: null,
-            run_ms: null, exit_code: null, public_scores: null, private_scores: null, public_primary: null, private_primary: null,
-            log_key: null, log_bytes: null, lease_owner: null, lease_expires_at: null, quota_day: day,
-          },
-          owner,
-          phase.dailyQuota,
-        );
+        const row = await deps.quota.insertWithinQuota(queuedRow(id, c, user, kind, admission, { key: zipKey, bytes: upload.bytes }, now), admission.owner, admission.phase.dailyQuota);
         deps.worker?.wake();
         // How much of its log the submitter will read, so the page offers no button that would be refused.
         const logs = (await isHostOf(deps, user, c)) ? 'full' : logVisibility(c.config.logs, kind);
@@ -118,7 +89,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       } catch (err) {
         await deps.blobs.delete(zipKey);
         if (err instanceof ArchiveError) throw new HttpError(400, `submission.zip: ${err.message}`, 'invalid_archive');
-        if (err instanceof QuotaExceededError) throw quotaError();
+        if (err instanceof QuotaExceededError) throw admission.quotaError();
         throw err;
       } finally {
         await rm(unpacked, { recursive: true, force: true });
