@@ -44,7 +44,7 @@ const schema = z.object({
     .union([z.boolean(), z.stringbool()])
     .default(false)
     .describe("send downloads of public files and submissions' code to a time-limited URL of the blob store (azure, s3), so large training data does not pass through the server"),
-  executor: z.enum(['sandbox', 'docker', 'kubernetes']).default('sandbox').describe('how submissions run: sandbox (bubblewrap and cgroups, the default), docker (a container per run through the Docker Engine API at HOLDOUT_DOCKER_HOST) or kubernetes (a Job per run in HOLDOUT_KUBERNETES_NAMESPACE)'),
+  executor: z.enum(['sandbox', 'docker', 'kubernetes', 'slurm']).default('sandbox').describe('how submissions run: sandbox (bubblewrap and cgroups, the default), docker (a container per run through the Docker Engine API at HOLDOUT_DOCKER_HOST), kubernetes (a Job per run in HOLDOUT_KUBERNETES_NAMESPACE) or slurm (a batch job per run, the sandbox inside it on the node; see docs/hosting/slurm.md)'),
   dockerHost: z
     .string()
     .regex(/^unix:\/\/\/./, 'must be unix:///path/to/socket')
@@ -63,6 +63,25 @@ const schema = z.object({
     .describe("volume the kubernetes executor's runs read the test features from (read-only): pvc:CLAIM, hostPath:/PATH or csi:DRIVER[:key=value,…], holding the same tree as <dataDir>/cache/bundles"),
   kubernetesRunUid: z.coerce.number().int().min(1).max(2 ** 31 - 1).default(65532).describe('non-root uid of the pods of the kubernetes executor'),
   kubernetesGraceSeconds: z.coerce.number().int().min(0).default(600).describe("seconds a run's Job may take beyond its wall time (scheduling, image pull, code in, outputs out)"),
+  kubernetesGpus: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe("nvidia.com/gpu a kubernetes worker's runs may request from the cluster at once (its GPU offer; HOLDOUT_WORKER_GPUS stays none)"),
+  kubernetesGpuRuntimeClass: z.string().optional().describe('RuntimeClass of kubernetes runs with GPUs (k3s with the NVIDIA container toolkit: nvidia); default the node\'s default runtime'),
+  slurmSharedDir: z.string().optional().describe("folder of the slurm executor's job folders, on a file system the worker and every compute node share at this same path"),
+  slurmPartition: z.string().optional().describe("partition of the slurm executor's jobs; default the cluster's default partition"),
+  slurmSbatchArgs: z
+    .string()
+    .optional()
+    .transform((s) => s?.split(/\s+/).filter(Boolean)).describe('more sbatch arguments of the slurm executor, separated by spaces (e.g. "--account=ml --qos=short")'),
+  slurmNodeCommand: z
+    .string()
+    .optional()
+    .transform((s) => s?.split(/\s+/).filter(Boolean)).describe("command that starts Holdout's node entry on a compute node, separated by spaces; default this worker's node and its dist/executors/slurm/node-entry.js"),
+  slurmGraceSeconds: z.coerce.number().int().min(0).default(120).describe("seconds Slurm's time limit adds to a run's wall time (a backstop: the sandbox on the node stops the run at its wall time)"),
+  slurmMemoryOverheadBytes: z.coerce.number().int().positive().default(256 * MiB).describe("memory asked of Slurm beyond a run's own, for Holdout's node entry"),
   sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),
   runtimesDir: z.string().optional().describe('folder of built runtimes ("holdout runtime build"); default <dataDir>/runtimes'),
   workers: z.coerce.number().int().min(0).max(64).default(1).describe('runs at once in the server process (0: none)'),
@@ -94,6 +113,12 @@ const schema = z.object({
   // Refused at start-up: otherwise a server would run until its first upload fails.
   if (c.executor === 'kubernetes' && !c.kubernetesDataVolume) {
     ctx.addIssue({ code: 'custom', path: ['kubernetesDataVolume'], message: 'required when HOLDOUT_EXECUTOR=kubernetes' });
+  }
+  if (c.executor === 'kubernetes' && c.workerGpus !== 'none') {
+    ctx.addIssue({ code: 'custom', path: ['workerGpus'], message: "the kubernetes executor's GPUs are the cluster's: leave this none and set HOLDOUT_KUBERNETES_GPUS=N (nvidia.com/gpu its runs may request at once)" });
+  }
+  if (c.executor === 'slurm' && !c.slurmSharedDir) {
+    ctx.addIssue({ code: 'custom', path: ['slurmSharedDir'], message: 'required when HOLDOUT_EXECUTOR=slurm (a folder every compute node sees at the same path)' });
   }
   if (c.blobStore === 'azure' && !c.azureConnectionString) {
     ctx.addIssue({ code: 'custom', path: ['azureConnectionString'], message: 'required when HOLDOUT_BLOB_STORE=azure' });

@@ -11,11 +11,12 @@ import { WorkersRepo } from '../db/workers-repo.js';
 import { createExecutor, type ExecutorConfig } from '../executors/create-executor.js';
 import type { Executor } from '../executors/executor.js';
 import { parseDataVolume } from '../executors/kubernetes/data-volume.js';
+import type { NodeSandboxSettings } from '../executors/slurm/job-script.js';
 import { discoverGpus, lockGpus, selectGpus } from '../executors/gpu-host.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { createBlobStore, type BlobStoreConfig } from '../storage/create-blob-store.js';
 import { BundleCache } from '../worker/bundle-cache.js';
-import { Worker } from '../worker/worker.js';
+import { Worker, type WorkerOptions } from '../worker/worker.js';
 import { hostOffer } from '../worker/worker-resources.js';
 import type { Config } from './config.js';
 
@@ -49,29 +50,11 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     const workers = new WorkersRepo(db);
     let worker: Worker | undefined;
     if (config.workers > 0) {
-      const gpus = selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus);
-      releaseGpus = lockGpus(gpus);
-      await executor.check({ gpus: gpus.map((g) => g.id) });
-      worker = new Worker(
-        { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger },
-        {
-          concurrency: config.workers,
-          leaseMs: config.leaseMs,
-          maxAttempts: config.maxAttempts,
-          maxUnpackedBytes: config.maxUnpackedBytes,
-          maxFiles: config.maxFiles,
-          scratchDir: path.join(config.dataDir, 'scratch'),
-          pollMs: config.pollMs,
-          deadlines: { graceMs: config.deadlineGraceMs, queuedMs: config.queuedDeadlineMs },
-          offer: {
-            ...hostOffer([executor.name]),
-            ...(config.workerCpus ? { cpus: config.workerCpus } : {}),
-            ...(config.workerMemoryBytes ? { memoryBytes: config.workerMemoryBytes } : {}),
-            gpus: gpus.map((g) => g.id),
-            ...(config.workerRuntimes ? { runtimes: config.workerRuntimes } : {}),
-          },
-        },
-      );
+      const held = await workerGpus(config, executor);
+      releaseGpus = held.release;
+      const gpus = held.gpus;
+      await executor.check({ gpus });
+      worker = new Worker({ submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), logger }, workerOptions(config, executor.name, gpus));
     }
     return {
       config,
@@ -98,8 +81,40 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
   }
 }
 
+/** What a worker process of this configuration does and offers (a database or an outbound-only worker). */
+export function workerOptions(config: Config, executorName: string, gpus: readonly string[]): WorkerOptions {
+  return {
+    concurrency: config.workers,
+    leaseMs: config.leaseMs,
+    maxAttempts: config.maxAttempts,
+    maxUnpackedBytes: config.maxUnpackedBytes,
+    maxFiles: config.maxFiles,
+    scratchDir: path.join(config.dataDir, 'scratch'),
+    pollMs: config.pollMs,
+    deadlines: { graceMs: config.deadlineGraceMs, queuedMs: config.queuedDeadlineMs },
+    offer: {
+      ...hostOffer([executorName]),
+      ...(config.workerCpus ? { cpus: config.workerCpus } : {}),
+      ...(config.workerMemoryBytes ? { memoryBytes: config.workerMemoryBytes } : {}),
+      gpus,
+      ...(config.workerRuntimes ? { runtimes: config.workerRuntimes } : {}),
+    },
+  };
+}
+
+/**
+ * The GPUs a worker offers: its executor's own (a cluster's), else the host's that the
+ * configuration names, locked for this process. @returns their ids and the release of the locks
+ */
+export async function workerGpus(config: Config, executor: Executor): Promise<{ gpus: readonly string[]; release: () => void }> {
+  // An executor that brings its own GPUs (a cluster's) offers those, never this host's.
+  const hostGpus = executor.clusterGpus ? [] : selectGpus(await discoverGpus({ devDir: config.gpuDevDir, driverFiles: false }), config.workerGpus);
+  const release = lockGpus(hostGpus);
+  return { gpus: executor.clusterGpus ?? hostGpus.map((g) => g.id), release };
+}
+
 /** The executor the configuration names, with the settings of its kind. */
-function executorConfig(config: Config): ExecutorConfig {
+export function executorConfig(config: Config): ExecutorConfig {
   if (config.executor === 'docker') return { kind: 'docker', dockerHost: config.dockerHost, gpuDevDir: config.gpuDevDir };
   if (config.executor === 'kubernetes') {
     if (!config.kubernetesDataVolume) throw new Error('HOLDOUT_KUBERNETES_DATA_VOLUME is required when HOLDOUT_EXECUTOR=kubernetes (pvc:NAME, hostPath:/DIR or csi:DRIVER[:key=value,...])');
@@ -112,9 +127,28 @@ function executorConfig(config: Config): ExecutorConfig {
       dataRoot: path.join(config.dataDir, 'cache', 'bundles'),
       uid: config.kubernetesRunUid,
       graceSeconds: config.kubernetesGraceSeconds,
+      gpus: config.kubernetesGpus,
+      ...(config.kubernetesGpuRuntimeClass ? { gpuRuntimeClass: config.kubernetesGpuRuntimeClass } : {}),
     };
   }
-  return { kind: 'sandbox', runtimesDir: config.runtimesDir, gpuDevDir: config.gpuDevDir, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) };
+  const sandbox = { runtimesDir: config.runtimesDir, gpuDevDir: config.gpuDevDir, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) };
+  if (config.executor === 'slurm') return slurmConfig(config, sandbox);
+  return { kind: 'sandbox', ...sandbox };
+}
+
+/** The slurm executor's settings; the nodes' sandboxes get the worker's sandbox settings. */
+function slurmConfig(config: Config, sandbox: NodeSandboxSettings): ExecutorConfig {
+  if (!config.slurmSharedDir) throw new Error('HOLDOUT_SLURM_SHARED_DIR is required when HOLDOUT_EXECUTOR=slurm');
+  return {
+    kind: 'slurm',
+    sharedDir: config.slurmSharedDir,
+    ...(config.slurmPartition ? { partition: config.slurmPartition } : {}),
+    ...(config.slurmSbatchArgs ? { extraArgs: config.slurmSbatchArgs } : {}),
+    ...(config.slurmNodeCommand?.length ? { nodeCommand: config.slurmNodeCommand } : {}),
+    graceSeconds: config.slurmGraceSeconds,
+    memoryOverheadBytes: config.slurmMemoryOverheadBytes,
+    sandbox,
+  };
 }
 
 /** The blob store the configuration names; loadConfig has already refused azure without a connection string. */

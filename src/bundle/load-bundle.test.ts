@@ -130,7 +130,8 @@ const configCases: Array<{ name: string; edit: (c: Record<string, unknown>) => v
   { name: 'a relative layout path', edit: (c) => void (c.layout = { code: 'src' }), field: 'layout.code', message: /expected an absolute path .* got "src"/ },
   { name: 'a layout path inside a system folder', edit: (c) => void (c.layout = { code: '/usr/src' }), field: 'layout.code', message: /must not be \/ or a system folder .* got "\/usr\/src"/ },
   { name: 'a layout path above a system folder', edit: (c) => void (c.layout = { data: '/opt' }), field: 'layout.data', message: /must not be \/ or a system folder \(.*\/opt\/nvidia.*\), got "\/opt"/ },
-  { name: 'nested layout paths', edit: (c) => void (c.layout = { output: '/code_execution/src/out' }), field: 'layout.output', message: /must be distinct from layout.code/ },
+  // Data and output may lie inside the code folder (layout: drivendata); no other nesting.
+  { name: 'nested layout paths', edit: (c) => void (c.layout = { output: '/code_execution/data/out' }), field: 'layout.output', message: /must be distinct from layout.data/ },
   { name: 'a predictions file outside the output folder', edit: (c) => void (c.predictions_file = '../submission.csv'), field: 'predictions_file', message: /must stay inside the output folder \(no "\.\."\)/ },
   { name: 'an unterminated quote', edit: (c) => void (c.entrypoint = "python 'main.py"), field: 'entrypoint', message: /unterminated single quote/ },
   { name: 'an absolute data path', edit: (c) => void (at(c, 'data').labels = '/etc/passwd'), field: 'data.labels', message: `must be relative to the bundle, got "/etc/passwd"` },

@@ -18,7 +18,8 @@ export function serializeConfig(config: CompetitionConfig): string {
   return JSON.stringify(config);
 }
 
-function parseConfig(json: string): CompetitionConfig {
+/** A stored configuration, dates revived. */
+export function parseConfig(json: string): CompetitionConfig {
   const raw = JSON.parse(json) as CompetitionConfig & { phases: { start: string; end?: string }[] };
   return {
     ...raw,

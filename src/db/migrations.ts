@@ -160,6 +160,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('submissions').addColumn('runtime_image', 'text').execute();
     },
   },
+  '0160_worker_tokens': {
+    async up(db: Kysely<unknown>) {
+      // Tokens of outbound-only workers (`holdout worker --server`): they act on the queues of the
+      // listed competitions only, and never as the user who created them.
+      await db.schema
+        .createTable('worker_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('competition_ids', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
   '0140_uploads': {
     async up(db: Kysely<unknown>) {
       // A resumable (tus) upload until it completes: whose, for what, how far, and its parts in the

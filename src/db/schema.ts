@@ -27,6 +27,19 @@ export interface TokensTable {
   expires_at: string | null;
 }
 
+/** A token of an outbound-only worker, scoped to the queues of some competitions. */
+export interface WorkerTokensTable {
+  id: string;
+  /** sha256 of the token; shown once, never stored. */
+  token_hash: string;
+  name: string;
+  /** The host (or admin) who created it: a host of every competition it lists. */
+  created_by: string;
+  /** JSON array of competition ids whose queues it serves. */
+  competition_ids: string;
+  created_at: string;
+}
+
 export interface CompetitionsTable {
   id: string;
   slug: string;
@@ -214,6 +227,7 @@ export interface Database {
   disqualifications: DisqualificationsTable;
   login_failures: LoginFailuresTable;
   uploads: UploadsTable;
+  worker_tokens: WorkerTokensTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

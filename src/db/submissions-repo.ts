@@ -32,6 +32,8 @@ export interface ClaimFilter {
   free?: { cpus: number; memoryBytes: number; gpus: number };
   /** Runtimes the worker can run; undefined: any. */
   runtimes?: readonly string[];
+  /** Ids of the competitions whose queues the worker serves (a worker token's scope); undefined: all. */
+  competitions?: readonly string[];
 }
 
 /**
@@ -122,7 +124,7 @@ export class SubmissionsRepo {
    * attempt, and marks an earlier attempt that never reported as lost.
    */
   async claim(owner: string, leaseMs: number, filter: ClaimFilter = {}, now = Date.now()): Promise<SubmissionRow | undefined> {
-    if (filter.runtimes?.length === 0) return undefined;
+    if (filter.runtimes?.length === 0 || filter.competitions?.length === 0) return undefined;
     const nowIso = iso(now);
     const expired: Claimable = (eb) => eb.and([eb('status', 'in', ['running', 'scoring']), eb('lease_expires_at', '<', nowIso)]);
     const queued: Claimable = (eb) => eb('status', '=', 'queued');
@@ -133,7 +135,8 @@ export class SubmissionsRepo {
     const nowIso = iso(now);
     return this.db.transaction().execute(async (trx) => {
       let candidate = trx.selectFrom('submissions').select('id').where(claimable).orderBy('created_at').limit(1);
-      const { free, runtimes } = filter;
+      const { free, runtimes, competitions } = filter;
+      if (competitions) candidate = candidate.where('competition_id', 'in', [...competitions]);
       if (free || runtimes) {
         candidate = candidate.where('competition_id', 'in', (eb) => {
           let fits = eb.selectFrom('competitions').select('competitions.id');

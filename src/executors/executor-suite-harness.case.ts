@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { defaultLayout, type Limits } from '../domain/limits.js';
+import { defaultLayout, type Limits, type RunLayout } from '../domain/limits.js';
 import type { Executor, RunResult } from './executor.js';
 
 // Helpers of the executor conformance suite (a .case file: kept out of the build like the suite).
@@ -36,6 +36,12 @@ export interface RunOptions {
   runtimeDigest?: string;
   runtimeImage?: string;
   gpus?: readonly string[];
+  /** Files of a host harness (mounted read-only at /holdout/harness), and its command instead of `python main.py`. */
+  harness?: { files: Record<string, string>; command: string[] };
+  codeReadOnly?: boolean;
+  layout?: RunLayout;
+  /** Folders made in the code folder before the run (the worker's mount points of a nested layout). */
+  codeFolders?: string[];
 }
 
 /** Host processes whose command line contains `token`. */
@@ -65,6 +71,12 @@ export class SuiteHarness {
     await mkdir(dataDir);
     await writeFile(path.join(codeDir, 'main.py'), source);
     for (const [file, content] of Object.entries(o.data ?? {})) await writeFile(path.join(dataDir, file), content);
+    for (const folder of o.codeFolders ?? []) await mkdir(path.join(codeDir, folder), { recursive: true });
+    const harnessDir = path.join(dir, 'harness');
+    if (o.harness) {
+      await mkdir(harnessDir, { mode: 0o755 });
+      for (const [file, content] of Object.entries(o.harness.files)) await writeFile(path.join(harnessDir, file), content, { mode: 0o644 });
+    }
     const logPath = path.join(dir, 'log.txt');
     let live = '';
     const started = performance.now();
@@ -73,10 +85,12 @@ export class SuiteHarness {
       runtime: o.runtime ?? 'host',
       ...(o.runtimeDigest === undefined ? {} : { runtimeDigest: o.runtimeDigest }),
       ...(o.runtimeImage === undefined ? {} : { runtimeImage: o.runtimeImage }),
-      command: ['python', 'main.py'],
+      command: o.harness?.command ?? ['python', 'main.py'],
       codeDir,
       dataDir,
-      layout: defaultLayout,
+      ...(o.harness ? { harnessDir } : {}),
+      ...(o.codeReadOnly ? { codeReadOnly: true } : {}),
+      layout: o.layout ?? defaultLayout,
       limits: { ...baseLimits, ...o.limits },
       logPath,
       onLog: (chunk) => {

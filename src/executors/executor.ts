@@ -23,6 +23,14 @@ export interface RunSpec {
   codeDir: string;
   /** Test features; mounted read-only at `layout.data`. */
   dataDir: string;
+  /**
+   * A host's harness files (see domain/harness.ts), mounted read-only at `harnessMount`; `command`
+   * is then the harness's. Executors that cannot mount it (kubernetes, the participant's local
+   * runners, which never get one) refuse the run with an Error.
+   */
+  harnessDir?: string;
+  /** Mount the code at `layout.code` read-only (a harness imports it and the run writes elsewhere). @defaultValue false */
+  codeReadOnly?: boolean;
   layout: RunLayout;
   limits: Limits;
   /**
@@ -74,6 +82,13 @@ export interface RunResult {
  */
 export interface Executor {
   readonly name: string;
+  /**
+   * GPUs the executor takes from elsewhere rather than from the worker's host (a cluster's
+   * `nvidia.com/gpu`), as ids the worker hands out one run at a time, like host GPU ids. A worker
+   * whose executor has this offers these and none of its host's.
+   * @remarks undefined: the executor runs on the worker's host and uses the host's GPUs.
+   */
+  readonly clusterGpus?: readonly string[];
   /**
    * Checks that the host can run sandboxes (tools present, privileges), with `gpus` assigned to a
    * trial run when given; throws a clear error if not.

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { parse } from './validate.js';
 
 /** Who may call an operation, as the reference states it; the handler enforces it. */
-export type Access = 'anyone' | 'user' | 'owner' | 'host' | 'admin';
+export type Access = 'anyone' | 'user' | 'owner' | 'host' | 'admin' | 'worker';
 
 /** One response an operation can give, for the reference. */
 export interface ApiResponse {

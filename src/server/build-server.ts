@@ -20,9 +20,13 @@ import { submissionEvents } from './routes/submission-events.js';
 import { submissionRoutes } from './routes/submission-routes.js';
 import { teamRoutes } from './routes/team-routes.js';
 import { sweepUploads, tusRoutes } from './resumable/tus-routes.js';
+import { workerBlobRoutes } from './routes/worker-blob-routes.js';
+import { workerRoutes } from './routes/worker-routes.js';
+import { workerTokenRoutes } from './routes/worker-token-routes.js';
 import { serverDeps } from './server-deps.js';
 import { checkCsrf, readCookies, SESSION_COOKIE } from './session-cookies.js';
 import { gateUploadSize } from './upload-size-gate.js';
+import { workerTokenPrefix } from './worker-auth.js';
 import { serveWebApp } from './web-app.js';
 
 export { requireAdmin, requireUser } from './access.js';
@@ -68,7 +72,9 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     const cookies = readCookies(req);
     const header = req.headers.authorization;
     let viaCookie = false;
-    if (header) {
+    if (header && /^Bearer\s+/i.test(header) && header.replace(/^Bearer\s+/i, '').startsWith(workerTokenPrefix)) {
+      // A worker token is no user: only the worker API accepts it (requireWorkerToken), every other route sees an anonymous request.
+    } else if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       const user = match?.[1] ? await ctx.users.byTokenHash(hashToken(match[1])) : undefined;
       if (!user) throw new HttpError(401, 'the token is invalid or expired; log in again or create a new API token');
@@ -109,7 +115,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     const state = await readiness(ctx, req.log);
     return reply.status(state.ready ? 200 : 503).header('cache-control', 'no-store').send(state);
   });
-  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, adminRoutes, tusRoutes]) {
+  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, adminRoutes, workerTokenRoutes, workerRoutes, workerBlobRoutes, tusRoutes]) {
     await app.register(plugin(deps), { prefix: '/api' });
   }
   await app.register(openApiRoutes(), { prefix: '/api' });

@@ -44,6 +44,7 @@ const accessText: Record<string, string> = {
   owner: 'The owner (or their team), a host of the competition, or an admin.',
   host: 'A host of the competition, or an admin.',
   admin: 'An admin.',
+  worker: 'A worker token (`hwk_…`), for the competitions it serves.',
 };
 
 /**

@@ -4,6 +4,7 @@ import { HostSubmissionsRepo } from '../db/host-submissions-repo.js';
 import { LoginFailuresRepo } from '../db/login-failures-repo.js';
 import { QuotaRepo } from '../db/quota-repo.js';
 import { TeamsRepo } from '../db/teams-repo.js';
+import { WorkerTokensRepo } from '../db/worker-tokens-repo.js';
 import { LiveLogs } from './live-logs.js';
 import { LoginLimiter, type LoginLimits } from './login-limiter.js';
 
@@ -14,6 +15,8 @@ export interface ServerDeps extends AppContext {
   quota: QuotaRepo;
   hostSubmissions: HostSubmissionsRepo;
   loginLimiter: LoginLimiter;
+  /** Tokens of outbound-only workers (the worker API). */
+  workerTokens: WorkerTokensRepo;
   /** The log so far of the in-process worker's runs, for live logs. */
   liveLogs: LiveLogs;
 }
@@ -25,6 +28,7 @@ export function serverDeps(ctx: AppContext, loginLimits?: LoginLimits): ServerDe
     roles: new CompetitionRolesRepo(ctx.db),
     quota: new QuotaRepo(ctx.db),
     hostSubmissions: new HostSubmissionsRepo(ctx.db),
+    workerTokens: new WorkerTokensRepo(ctx.db),
     loginLimiter: new LoginLimiter(new LoginFailuresRepo(ctx.db), loginLimits),
     liveLogs: new LiveLogs(ctx.worker, async (id) => (await ctx.submissions.get(id))?.status),
   };

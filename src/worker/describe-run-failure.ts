@@ -1,6 +1,9 @@
 import type { CompetitionConfig } from '../domain/competition.js';
 import type { FailureReason } from '../domain/submission.js';
 import type { RunResult } from '../executors/executor.js';
+import { formatCommand } from '../domain/entry-file.js';
+import { callTimeoutExit } from '../domain/harness.js';
+import { explainMissingModule, missingModule } from './missing-module.js';
 
 function seconds(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`;
@@ -16,10 +19,12 @@ function mib(bytes: number): string {
  */
 export function describeRunFailure(
   run: Pick<RunResult, 'outcome' | 'exitCode' | 'signal' | 'wallMs'>,
-  config: Pick<CompetitionConfig, 'limits' | 'entrypoint'>,
+  config: Pick<CompetitionConfig, 'limits' | 'entrypoint' | 'harness' | 'runtime' | 'packages'>,
   lastLogLine: string | undefined,
+  /** The log's end, read whether or not the participant may see it (see explainMissingModule). */
+  log: { tail: string; shown: boolean } = { tail: '', shown: false },
 ): { reason: FailureReason; message: string } | undefined {
-  const command = config.entrypoint.join(' ');
+  const command = formatCommand(config.harness?.command ?? config.entrypoint);
   const tail = lastLogLine ? `; last log line: ${lastLogLine}` : '';
   switch (run.outcome) {
     case 'timeout':
@@ -31,6 +36,12 @@ export function describeRunFailure(
       break;
   }
   if (run.exitCode === 0) return undefined;
+  const callLimit = config.harness?.callTimeoutMs;
+  if (callLimit !== undefined && run.exitCode === callTimeoutExit) {
+    return { reason: 'timeout', message: `a call of your code took longer than the per-call limit of ${seconds(callLimit)} (the competition's harness stopped the run)` };
+  }
+  const module = missingModule(log.tail);
+  if (module !== undefined) return { reason: 'nonzero_exit', message: explainMissingModule(module, config, log.shown) };
   if (run.exitCode === null) return { reason: 'nonzero_exit', message: `"${command}" was killed by ${run.signal ?? 'a signal'}${tail}` };
   return { reason: 'nonzero_exit', message: `"${command}" exited with code ${run.exitCode}${tail}` };
 }

@@ -19,8 +19,8 @@ export const defaultSweepAges: Readonly<SweepAges> = Object.freeze({ forgetLostW
 /** What `sweepHost` looks at and cleans. */
 export interface HostSweepInput {
   /** The registry; without it nothing tells a dead worker from a live one, and scratch is left alone. */
-  workers: WorkersRepo | undefined;
-  competitions: CompetitionsRepo;
+  workers: Pick<WorkersRepo, 'list' | 'pruneLost'> | undefined;
+  competitions: Pick<CompetitionsRepo, 'bundleKeys'>;
   bundles: BundleCache;
   /** The scratch folder worker processes of this host share, one subfolder per worker id. */
   scratchDir: string;

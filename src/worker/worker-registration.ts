@@ -18,7 +18,7 @@ export class WorkerRegistration {
   private left = false;
 
   constructor(
-    private readonly workers: WorkersRepo | undefined,
+    private readonly workers: Pick<WorkersRepo, 'heartbeat' | 'deregister'> | undefined,
     private readonly advert: WorkerAdvert,
     private readonly logger: Logger,
   ) {}

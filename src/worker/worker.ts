@@ -47,11 +47,27 @@ export interface WorkerOptions {
   sweepAges?: Partial<SweepAges>;
 }
 
+/**
+ * The queue operations a worker uses: the database's (`SubmissionsRepo`), or the worker API's
+ * for an outbound-only worker (`RemoteQueue`), which has the server call the same repository.
+ */
+export type WorkerQueue = Pick<SubmissionsRepo, 'claim' | 'renewLease' | 'markScoring' | 'finish' | 'requeue' | 'handBack' | 'expireQueued'>;
+/** The competitions a worker reads. */
+export type WorkerCompetitions = Pick<CompetitionsRepo, 'byId' | 'bundleKeys'>;
+/** The worker registry a worker heartbeats to and sweeps with. */
+export type WorkerRegistry = Pick<WorkersRepo, 'heartbeat' | 'deregister' | 'list' | 'pruneLost'>;
+
 export interface WorkerDeps {
-  submissions: SubmissionsRepo;
-  competitions: CompetitionsRepo;
+  submissions: WorkerQueue;
+  competitions: WorkerCompetitions;
   /** Where the worker registers and heartbeats; without it the worker stays unlisted. */
-  workers?: WorkersRepo;
+  workers?: WorkerRegistry;
+  /**
+   * Whether a failed queue write may succeed if tried again (a database restart, a server that is
+   * unreachable for a moment): such writes are retried for a while (see `persist`).
+   * @defaultValue isTransientDbError
+   */
+  isTransient?: (err: unknown) => boolean;
   blobs: BlobStore;
   executor: Executor;
   bundles: BundleCache;
@@ -105,6 +121,10 @@ export class Worker extends EventEmitter {
     void this.sweep();
     this.sweeper = setInterval(() => void this.sweep(), this.deadlines.sweepMs);
     for (let i = 0; i < this.opts.concurrency; i++) this.loops.push(this.loop());
+  }
+
+  private get isTransient(): (err: unknown) => boolean {
+    return this.deps.isTransient ?? isTransientDbError;
   }
 
   /** This worker's hold on its claim of `row`. */
@@ -206,7 +226,7 @@ export class Worker extends EventEmitter {
     }
     if (!row) return undefined;
     // Read at once after the claim: a dropped connection in between must not cost the attempt.
-    const reading = { withinMs: this.deadlines.recordMs, transient: isTransientDbError, log: logger };
+    const reading = { withinMs: this.deadlines.recordMs, transient: this.isTransient, log: logger };
     const competition = await persist('reading the competition', () => competitions.byId(row.competition_id), reading).then(
       (c) => c ?? new Error(`competition ${row.competition_id} not found`),
       (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
@@ -273,7 +293,7 @@ export class Worker extends EventEmitter {
         : setTimeout(() => void this.overdue(row, abort, attemptLimitMs(competition.config), log), attemptLimitMs(competition.config) + this.deadlines.graceMs);
     const workDir = path.join(this.scratch, `${row.id}-${row.attempts}`);
     // What the attempt did is recorded even across a short database outage (see `persist`).
-    const recording = { withinMs: this.deadlines.recordMs, transient: isTransientDbError, signal: abort.signal, log };
+    const recording = { withinMs: this.deadlines.recordMs, transient: this.isTransient, signal: abort.signal, log };
     try {
       if (competition instanceof Error) throw competition;
       // Marked again where a sweep removed the folder anyway (it could not tell): one stat, not a write per attempt.

@@ -25,7 +25,8 @@ export interface WorkerProcess {
  */
 export async function spawnWorker(opts: {
   dataDir: string;
-  databaseUrl: string;
+  /** The database of a database worker; none for a worker of the HTTP API (its env names server and token). */
+  databaseUrl?: string;
   env?: Record<string, string>;
   concurrency?: number;
   /** A command that runs the worker, e.g. `ip netns exec NAME` to put it on another network. */
@@ -42,7 +43,7 @@ export async function spawnWorker(opts: {
       env: {
         ...inherited,
         HOLDOUT_DATA_DIR: opts.dataDir,
-        HOLDOUT_DATABASE_URL: opts.databaseUrl,
+        ...(opts.databaseUrl ? { HOLDOUT_DATABASE_URL: opts.databaseUrl } : {}),
         HOLDOUT_LOG_LEVEL: 'info',
         HOLDOUT_POLL_MS: '200',
         ...opts.env,

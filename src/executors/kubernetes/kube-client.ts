@@ -6,8 +6,9 @@ import type { WatchSource } from './resilient-watch.js';
 /**
  * The dozen API calls the executor makes, over @kubernetes/client-node (imported only in this
  * folder). RBAC the worker's service account needs, in its run namespace only: jobs (create,
- * get, delete), pods (get, list, watch), pods/log (get), pods/attach (create, get),
- * networkpolicies (create, delete); and list on jobs, pods and networkpolicies (`probe`, the sweep).
+ * get, delete), pods (watch), pods/log (get), pods/attach (create, get), networkpolicies
+ * (create, delete); and list on jobs, pods and networkpolicies (`probe`, the sweep).
+ * deploy/kubernetes/role.yaml grants exactly these; its test reads this file's calls.
  */
 export class KubeClient {
   readonly #config: k8s.KubeConfig;

@@ -40,6 +40,15 @@ describe('kubernetes executor: what it refuses up front', () => {
     await assert.rejects(executor.check({ gpus: ['0'] }), /HOLDOUT_WORKER_GPUS=none/);
   });
 
+  it("GPUs: the configured count of the cluster's, as slots; a run needing more is refused", async () => {
+    assert.deepEqual(executor.clusterGpus, []);
+    const withGpus = new KubernetesExecutor({ namespace: 'holdout-runs', dataVolume: { kind: 'pvc', claimName: 'data' }, dataRoot: '/var/lib/holdout/cache/bundles', gpus: 2 });
+    assert.deepEqual(withGpus.clusterGpus, ['nvidia.com/gpu#0', 'nvidia.com/gpu#1']);
+    await assert.rejects(withGpus.check({ gpus: ['nvidia.com/gpu#0', '1'] }), /not the worker host's \(1\)/);
+    await assert.rejects(withGpus.run(spec({ limits: { ...limits, gpus: 3 } })), /needs 3 GPU\(s\) but this worker may request 2/);
+    assert.throws(() => new KubernetesExecutor({ namespace: 'n', dataVolume: { kind: 'pvc', claimName: 'data' }, dataRoot: '/d', gpus: 1.5 }), /whole number/);
+  });
+
   it('the sweep: policies of gone Jobs, older than an hour, and no other', () => {
     const now = Date.parse('2026-12-02T12:00:00Z');
     const policy = (name: string, created: string) => ({ metadata: { name, creationTimestamp: new Date(created) } });

@@ -36,6 +36,15 @@ export interface KubernetesExecutorOptions {
   helperImage?: string;
   /** Host scratch for the code tar and the outputs. @defaultValue <tmpdir>/holdout-kubernetes */
   workspaceRoot?: string;
+  /** `nvidia.com/gpu` this worker's runs may request at once, all runs together. @defaultValue 0 */
+  gpus?: number;
+  /** RuntimeClass of pods with GPUs (k3s with the NVIDIA toolkit: `nvidia`); default: the node's default runtime. */
+  gpuRuntimeClass?: string;
+}
+
+/** The ids a worker hands out for the cluster's GPUs: slots of a count, not devices (the kubelet picks the device). */
+export function clusterGpuSlots(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `nvidia.com/gpu#${i}`);
 }
 
 /** Names of the policies (older than an hour) that no Job of the same name is left for. Pure. */
@@ -64,7 +73,8 @@ export class KubernetesExecutor implements Executor {
   readonly name = 'kubernetes';
   /** Loaded on first use: @kubernetes/client-node takes a second to import, which no other executor's process should pay. */
   #client: Promise<KubeClient> | undefined;
-  readonly #options: Required<Omit<KubernetesExecutorOptions, 'kubeconfig' | 'helperImage'>> & Pick<KubernetesExecutorOptions, 'kubeconfig' | 'helperImage'>;
+  readonly #options: Required<Omit<KubernetesExecutorOptions, 'kubeconfig' | 'helperImage' | 'gpuRuntimeClass'>> & Pick<KubernetesExecutorOptions, 'kubeconfig' | 'helperImage' | 'gpuRuntimeClass'>;
+  readonly clusterGpus: readonly string[];
 
   constructor(options: KubernetesExecutorOptions) {
     this.#options = {
@@ -72,8 +82,11 @@ export class KubernetesExecutor implements Executor {
       graceSeconds: 600,
       ttlSeconds: 900,
       workspaceRoot: path.join(tmpdir(), 'holdout-kubernetes'),
+      gpus: 0,
       ...options,
     };
+    if (!Number.isSafeInteger(this.#options.gpus) || this.#options.gpus < 0) throw new Error(`the kubernetes executor's GPU count must be a whole number ≥ 0, got ${this.#options.gpus}`);
+    this.clusterGpus = clusterGpuSlots(this.#options.gpus);
   }
 
   #kube(): Promise<KubeClient> {
@@ -83,13 +96,14 @@ export class KubernetesExecutor implements Executor {
 
   async check(options: { gpus?: readonly string[] } = {}): Promise<void> {
     // GPUs are the cluster's (nvidia.com/gpu); a worker host's own GPU ids mean nothing here.
-    if (options.gpus?.length) throw new Error('the kubernetes executor takes GPUs from the cluster (nvidia.com/gpu): set HOLDOUT_WORKER_GPUS=none on its workers');
+    const foreign = (options.gpus ?? []).filter((id) => !this.clusterGpus.includes(id));
+    if (foreign.length) throw new Error(`the kubernetes executor takes GPUs from the cluster (nvidia.com/gpu), not the worker host's (${foreign.join(', ')}): set HOLDOUT_WORKER_GPUS=none and HOLDOUT_KUBERNETES_GPUS=N, the GPUs its runs may request at once`);
     const client = await this.#kube();
     try {
       await client.probe();
     } catch (err) {
       const status = apiStatus(err);
-      const why = status === 401 || status === 403 ? `credentials refused (${status}): give the worker's account the Role in docs (jobs, pods, pods/log, pods/attach, networkpolicies)` : err instanceof Error ? err.message : String(err);
+      const why = status === 401 || status === 403 ? `credentials refused (${status}): give the worker's account the Role of deploy/kubernetes/role.yaml (jobs, pods, pods/log, pods/attach, networkpolicies)` : err instanceof Error ? err.message : String(err);
       throw new Error(`the kubernetes executor cannot use namespace "${this.#options.namespace}" at ${client.server}: ${why}`);
     }
     await this.sweep();
@@ -110,9 +124,11 @@ export class KubernetesExecutor implements Executor {
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
+    if (spec.harnessDir !== undefined) throw new Error('the kubernetes executor does not run a host\'s harness (the sandbox and docker executors mount it)');
     const image = spec.runtimeImage;
     if (spec.runtime === 'host' || image === undefined) throw new Error(`runtime "${spec.runtime}": the kubernetes executor runs runtime images only; record the competition's image (runtime: { image: …@sha256:… })`);
     if (!pinned.test(image)) throw new Error(`runtime image ${image} is not pinned by digest (…@sha256:<manifest digest>): a cluster would pull whatever the tag points at`);
+    if (spec.limits.gpus > this.clusterGpus.length) throw new Error(`the run needs ${spec.limits.gpus} GPU(s) but this worker may request ${this.clusterGpus.length} from the cluster (HOLDOUT_KUBERNETES_GPUS)`);
     const subPath = path.relative(this.#options.dataRoot, spec.dataDir);
     if (subPath === '' || subPath.startsWith('..') || path.isAbsolute(subPath)) throw new Error(`the run's data ${spec.dataDir} is not under the data root ${this.#options.dataRoot} that the cluster's data volume mirrors`);
 
@@ -144,6 +160,7 @@ export class KubernetesExecutor implements Executor {
         uid: this.#options.uid,
         graceSeconds: this.#options.graceSeconds,
         ttlSeconds: this.#options.ttlSeconds,
+        ...(this.#options.gpuRuntimeClass ? { gpuRuntimeClass: this.#options.gpuRuntimeClass } : {}),
       });
       // The policy first: a pod must never run before its deny-all exists.
       await client.createNetworkPolicy(buildNetworkPolicy(spec.runId, this.#options.namespace)).catch((err: unknown) => {

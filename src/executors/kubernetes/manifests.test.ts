@@ -96,6 +96,15 @@ describe('kubernetes manifests', () => {
     const pod = buildPodTemplate(input({ spec: { ...input().spec, limits: { ...limits, gpus: 2 } } })).spec;
     const gpus = [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].map((c) => c.resources?.limits?.['nvidia.com/gpu']);
     assert.deepEqual(gpus, [undefined, '2', undefined]);
+    assert.deepEqual(pod?.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    assert.equal(pod?.runtimeClassName, undefined);
+    const withClass = buildJob(input({ spec: { ...input().spec, limits: { ...limits, gpus: 1 } }, gpuRuntimeClass: 'nvidia' }));
+    validJob(withClass);
+    assert.equal(withClass.spec?.template.spec?.runtimeClassName, 'nvidia');
+    // Without GPUs: no toleration (GPU nodes stay free for GPU runs), no runtime class.
+    const plain = buildPodTemplate(input({ gpuRuntimeClass: 'nvidia' })).spec;
+    assert.equal(plain?.tolerations, undefined);
+    assert.equal(plain?.runtimeClassName, undefined);
   });
 
   it('the NetworkPolicy selects exactly the run pod and denies both ways', () => {

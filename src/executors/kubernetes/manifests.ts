@@ -48,6 +48,8 @@ export interface RunManifestInput {
   graceSeconds: number;
   /** Seconds a finished Job stays for inspection before the cluster deletes it (and its pod). */
   ttlSeconds: number;
+  /** RuntimeClass of a pod with GPUs (k3s with the NVIDIA toolkit: `nvidia`); unset: the node's default. */
+  gpuRuntimeClass?: string;
 }
 
 /**
@@ -175,6 +177,15 @@ export function buildPodTemplate(input: RunManifestInput): V1PodTemplateSpec {
     volumeMounts: [workspace('output', collectOutput, true)],
   };
   const memoryDir = (name: string, bytes: number) => ({ name, emptyDir: { medium: 'Memory', sizeLimit: String(bytes) } });
+  // GPU nodes are commonly tainted nvidia.com/gpu (the GPU operator's and AKS's advice) so that
+  // other pods stay off them; a run that requests GPUs tolerates that taint, and only that one.
+  const gpuPlacement =
+    limits.gpus > 0
+      ? {
+          tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+          ...(input.gpuRuntimeClass ? { runtimeClassName: input.gpuRuntimeClass } : {}),
+        }
+      : {};
   return {
     metadata: { labels: { [labels.managedBy]: managedByValue, [labels.run]: runObjectName(spec.runId) } },
     spec: {
@@ -193,6 +204,7 @@ export function buildPodTemplate(input: RunManifestInput): V1PodTemplateSpec {
       dnsPolicy: 'None',
       dnsConfig: { nameservers: ['127.0.0.1'] },
       terminationGracePeriodSeconds: 1,
+      ...gpuPlacement,
       securityContext: {
         runAsNonRoot: true,
         runAsUser: uid,
