@@ -106,6 +106,7 @@ const schema = z.object({
   runtimesDir: z.string().optional().describe('folder of built runtimes ("holdout runtime build"); default <dataDir>/runtimes'),
   workers: z.coerce.number().int().min(0).max(64).default(1).describe('runs at once in the server process (0: none)'),
   maxUploadBytes: z.coerce.number().int().positive().default(500 * MiB).describe('largest submission.zip accepted'),
+  uploadExpiryMinutes: z.coerce.number().int().positive().default(24 * 60).describe('minutes a resumable upload may rest between two chunks before it is removed with what it stored'),
   maxUnpackedBytes: z.coerce.number().int().positive().default(2048 * MiB).describe('largest unpacked submission'),
   maxFiles: z.coerce.number().int().positive().default(10_000).describe('most files in a submission'),
   leaseMs: z.coerce.number().int().positive().default(60_000).describe('how long a claimed submission stays with a silent worker'),

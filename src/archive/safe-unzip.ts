@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 
@@ -29,14 +29,33 @@ const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 
-function openZip(file: string): Promise<yauzl.ZipFile> {
+/** A zip to read: a local file, or `size` bytes read in ranges (a blob in the blob store). */
+export type ZipSource = string | { size: number; readRange(start: number, end: number): Promise<NodeJS.ReadableStream> };
+
+// validateEntrySizes: a lying header (a classic zip-bomb trick) fails while streaming.
+const OPEN_OPTIONS = { lazyEntries: true, validateEntrySizes: true, strictFileNames: true };
+
+function openZip(source: ZipSource): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    // validateEntrySizes: a lying header (a classic zip-bomb trick) fails while streaming.
-    yauzl.open(file, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true }, (err, zip) => {
+    const done = (err: Error | null, zip: yauzl.ZipFile) => {
       if (err) reject(new ArchiveError(`not a valid zip archive (${err.message}); create it with "holdout pack" or "zip -r"`));
       else resolve(zip);
-    });
+    };
+    if (typeof source === 'string') yauzl.open(source, OPEN_OPTIONS, done);
+    else yauzl.fromRandomAccessReader(rangeReader(source.readRange), source.size, OPEN_OPTIONS, done);
   });
+}
+
+/** yauzl asks for a stream at once; the range arrives when the store answers. */
+function rangeReader(readRange: (start: number, end: number) => Promise<NodeJS.ReadableStream>): yauzl.RandomAccessReader {
+  class BlobRangeReader extends yauzl.RandomAccessReader {
+    override _readStreamForRange(start: number, end: number): Readable {
+      const out = new PassThrough();
+      readRange(start, end).then((s) => void pipeline(s, out).catch((err: Error) => out.destroy(err)), (err: Error) => out.destroy(err));
+      return out;
+    }
+  }
+  return new BlobRangeReader();
 }
 
 /** Refuses what must never be unpacked: escapes, links, devices, too much. Pure per entry. */
@@ -57,9 +76,12 @@ function checkEntry(entry: yauzl.Entry): ZipEntryInfo {
   return { name, bytes: entry.uncompressedSize, isDirectory };
 }
 
-/** Walks a zip's central directory, checking every entry and the totals; nothing is written. */
-export async function inspectZip(file: string, limits: ZipLimits): Promise<ZipEntryInfo[]> {
-  return walk(file, limits, async () => {});
+/**
+ * Walks a zip's central directory, checking every entry and the totals; nothing is written.
+ * @remarks The sizes are those the archive declares; only unpacking (extractZip) counts real bytes.
+ */
+export async function inspectZip(source: ZipSource, limits: ZipLimits): Promise<ZipEntryInfo[]> {
+  return walk(source, limits, async () => {});
 }
 
 /**
@@ -123,8 +145,8 @@ function translate(err: Error): ArchiveError {
 
 type EntryHandler = (zip: yauzl.ZipFile, entry: yauzl.Entry, info: ZipEntryInfo) => Promise<void>;
 
-async function walk(file: string, limits: ZipLimits, onEntry: EntryHandler): Promise<ZipEntryInfo[]> {
-  const zip = await openZip(file);
+async function walk(source: ZipSource, limits: ZipLimits, onEntry: EntryHandler): Promise<ZipEntryInfo[]> {
+  const zip = await openZip(source);
   const entries: ZipEntryInfo[] = [];
   const seen = new Set<string>();
   let total = 0;

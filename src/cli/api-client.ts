@@ -85,6 +85,16 @@ export class ApiClient {
     return (await res.json()) as T;
   }
 
+  /** The headers that authenticate a request, for clients of other protocols (tus). */
+  authHeaders(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
+  /** The API's error answer as the CLI reports it. */
+  apiError(res: Response): Promise<CliError> {
+    return this.#apiError(res);
+  }
+
   get<T>(path: string): Promise<T> {
     return this.json<T>('GET', path);
   }

@@ -217,6 +217,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0140_uploads': {
+    async up(db: Kysely<unknown>) {
+      // A resumable (tus) upload until it completes: whose, for what, how far, and its parts in the
+      // blob store. In the database so that any server behind a load balancer can continue it.
+      await db.schema
+        .createTable('uploads')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('competition_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('length', 'bigint', (c) => c.notNull())
+        .addColumn('received', 'bigint', (c) => c.notNull())
+        .addColumn('parts', 'text', (c) => c.notNull())
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('completed', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('uploads_expires_at').on('uploads').column('expires_at').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -169,6 +169,28 @@ export interface LoginFailuresTable {
   at: string;
 }
 
+/** A resumable upload in progress (tus); its parts are blobs under `uploads/<id>/`. */
+export interface UploadsTable {
+  id: string;
+  user_id: string;
+  competition_id: string;
+  /** What the upload becomes: a full run or a smoke test. */
+  kind: string;
+  /** Bytes announced at creation (Upload-Length), checked against the limit before any is stored. */
+  length: number;
+  /** Bytes stored so far: the sum of the parts (Upload-Offset). */
+  received: number;
+  /** JSON array of `{ key, bytes }`, in order. */
+  parts: string;
+  /** JSON object of the Upload-Metadata the client sent (filename, sha256). */
+  metadata: string;
+  created_at: string;
+  /** Unfinished uploads past this time are removed with their parts. */
+  expires_at: string;
+  /** 1 once the submission exists (its id is the upload's id). */
+  completed: Generated<number>;
+}
+
 /** A worker process, registered while it runs; one whose `seen_at` is old has been lost. */
 export interface WorkersTable {
   id: string;
@@ -225,6 +247,7 @@ export interface Database {
   rule_acceptances: RuleAcceptancesTable;
   disqualifications: DisqualificationsTable;
   login_failures: LoginFailuresTable;
+  uploads: UploadsTable;
   worker_tokens: WorkerTokensTable;
 }
 
@@ -233,5 +256,6 @@ export type CompetitionRow = Selectable<CompetitionsTable>;
 export type SubmissionRow = Selectable<SubmissionsTable>;
 export type NewSubmission = Insertable<SubmissionsTable>;
 export type WorkerRow = Selectable<WorkersTable>;
+export type UploadRow = Selectable<UploadsTable>;
 export type AttemptRow = Selectable<SubmissionAttemptsTable>;
 export type TeamRow = Selectable<TeamsTable>;

@@ -19,6 +19,7 @@ import { metricsRoutes } from './routes/metrics-routes.js';
 import { submissionEvents } from './routes/submission-events.js';
 import { submissionRoutes } from './routes/submission-routes.js';
 import { teamRoutes } from './routes/team-routes.js';
+import { sweepUploads, tusRoutes } from './resumable/tus-routes.js';
 import { workerBlobRoutes } from './routes/worker-blob-routes.js';
 import { workerRoutes } from './routes/worker-routes.js';
 import { workerTokenRoutes } from './routes/worker-token-routes.js';
@@ -40,6 +41,9 @@ declare module 'fastify' {
 /** Largest JSON body; files come as multipart, with their own limit. */
 const BODY_LIMIT = 1 << 20;
 
+/** How often abandoned resumable uploads are looked for. */
+const UPLOAD_SWEEP_MS = 5 * 60_000;
+
 /** Options a test or an embedding program may set. */
 export interface ServerOptions {
   loginLimits?: LoginLimits;
@@ -54,6 +58,10 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   await app.register(multipart, { limits: { files: 1, fields: 10, fileSize: ctx.config.maxUploadBytes } });
 
   app.addHook('onClose', async () => deps.liveLogs.close());
+  // Abandoned resumable uploads go with what they stored; a sweep that fails is retried next time.
+  const sweep = setInterval(() => void sweepUploads(deps).catch((err: unknown) => app.log.warn({ err }, 'sweeping expired uploads failed')), UPLOAD_SWEEP_MS);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
   gateUploadSize(app, ctx.config.maxUploadBytes);
   app.decorate('apiRoutes', [] as RegisteredRoute[]);
   app.decorateRequest('user', null);
@@ -107,7 +115,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     const state = await readiness(ctx, req.log);
     return reply.status(state.ready ? 200 : 503).header('cache-control', 'no-store').send(state);
   });
-  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, adminRoutes, workerTokenRoutes, workerRoutes, workerBlobRoutes]) {
+  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, adminRoutes, workerTokenRoutes, workerRoutes, workerBlobRoutes, tusRoutes]) {
     await app.register(plugin(deps), { prefix: '/api' });
   }
   await app.register(openApiRoutes(), { prefix: '/api' });

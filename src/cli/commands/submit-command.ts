@@ -1,3 +1,4 @@
+import { resumableUpload } from '../resumable-upload.js';
 import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { platformUnpackLimits } from '../../app/local-test.js';
@@ -41,7 +42,9 @@ export function submitCommand(): Command {
       const bar = out.progress('uploading', info.size);
       let sent: SubmissionView;
       try {
-        sent = await client.upload<SubmissionView>(`${competitionPath(opts.competition)}/submissions?kind=${kind}`, zip, (n) => bar.update(n));
+        // Resumable: running the same command again after an interruption continues the upload.
+        const id = await resumableUpload(client, `${competitionPath(opts.competition)}/submissions/uploads?kind=${kind}`, zip, (n) => bar.update(n));
+        sent = await client.get<SubmissionView>(`/api/submissions/${encodeURIComponent(id)}`);
       } catch (error) {
         if (error instanceof ApiError && error.code === 'rules_not_accepted') {
           throw new CliError(`${error.message}; or run "holdout rules ${opts.competition} --accept"`, error.exitCode, error.code);

@@ -11,8 +11,7 @@ import { QuotaExceededError } from '../../db/db-errors.js';
 import type { SubmissionRow } from '../../db/schema.js';
 import { usageOf } from '../../db/submissions-repo.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
-import { budgetRefusal } from '../../domain/compute-budget.js';
-import { budgetWeekStart, currentPhase, phaseConfig, quotaDay } from '../../domain/phases.js';
+import { phaseConfig } from '../../domain/phases.js';
 import { logTail, logVisibility } from '../../domain/log-visibility.js';
 import { failureAdvice } from '../../domain/submission.js';
 import type { CompetitionConfig } from '../../domain/competition.js';
@@ -21,8 +20,8 @@ import { entryFile } from '../../domain/entry-file.js';
 import { apiRoute } from '../api-route.js';
 import { sendBlobDownload } from '../blob-download.js';
 import { HttpError } from '../http-error.js';
-import { quotaReset } from '../quota-reset.js';
 import { receiveUpload } from '../receive-upload.js';
+import { admitSubmission, queuedRow } from './submission-admission.js';
 import type { ServerDeps } from '../server-deps.js';
 import { slugParams } from './competition-routes.js';
 
@@ -81,41 +80,9 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       const user = requireUser(req);
       const c = await competitionOr404(deps, params.slug);
       const { kind } = query;
-      const dq = await deps.roles.disqualification(c.id, user.id);
-      if (dq) throw new HttpError(403, `you are disqualified from "${c.config.title}": ${dq.reason}`, 'disqualified');
-      if (!(await deps.roles.acceptedRulesAt(c.id, user.id)))
-        throw new HttpError(403, `accept the rules of "${c.config.title}" first (on its page, or POST /api/competitions/${c.slug}/rules)`, 'rules_not_accepted');
       const now = new Date();
-      const phase = currentPhase(c.config.phases, now);
-      if (!phase) throw new HttpError(409, `"${c.config.title}" is not open for submissions now; see its phases for the dates`, 'not_open');
-      if (kind === 'smoke' && !c.config.data.smoke) throw new HttpError(400, 'this competition has no smoke sample; submit a full run');
-      const team = await deps.teams.teamOf(c.id, user.id);
-      const owner = { userId: user.id, teamId: team?.id };
-      // Smoke runs have their own daily allowance so that testing never costs a real submission.
-      const day = kind === 'smoke' ? `${quotaDay(now)}:smoke` : quotaDay(now);
-      const whose = team ? `your team "${team.name}" has` : 'you have';
-      const quotaError = () => {
-        // Retry-After and the time in words: a script waits exactly as long, a person knows when.
-        const reset = quotaReset(new Date());
-        reply.header('retry-after', String(reset.seconds));
-        return new HttpError(429, `${whose} used all ${phase.dailyQuota} ${kind} submissions of today in phase "${phase.name}"; the quota resets ${reset.words}`, 'quota_exceeded', { resetsAt: reset.at });
-      };
-      // Checked before the upload so nobody streams 500 MB to hear "no"; re-checked atomically at insert.
-      if ((await deps.quota.usedToday(c.id, owner, phase.name, day)) >= phase.dailyQuota) throw quotaError();
-      if (phase.weeklyBudget) {
-        const refusal = budgetRefusal(await deps.quota.computeSince(c.id, owner, budgetWeekStart(now).toISOString()), phase.weeklyBudget);
-        if (refusal) {
-          const resetsAt = new Date(budgetWeekStart(now).getTime() + 7 * 86400_000);
-          reply.header('retry-after', String(Math.ceil((resetsAt.getTime() - Date.now()) / 1000)));
-          throw new HttpError(429, `${whose} ${refusal} in phase "${phase.name}"; the budget resets ${resetsAt.toISOString()} (Monday 00:00 UTC)`, 'budget_exceeded', { resetsAt: resetsAt.toISOString() });
-        }
-      }
-      const totalError = () =>
-        // No Retry-After: a phase's total never comes back.
-        new HttpError(429, `${whose} used all ${phase.totalQuota ?? 0} submissions of phase "${phase.name}"; it allows no more`, 'quota_exceeded');
-      const overTotal = async () => kind === 'full' && phase.totalQuota !== undefined && (await deps.quota.usedInPhase(c.id, owner, phase.name)) > phase.totalQuota;
-      if (kind === 'full' && phase.totalQuota !== undefined && (await deps.quota.usedInPhase(c.id, owner, phase.name)) >= phase.totalQuota) throw totalError();
-      const results = phase.submission === 'results';
+      const admission = await admitSubmission(deps, user, c, kind, reply, now);
+      const { phase, results } = admission;
 
       const uploads = path.join(deps.config.dataDir, 'uploads');
       const upload = await receiveUpload(req, uploads, deps.config.maxUploadBytes, 'submission.zip');
@@ -132,20 +99,11 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
           if (entry) checkEntryPoint(entries, entry);
         }
         await deps.blobs.put(zipKey, createReadStream(upload.file));
-        const row = await deps.quota.insertWithinQuota(
-          {
-            id, competition_id: c.id, user_id: user.id, phase: phase.name, kind, status: 'queued', reason: null, message: null,
-            zip_key: zipKey, zip_bytes: upload.bytes, zip_sha256: upload.sha256, created_at: now.toISOString(), started_at: null, finished_at: null,
-            run_ms: null, exit_code: null, public_scores: null, private_scores: null, public_primary: null, private_primary: null,
-            log_key: null, log_bytes: null, lease_owner: null, lease_expires_at: null, quota_day: day,
-          },
-          owner,
-          phase.dailyQuota,
-        );
+        const row = await deps.quota.insertWithinQuota(queuedRow(id, c, user, kind, admission, { key: zipKey, bytes: upload.bytes, sha256: upload.sha256 }, now), admission.owner, admission.phase.dailyQuota);
         // The daily slot is atomic; the phase's total is re-counted after the insert, and a racing extra one taken back.
-        if (await overTotal()) {
+        if (await admission.overTotal()) {
           await deps.submissions.deleteRow(row.id);
-          throw totalError();
+          throw admission.totalError();
         }
         deps.worker?.wake();
         // How much of its log the submitter will read, so the page offers no button that would be refused.
@@ -154,7 +112,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       } catch (err) {
         await deps.blobs.delete(zipKey);
         if (err instanceof ArchiveError) throw new HttpError(400, `${results ? 'the results zip' : 'submission.zip'}: ${err.message}`, 'invalid_archive');
-        if (err instanceof QuotaExceededError) throw quotaError();
+        if (err instanceof QuotaExceededError) throw admission.quotaError();
         throw err;
       } finally {
         await rm(unpacked, { recursive: true, force: true });
