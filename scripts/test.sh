@@ -3,7 +3,8 @@
 # Where PostgreSQL is installed (npm run setup installs it) and HOLDOUT_TEST_POSTGRES_URL is not
 # set, a throwaway cluster is started for the run: the database tests then run on both dialects,
 # and a second pass runs the files that start a Holdout with their servers on PostgreSQL.
-# Where podman is installed, the same goes for containers (scripts/with-podman.sh, test-on-docker.sh).
+# Where podman is installed, the same goes for containers (scripts/with-podman.sh, test-on-docker.sh),
+# and where Slurm is, for a one-node cluster (scripts/with-slurm.sh, test-on-slurm.sh).
 # Ends with one line "N passed, N failed" over every pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,11 @@ fi
 if [ -z "${HOLDOUT_TEST_DOCKER_HOST:-}" ] && command -v podman >/dev/null 2>&1; then
   exec bash scripts/with-podman.sh bash "$0" "$@"
 fi
+# Where Slurm is installed, a throwaway one-node cluster runs for the slurm executor's tests, and a
+# last pass runs the network, file and resource attacks with every run a job of it.
+if [ -z "${HOLDOUT_TEST_SLURM_SHARED:-}" ] && command -v slurmctld >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  exec bash scripts/with-slurm.sh bash "$0" "$@"
+fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 mapfile -t files < <(find src test -name '*.test.ts' | sort)
@@ -25,6 +31,9 @@ if [ -n "${HOLDOUT_TEST_POSTGRES_URL:-}" ]; then
 fi
 if [ -n "${HOLDOUT_TEST_DOCKER_HOST:-}" ]; then
   bash scripts/test-on-docker.sh "$@" 2>&1 | tee -a "$log" || status=1
+fi
+if [ -n "${HOLDOUT_TEST_SLURM_SHARED:-}" ]; then
+  bash scripts/test-on-slurm.sh "$@" 2>&1 | tee -a "$log" || status=1
 fi
 passed=$(awk '$1 == "ℹ" && $2 == "pass" { s += $3 } END { print s + 0 }' "$log")
 failed=$(awk '$1 == "ℹ" && $2 == "fail" { s += $3 } END { print s + 0 }' "$log")

@@ -1,9 +1,11 @@
 /**
- * The executors side by side: sandbox vs docker (podman's Docker API service) for a trivial
- * submission, in the "host" runtime and in a small runtime image, and the time the sandbox needs
- * to prepare an image the first time (unpacking it into its image cache).
+ * The executors side by side: sandbox vs docker (podman's Docker API service) vs slurm (a job of
+ * a one-node cluster, the sandbox inside it) for a trivial submission, in the "host" runtime and
+ * in a small runtime image, and the time the sandbox needs to prepare an image the first time
+ * (unpacking it into its image cache).
  *
- *   npm run bench:executors [-- --runs 30]      (starts podman's API service for the run)
+ *   npm run bench:executors [-- --runs 30]      (starts podman's API service, and a Slurm cluster
+ *                                               where Slurm is installed, for the run)
  *
  * With KUBECONFIG set, kubernetes rows too: the same submission as a Job on that cluster, in
  * HOLDOUT_TEST_KUBERNETES_IMAGE (pinned, with python3, sh, head and tar) and with the variables of
@@ -22,6 +24,7 @@ import { defaultLayout } from '../../src/domain/limits.js';
 import { createExecutor } from '../../src/executors/create-executor.js';
 import { parseDataVolume } from '../../src/executors/kubernetes/data-volume.js';
 import type { Executor } from '../../src/executors/executor.js';
+import { slurmSkip, testSlurmOptions } from '../../src/executors/slurm/test-cluster.case.js';
 import { ImageCache } from '../../src/runtimes/image-cache.js';
 import { Podman } from '../../src/runtimes/podman.js';
 import { demoBundle } from '../../test/helpers/holdout-server.js';
@@ -62,6 +65,8 @@ const runtimesDir = path.join(work, 'runtimes');
 const executors: Record<string, Executor> = {
   sandbox: createExecutor({ kind: 'sandbox', runtimesDir }),
   docker: createExecutor({ kind: 'docker', dockerHost }),
+  // The node's sandbox finds the image in the same runtimes folder: the node is this host.
+  ...(slurmSkip ? {} : { slurm: createExecutor({ kind: 'slurm', ...testSlurmOptions(path.join(work, 'slurm')), sandbox: { runtimesDir } }) }),
 };
 type Runtime = { runtime: string; runtimeDigest?: string; runtimeImage?: string };
 const runtimes: Record<string, Runtime> = { host: { runtime: 'host' }, image: { runtime: 'tiny', runtimeDigest: image } };
@@ -144,5 +149,6 @@ for (const [key, xs] of samples) {
   console.log(`${key.padEnd(22)}${f(s.median).padStart(15)}${f(s.p95)}${f(o.median).padStart(11)}${f(o.p95)}`);
 }
 const p = stats(prepares);
+if (slurmSkip) console.log(`\nslurm: not run (${slurmSkip})`);
 console.log(`\nsandbox: first use of the ${image.slice(7, 19)} image (unpack into the cache), ${prepares.length} times: median ${p.median.toFixed(0)} ms, min ${p.min.toFixed(0)} ms`);
 if (executors.kubernetes) console.log('kubernetes: its overhead is against python3 on this host; the pod runs on a node of the cluster.');

@@ -22,7 +22,7 @@ const schema = z.object({
   host: z.string().default('127.0.0.1').describe('interface to listen on'),
   dataDir: z.string().default('var').describe('folder for the database, blobs and caches'),
   databaseUrl: z.string().optional().describe('database URL; default sqlite:<dataDir>/holdout.db'),
-  blobStore: z.enum(['fs', 'azure']).default('fs').describe('where submissions, logs and bundles are stored: fs (a folder) or azure (Azure Blob Storage)'),
+  blobStore: z.enum(['fs', 'azure', 's3']).default('fs').describe('where submissions, logs and bundles are stored: fs (a folder), azure (Azure Blob Storage) or s3 (S3 or an S3-compatible service)'),
   blobDir: z.string().optional().describe('root of the fs blob store; default <dataDir>/blobs'),
   azureConnectionString: z.string().optional().describe('Azure Storage connection string for the azure blob store (AccountName=…;AccountKey=…, or a SAS); a secret'),
   azureContainer: z
@@ -30,11 +30,21 @@ const schema = z.object({
     .regex(/^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/, 'must be an Azure container name: 3 to 63 lowercase letters, digits and single hyphens')
     .default('holdout')
     .describe('container of the azure blob store; created when missing'),
+  s3Bucket: z
+    .string()
+    .regex(/^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens')
+    .default('holdout')
+    .describe('bucket of the s3 blob store; created when missing (and the key may create buckets)'),
+  s3Endpoint: z.url().optional().describe('endpoint of an S3-compatible service for the s3 blob store (e.g. http://minio:9000); default AWS S3'),
+  s3Region: z.string().default('us-east-1').describe('region of the s3 blob store'),
+  s3ForcePathStyle: z.union([z.boolean(), z.stringbool()]).default(false).describe('address the bucket as <endpoint>/<bucket> (most self-hosted S3 services need it)'),
+  s3AccessKeyId: z.string().optional().describe('access key of the s3 blob store; default the AWS SDK chain (AWS_* variables, profile, instance role)'),
+  s3SecretAccessKey: z.string().optional().describe('secret key for HOLDOUT_S3_ACCESS_KEY_ID; a secret'),
   signedDownloads: z
     .union([z.boolean(), z.stringbool()])
     .default(false)
-    .describe("send downloads of public files and submissions' code to a time-limited URL of the blob store (azure), so large training data does not pass through the server"),
-  executor: z.enum(['sandbox', 'docker', 'kubernetes']).default('sandbox').describe('how submissions run: sandbox (bubblewrap and cgroups, the default), docker (a container per run through the Docker Engine API at HOLDOUT_DOCKER_HOST) or kubernetes (a Job per run in HOLDOUT_KUBERNETES_NAMESPACE)'),
+    .describe("send downloads of public files and submissions' code to a time-limited URL of the blob store (azure, s3), so large training data does not pass through the server"),
+  executor: z.enum(['sandbox', 'docker', 'kubernetes', 'slurm']).default('sandbox').describe('how submissions run: sandbox (bubblewrap and cgroups, the default), docker (a container per run through the Docker Engine API at HOLDOUT_DOCKER_HOST), kubernetes (a Job per run in HOLDOUT_KUBERNETES_NAMESPACE) or slurm (a batch job per run, the sandbox inside it on the node; see docs/hosting/slurm.md)'),
   dockerHost: z
     .string()
     .regex(/^unix:\/\/\/./, 'must be unix:///path/to/socket')
@@ -60,6 +70,18 @@ const schema = z.object({
     .default(0)
     .describe("nvidia.com/gpu a kubernetes worker's runs may request from the cluster at once (its GPU offer; HOLDOUT_WORKER_GPUS stays none)"),
   kubernetesGpuRuntimeClass: z.string().optional().describe('RuntimeClass of kubernetes runs with GPUs (k3s with the NVIDIA container toolkit: nvidia); default the node\'s default runtime'),
+  slurmSharedDir: z.string().optional().describe("folder of the slurm executor's job folders, on a file system the worker and every compute node share at this same path"),
+  slurmPartition: z.string().optional().describe("partition of the slurm executor's jobs; default the cluster's default partition"),
+  slurmSbatchArgs: z
+    .string()
+    .optional()
+    .transform((s) => s?.split(/\s+/).filter(Boolean)).describe('more sbatch arguments of the slurm executor, separated by spaces (e.g. "--account=ml --qos=short")'),
+  slurmNodeCommand: z
+    .string()
+    .optional()
+    .transform((s) => s?.split(/\s+/).filter(Boolean)).describe("command that starts Holdout's node entry on a compute node, separated by spaces; default this worker's node and its dist/executors/slurm/node-entry.js"),
+  slurmGraceSeconds: z.coerce.number().int().min(0).default(120).describe("seconds Slurm's time limit adds to a run's wall time (a backstop: the sandbox on the node stops the run at its wall time)"),
+  slurmMemoryOverheadBytes: z.coerce.number().int().positive().default(256 * MiB).describe("memory asked of Slurm beyond a run's own, for Holdout's node entry"),
   sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),
   runtimesDir: z.string().optional().describe('folder of built runtimes ("holdout runtime build"); default <dataDir>/runtimes'),
   workers: z.coerce.number().int().min(0).max(64).default(1).describe('runs at once in the server process (0: none)'),
@@ -94,8 +116,14 @@ const schema = z.object({
   if (c.executor === 'kubernetes' && c.workerGpus !== 'none') {
     ctx.addIssue({ code: 'custom', path: ['workerGpus'], message: "the kubernetes executor's GPUs are the cluster's: leave this none and set HOLDOUT_KUBERNETES_GPUS=N (nvidia.com/gpu its runs may request at once)" });
   }
+  if (c.executor === 'slurm' && !c.slurmSharedDir) {
+    ctx.addIssue({ code: 'custom', path: ['slurmSharedDir'], message: 'required when HOLDOUT_EXECUTOR=slurm (a folder every compute node sees at the same path)' });
+  }
   if (c.blobStore === 'azure' && !c.azureConnectionString) {
     ctx.addIssue({ code: 'custom', path: ['azureConnectionString'], message: 'required when HOLDOUT_BLOB_STORE=azure' });
+  }
+  if (!c.s3AccessKeyId !== !c.s3SecretAccessKey) {
+    ctx.addIssue({ code: 'custom', path: [c.s3AccessKeyId ? 's3SecretAccessKey' : 's3AccessKeyId'], message: 'HOLDOUT_S3_ACCESS_KEY_ID and HOLDOUT_S3_SECRET_ACCESS_KEY go together' });
   }
 });
 

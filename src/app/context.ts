@@ -11,6 +11,7 @@ import { WorkersRepo } from '../db/workers-repo.js';
 import { createExecutor, type ExecutorConfig } from '../executors/create-executor.js';
 import type { Executor } from '../executors/executor.js';
 import { parseDataVolume } from '../executors/kubernetes/data-volume.js';
+import type { NodeSandboxSettings } from '../executors/slurm/job-script.js';
 import { discoverGpus, lockGpus, selectGpus } from '../executors/gpu-host.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { createBlobStore, type BlobStoreConfig } from '../storage/create-blob-store.js';
@@ -130,12 +131,33 @@ export function executorConfig(config: Config): ExecutorConfig {
       ...(config.kubernetesGpuRuntimeClass ? { gpuRuntimeClass: config.kubernetesGpuRuntimeClass } : {}),
     };
   }
-  return { kind: 'sandbox', runtimesDir: config.runtimesDir, gpuDevDir: config.gpuDevDir, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) };
+  const sandbox = { runtimesDir: config.runtimesDir, gpuDevDir: config.gpuDevDir, ...(config.sandboxRoot ? { root: config.sandboxRoot } : {}) };
+  if (config.executor === 'slurm') return slurmConfig(config, sandbox);
+  return { kind: 'sandbox', ...sandbox };
+}
+
+/** The slurm executor's settings; the nodes' sandboxes get the worker's sandbox settings. */
+function slurmConfig(config: Config, sandbox: NodeSandboxSettings): ExecutorConfig {
+  if (!config.slurmSharedDir) throw new Error('HOLDOUT_SLURM_SHARED_DIR is required when HOLDOUT_EXECUTOR=slurm');
+  return {
+    kind: 'slurm',
+    sharedDir: config.slurmSharedDir,
+    ...(config.slurmPartition ? { partition: config.slurmPartition } : {}),
+    ...(config.slurmSbatchArgs ? { extraArgs: config.slurmSbatchArgs } : {}),
+    ...(config.slurmNodeCommand?.length ? { nodeCommand: config.slurmNodeCommand } : {}),
+    graceSeconds: config.slurmGraceSeconds,
+    memoryOverheadBytes: config.slurmMemoryOverheadBytes,
+    sandbox,
+  };
 }
 
 /** The blob store the configuration names; loadConfig has already refused azure without a connection string. */
 function blobStoreConfig(config: Config): BlobStoreConfig {
   if (config.blobStore === 'fs') return { kind: 'fs', root: config.blobDir };
+  if (config.blobStore === 's3') {
+    const { s3Bucket: bucket, s3Endpoint: endpoint, s3Region: region, s3ForcePathStyle: forcePathStyle, s3AccessKeyId: accessKeyId, s3SecretAccessKey: secretAccessKey } = config;
+    return { kind: 's3', bucket, region, forcePathStyle, ...(endpoint ? { endpoint } : {}), ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) };
+  }
   if (!config.azureConnectionString) throw new Error('HOLDOUT_AZURE_CONNECTION_STRING is required when HOLDOUT_BLOB_STORE=azure');
   return { kind: 'azure', connectionString: config.azureConnectionString, container: config.azureContainer };
 }

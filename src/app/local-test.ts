@@ -21,7 +21,14 @@ import { runSubmission } from '../worker/run-submission.js';
 export type LocalTestKit = Pick<
   CompetitionConfig,
   'slug' | 'title' | 'runtime' | 'runtimeDigest' | 'runtimeImage' | 'entrypoint' | 'limits' | 'layout' | 'predictionsFile' | 'idColumn' | 'scoring'
-> & { smoke: NonNullable<DataConfig['smoke']> };
+> & {
+  smoke: NonNullable<DataConfig['smoke']>;
+  /**
+   * Set when the host's harness drives the runs: its files are never published, so a local run
+   * could not be the platform's; `holdout test-submission` says so and points to a smoke submission.
+   */
+  drivenByHarness?: true;
+};
 
 /** The kit of a competition, or null when it declares no smoke sample. Pure. */
 export function localTestKit(config: CompetitionConfig): LocalTestKit | null {
@@ -41,6 +48,7 @@ export function localTestKit(config: CompetitionConfig): LocalTestKit | null {
     idColumn,
     scoring,
     smoke,
+    ...(config.harness ? { drivenByHarness: true as const } : {}),
   };
 }
 

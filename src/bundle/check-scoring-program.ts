@@ -5,7 +5,7 @@ import type { ScoringProgram } from '../domain/competition.js';
 import type { BundleIssue } from './bundle-error.js';
 import { pathIssue } from './check-data.js';
 import { describeValue } from './fields.js';
-import { splitCommand } from './split-command.js';
+import { splitCommand } from '../domain/split-command.js';
 import type { BundleTree } from './walk-bundle.js';
 
 /** Where the command of a Codabench (`metadata.yaml`) or CodaLab (`metadata`) scoring program is. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { splitCommand } from './split-command.js';
+import { splitCommand } from '../domain/split-command.js';
 import { parseDuration, parseSize, sizeUnitHint } from './units.js';
 
 /** How a value reads in a message: strings quoted, structures named. */
@@ -72,7 +72,7 @@ export function relativePath(where: string) {
 
 // Mounting a run's folder on, in or above these would hide or replace the runtime's own files
 // (/opt/nvidia holds the host's GPU driver files in runs with GPUs).
-const systemFolders = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/opt/nvidia', '/proc', '/sbin', '/sys', '/tmp', '/usr'];
+const systemFolders = ['/bin', '/boot', '/dev', '/etc', '/holdout', '/lib', '/lib64', '/opt/nvidia', '/proc', '/sbin', '/sys', '/tmp', '/usr'];
 
 /** An absolute path inside a run (`/code_execution/src`), normalised. */
 export const runPath = field<string>((input) => {

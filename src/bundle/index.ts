@@ -9,5 +9,5 @@ export { bundleDigest } from './bundle-digest.js';
 export { configFile, type LoadedBundle, loadBundle } from './load-bundle.js';
 export { higherIsBetterByDefault, isKnownMetric, type KnownMetric, knownMetrics } from './metrics.js';
 export { competitionSchema, defaultLimits } from './schema.js';
-export { splitCommand } from './split-command.js';
+export { splitCommand } from '../domain/split-command.js';
 export { formatDuration, formatSize, parseDuration, parseSize } from './units.js';

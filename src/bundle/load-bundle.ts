@@ -5,6 +5,8 @@ import type { CompetitionConfig, DataConfig, ScoringConfig } from '../domain/com
 import { BundleError, type BundleIssue } from './bundle-error.js';
 import { checkCsvFiles } from './check-csv.js';
 import { checkDataPaths, pathIssue } from './check-data.js';
+import { checkHarnessFiles } from './check-harness.js';
+import { harnessSchema } from './harness-schema.js';
 import { checkScoringProgram } from './check-scoring-program.js';
 import { relativePath } from './fields.js';
 import { competitionSchema, sectionSchemas } from './schema.js';
@@ -117,6 +119,9 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
       issues.push(...(await checkCsvFiles({ root, data: partial.data, idColumn, ...(scoring ? { scoring } : {}), ok: paths.ok })));
     }
   }
+
+  const harness = parsed.success ? parsed.data.harness : section(harnessSchema, record['harness']);
+  if (harness?.dir !== undefined) issues.push(...checkHarnessFiles(tree, harness.dir, partial?.data));
 
   let programCommand: string[] | undefined;
   if (scoring?.program) {

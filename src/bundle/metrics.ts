@@ -41,6 +41,9 @@ export function isKnownMetric(name: string): name is KnownMetric {
   return Object.hasOwn(metricDirections, name);
 }
 
+/** Ranking metrics, named with their cut-off: `map`, `map@10`, `ndcg`, `ndcg@5` (higher is better). */
+export const rankingMetricPattern = /^(map|ndcg)(?:@([1-9]\d{0,5}))?$/;
+
 /** Whether a higher value of a known metric is better (accuracy) or worse (rmse). */
 export function higherIsBetterByDefault(metric: KnownMetric): boolean {
   return metricDirections[metric];

@@ -4,6 +4,7 @@ import { parseImageReference, runtimeNameOfImage } from '../domain/image-referen
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
 import { command, describeValue, isoDate, relativePath, runPath } from './fields.js';
+import { harnessSchema } from './harness-schema.js';
 import { limitsSchema } from './limits-schema.js';
 import { scoringSchema } from './scoring-schema.js';
 
@@ -68,18 +69,23 @@ const runtime = z.unknown().transform((value, ctx): RuntimeField => {
   return z.NEVER;
 });
 
+/** `layout: drivendata`: DrivenData's working folder, main.py beside `data/` and `submission/`. */
+const drivenDataLayout = { code: '/code_execution', data: '/code_execution/data', output: '/code_execution/submission' };
+
 const layout = z
-  .strictObject({
+  .preprocess((v) => (v === 'drivendata' ? drivenDataLayout : v), z.strictObject({
     code: runPath.default(defaultLayout.code),
     data: runPath.default(defaultLayout.data),
     output: runPath.default(defaultLayout.output),
-  })
+  }))
   .superRefine((l, ctx) => {
     const keys = ['code', 'data', 'output'] as const;
     for (const [i, a] of keys.entries()) {
       for (const b of keys.slice(i + 1)) {
         const [x, y] = [l[a], l[b]];
-        // Nested folders would be mounted over one another: the inner mount would hide or leak.
+        // Data and output may lie inside the code folder (mounted over it, as DrivenData's); any
+        // other nesting would hide a folder or leak one into another.
+        if (a === 'code' && y.startsWith(`${x}/`)) continue;
         if (x === y || x.startsWith(`${y}/`) || y.startsWith(`${x}/`)) {
           ctx.addIssue({ code: 'custom', path: [b], message: `must be distinct from layout.${a} and not inside it or around it, got "${y}" and "${x}"` });
         }
@@ -180,6 +186,7 @@ export const competitionSchema = z
     description: z.string().default(''),
     runtime: runtime.default({ name: 'host' }),
     entrypoint: command.default(['python', 'main.py']),
+    harness: harnessSchema.optional(),
     limits,
     layout,
     predictions_file: relativePath('the output folder').default('submission.csv'),
@@ -206,6 +213,7 @@ export const competitionSchema = z
       // A declared image ID is checked at install, which then records it as runtimeDigest.
       ...('image' in c.runtime ? { runtimeImage: c.runtime.image, ...(c.runtime.digest ? { runtimeDigest: c.runtime.digest } : {}) } : {}),
       entrypoint: c.entrypoint,
+      ...(c.harness === undefined ? {} : { harness: c.harness }),
       limits: c.limits,
       layout: c.layout,
       predictionsFile: c.predictions_file,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { MetricSpec, ScoringConfig, ScoringProgram, SplitSpec } from '../domain/competition.js';
 import { command, relativePath } from './fields.js';
 import { limitsSchema } from './limits-schema.js';
-import { higherIsBetterByDefault, isKnownMetric, knownMetrics, multiLabelMetricNames } from './metrics.js';
+import { higherIsBetterByDefault, isKnownMetric, type KnownMetric, knownMetrics, multiLabelMetricNames, rankingMetricPattern } from './metrics.js';
 import { didYouMean } from './suggest.js';
 
 const metric = z.preprocess(
@@ -77,10 +77,10 @@ function checkMetrics(metrics: ReadonlyArray<[path: Array<string | number>, Metr
     if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [...path, 'metric'], message: `repeats metric "${m.metric}"` });
     seen.add(key);
     if (!withProgram) {
-      if (!isKnownMetric(m.metric)) {
-        const message = `unknown metric "${m.metric}"${didYouMean(m.metric, knownMetrics)}; known metrics: ${knownMetrics.join(', ')}`;
+      if (!isKnownMetric(m.metric) && !rankingMetricPattern.test(m.metric)) {
+        const message = `unknown metric "${m.metric}"${didYouMean(m.metric, knownMetrics)}; known metrics: ${knownMetrics.join(', ')}, map[@K], ndcg[@K]`;
         ctx.addIssue({ code: 'custom', path: [...path, 'metric'], message });
-      } else if (m.columns !== undefined && !multiLabelMetricNames.has(m.metric)) {
+      } else if (m.columns !== undefined && !multiLabelMetricNames.has(m.metric as KnownMetric)) {
         const message = `applies to the multi-label metrics only (${[...multiLabelMetricNames].join(', ')}); "${m.metric}" reads one column: use column`;
         ctx.addIssue({ code: 'custom', path: [...path, 'columns'], message });
       } else if (m.columns !== undefined && m.column !== undefined) {
@@ -93,7 +93,7 @@ function checkMetrics(metrics: ReadonlyArray<[path: Array<string | number>, Metr
       ctx.addIssue({ code: 'custom', path: [...path, m.column === undefined ? 'columns' : 'column'], message });
     }
     // The direction ranks the leaderboard: guessing it for a name of the host's own would be a silent error.
-    if (path[0] === 'primary' && m.higher_is_better === undefined && !isKnownMetric(m.metric)) {
+    if (path[0] === 'primary' && m.higher_is_better === undefined && !isKnownMetric(m.metric) && !rankingMetricPattern.test(m.metric)) {
       const message = `required: say whether a higher "${m.metric}" is better (true) or worse (false); it comes from the scoring program`;
       ctx.addIssue({ code: 'custom', path: [...path, 'higher_is_better'], message });
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseIsoDate } from './fields.js';
-import { splitCommand } from './split-command.js';
+import { splitCommand } from '../domain/split-command.js';
 import { formatDuration, formatSize, parseDuration, parseSize } from './units.js';
 
 describe('parseDuration', () => {

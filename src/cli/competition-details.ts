@@ -19,6 +19,8 @@ export interface CompetitionDetails {
   entrypoint: string;
   limits: Limits;
   predictionsFile: string;
+  /** The submission format's id column, predicted columns and a valid value for each; absent from older servers. */
+  submissionFormat?: { idColumn: string; columns: string[]; placeholders: string[] };
   metric: { metric: string; higherIsBetter: boolean };
   bundleDigest: string;
   files: RemoteFile[];

@@ -13,8 +13,11 @@ export function formatScore(value: number | null | undefined): string {
   return value === null || value === undefined || Number.isNaN(value) ? '-' : value.toFixed(4);
 }
 
-/** The one line that explains a failed run, and the advice line after it. Pure. */
-export function describeFailure(reason: string | null | undefined, message: string | null | undefined): string {
-  const advice = reason && Object.hasOwn(reasonAdvice, reason) ? reasonAdvice[reason as FailureReason] : undefined;
+/**
+ * The one line that explains a failed run, and the advice line after it: the server's (which knows
+ * whether the log is shown), else the general one for the reason. Pure.
+ */
+export function describeFailure(reason: string | null | undefined, message: string | null | undefined, serverAdvice?: string | null): string {
+  const advice = serverAdvice ?? (reason && Object.hasOwn(reasonAdvice, reason) ? reasonAdvice[reason as FailureReason] : undefined);
   return `${reason ?? 'failed'}: ${message ?? 'no reason given'}${advice ? `\n  ${advice}` : ''}`;
 }

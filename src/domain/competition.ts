@@ -1,3 +1,4 @@
+import type { HarnessConfig } from './harness.js';
 import type { Limits, RunLayout } from './limits.js';
 import type { LogPolicy } from './log-visibility.js';
 
@@ -95,6 +96,8 @@ export interface CompetitionConfig {
    */
   runtimeImage?: string;
   entrypoint: string[];
+  /** The host's program that runs instead of `entrypoint` and drives the participant's code. */
+  harness?: HarnessConfig;
   limits: Limits;
   layout: RunLayout;
   /** Predictions file, relative to the run's output folder. */

@@ -1,3 +1,5 @@
+import { type LogPolicy, logVisibility } from './log-visibility.js';
+
 /** Lifecycle: queued → running → scoring → scored, or failed with one reason. */
 export const submissionStatuses = ['queued', 'running', 'scoring', 'scored', 'failed', 'cancelled'] as const;
 export type SubmissionStatus = (typeof submissionStatuses)[number];
@@ -28,3 +30,16 @@ export const reasonAdvice: Record<FailureReason, string> = {
   scoring_error: 'Scoring failed on our side of the competition. The host has been told; you need not resubmit.',
   infrastructure: 'The platform failed while running this submission. It does not count against your quota.',
 };
+
+/**
+ * The advice for a failed run of `kind`, fitted to what its participant can read: "read the log"
+ * only where the log is shown, else where to get a traceback (a smoke run, or local runs when the
+ * competition has no smoke sample, as an imported Codabench bundle). Pure.
+ */
+export function failureAdvice(reason: FailureReason, kind: SubmissionKind, config: { logs?: LogPolicy; hasSmoke: boolean }): string {
+  if (reason !== 'nonzero_exit' || logVisibility(config.logs, kind) !== 'reason-only') return reasonAdvice[reason];
+  const where = config.hasSmoke
+    ? 'Submit a smoke run (or run "holdout test-submission") to read the traceback on the public sample.'
+    : 'It has no smoke sample either: run your code on the training data in the competition\'s runtime before submitting.';
+  return `The program exited with an error. This competition withholds the logs of ${kind} runs (they can leak test data); the message above is what it shows. ${where}`;
+}

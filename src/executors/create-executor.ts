@@ -1,12 +1,11 @@
-import { ImageCache } from '../runtimes/image-cache.js';
-import { RuntimeStore } from '../runtimes/runtime-store.js';
 import { DockerExecutor } from './docker/docker-executor.js';
 import { PortableDockerExecutor } from './docker/portable-executor.js';
 import type { Executor } from './executor.js';
 import { KubernetesExecutor, type KubernetesExecutorOptions } from './kubernetes/kubernetes-executor.js';
 import { LocalExecutor } from './local/local-executor.js';
 import { SandboxExecutor } from './sandbox/sandbox-executor.js';
-import { rootfsRuntime } from './sandbox/sandbox-runtime.js';
+import { SlurmExecutor, type SlurmExecutorOptions } from './slurm/slurm-executor.js';
+import { imageRuntimes } from './sandbox/image-runtimes.js';
 
 /**
  * Which executor, and its settings. `local` is the weaker rlimit runner of
@@ -40,25 +39,11 @@ export type ExecutorConfig =
       /** A Job per run on a cluster (loads @kubernetes/client-node on first use only). */
       kind: 'kubernetes';
     } & KubernetesExecutorOptions)
+  | ({
+      /** A batch job per run on a Slurm cluster, with the sandbox inside it on the node. */
+      kind: 'slurm';
+    } & SlurmExecutorOptions)
   | { kind: 'local'; root?: string };
-
-/**
- * The sandbox's runtimes from images: the recorded digest (else the latest build of the recipe
- * of that name here), unpacked once per digest into the image cache, pulled from the recorded
- * image reference when podman's storage lacks it. The executor compares the digest.
- */
-function imageRuntimes(runtimesDir: string) {
-  const store = new RuntimeStore(runtimesDir);
-  const cache = new ImageCache(runtimesDir);
-  return async (spec: { runtime: string; runtimeDigest?: string; runtimeImage?: string }) => {
-    const digest = spec.runtimeDigest ?? (await store.get(spec.runtime))?.digest;
-    if (digest === undefined) return undefined;
-    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) {
-      throw new Error(`the competition recorded ${digest} for runtime "${spec.runtime}", which is not an image ID; update the competition to record its runtime image`);
-    }
-    return rootfsRuntime(spec.runtime, await cache.rootfs(digest, spec.runtimeImage), digest);
-  };
-}
 
 /** The one place that maps configuration to an executor adapter. */
 export function createExecutor(config: ExecutorConfig): Executor {
@@ -82,6 +67,10 @@ export function createExecutor(config: ExecutorConfig): Executor {
     case 'kubernetes': {
       const { kind: _kind, ...options } = config;
       return new KubernetesExecutor(options);
+    }
+    case 'slurm': {
+      const { kind: _kind, ...options } = config;
+      return new SlurmExecutor(options);
     }
     case 'local':
       return new LocalExecutor(config.root ? { workspaceRoot: config.root } : {});

@@ -23,6 +23,14 @@ export interface RunSpec {
   codeDir: string;
   /** Test features; mounted read-only at `layout.data`. */
   dataDir: string;
+  /**
+   * A host's harness files (see domain/harness.ts), mounted read-only at `harnessMount`; `command`
+   * is then the harness's. Executors that cannot mount it (kubernetes, the participant's local
+   * runners, which never get one) refuse the run with an Error.
+   */
+  harnessDir?: string;
+  /** Mount the code at `layout.code` read-only (a harness imports it and the run writes elsewhere). @defaultValue false */
+  codeReadOnly?: boolean;
   layout: RunLayout;
   limits: Limits;
   /**

@@ -68,7 +68,7 @@ export function planScoring(format: SubmissionFormat, scoring: ScoringConfig): S
     const users = at === format.idColumn ? [] : metrics.filter((m) => m.columns.includes(name));
     const kinds = new Set(users.map((m) => m.metric.predictions));
     // Masks are text whatever the format holds: "1 3" is one cell.
-    const numeric = !kinds.has('masks') && ((format.numeric[at] ?? false) || kinds.has('numbers') || kinds.has('probabilities') || kinds.has('indicators'));
+    const numeric = !kinds.has('masks') && !kinds.has('ranking') && ((format.numeric[at] ?? false) || kinds.has('numbers') || kinds.has('probabilities') || kinds.has('indicators'));
     return {
       numeric,
       wholeNumbers: numeric && (kinds.has('classes') || kinds.has('indicators')),

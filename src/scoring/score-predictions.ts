@@ -1,5 +1,8 @@
-import { basename } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path, { basename } from 'node:path';
 import { defaultLayout } from '../domain/limits.js';
+import { collapseRankedRows } from './collapse-ranked-rows.js';
 import { columnBytes } from './column-builder.js';
 import { rowsOf, scorePart } from './compute-scores.js';
 import { HostDataCache, withHostFile, type HostFileReader } from './host-data-cache.js';
@@ -42,13 +45,25 @@ export async function scorePredictions(input: ScoreInput): Promise<ScoreOutcome>
   }
 }
 
-async function score(input: ScoreInput): Promise<ScoreOutcome> {
+async function score(input: ScoreInput, collapsed = false): Promise<ScoreOutcome> {
   const { scoring } = input;
   const { format, plan, labels } = await readHostData(input);
 
   const maxBytes = input.maxBytes ?? defaultMaxPredictionBytes;
   const opened = await openPredictions(input.predictionsPath, maxBytes, input.outputFolder ?? defaultLayout.output);
   if (!opened.ok) return { ok: false, reason: 'invalid_output', message: opened.message };
+  const ranking = new Set(plan.metrics.filter((m) => m.metric.predictions === 'ranking').flatMap((m) => m.columns.map((c) => format.header.indexOf(c))));
+  if (!collapsed && ranking.size > 0 && (input.predictionsFormat ?? 'csv') === 'csv') {
+    // Several rows per id (one per ranked result) become one row per id before the usual checks.
+    const dir = await mkdtemp(path.join(tmpdir(), 'holdout-ranked-'));
+    try {
+      const joined = path.join(dir, basename(input.predictionsPath));
+      const ok = await collapseRankedRows(opened.handle, joined, format.header, format.idColumn, ranking).finally(() => opened.handle.close());
+      return await score(ok ? { ...input, predictionsPath: joined } : input, true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
   try {
     const predictionsFormat = input.predictionsFormat ?? 'csv';
     if (predictionsFormat !== 'csv' && scoring.program !== undefined) throw new ScoringError('a scoring program reads CSV predictions only');

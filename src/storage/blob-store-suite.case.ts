@@ -36,9 +36,9 @@ function failingBody(): Readable {
 /**
  * The behaviour every BlobStore adapter must have; each adapter's test calls this.
  * @param makeStore - a store of its own per call (a fresh folder, a fresh container): tests list
- * every key and expect only their own.
+ * every key and expect only their own. `concat: false` for an adapter without the optional concat.
  */
-export function runBlobStoreSuite(name: string, makeStore: () => Promise<BlobStore>, opts: { skip?: string } = {}): void {
+export function runBlobStoreSuite(name: string, makeStore: () => Promise<BlobStore>, opts: { skip?: string; concat?: boolean } = {}): void {
   describe(`BlobStore conformance: ${name}`, { skip: opts.skip }, () => {
     it('puts, stats, gets, lists and deletes a blob', async () => {
       const store = await makeStore();
@@ -150,6 +150,28 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<BlobSto
       for (const prefix of ['..', '../', '/', 'a/../..', 'a//']) {
         await assert.rejects(listed(store, prefix), /invalid blob prefix/);
       }
+    });
+
+    it('reads a byte range, cut at the end of the blob', async () => {
+      const store = await makeStore();
+      await store.put('r/digits', Readable.from(['0123456789']));
+      assert.equal(await text(await store.get('r/digits', { start: 2, end: 5 })), '234');
+      assert.equal(await text(await store.get('r/digits', { start: 7, end: 100 })), '789');
+      assert.equal(await text(await store.get('r/digits', { start: 4, end: 4 })), '');
+      await assert.rejects(store.get('r/missing', { start: 0, end: 1 }), BlobNotFoundError);
+      await assert.rejects(store.get('r/missing', { start: 0, end: 0 }), BlobNotFoundError);
+    });
+
+    it('concatenates parts into one blob and removes the parts, where it can', { skip: opts.concat === false ? 'this adapter has no concat' : false }, async () => {
+      const store = await makeStore();
+      assert.ok(store.concat);
+      for (const [i, body] of ['ab', '', 'cde'].entries()) await store.put(`parts/${i}`, Readable.from([body]));
+      assert.deepEqual(await store.concat('whole/blob', ['parts/0', 'parts/1', 'parts/2']), { bytes: 5 });
+      assert.equal(await text(await store.get('whole/blob')), 'abcde');
+      assert.deepEqual(await listed(store, ''), ['whole/blob']);
+      await assert.rejects(store.concat('other/blob', ['whole/blob', 'parts/missing']));
+      assert.equal(await text(await store.get('whole/blob')), 'abcde', 'a failed concat leaves its parts as they were');
+      assert.equal(await store.stat('other/blob'), undefined);
     });
 
     it('streams a multi-MiB blob intact, in bounded chunks', async () => {

@@ -21,8 +21,11 @@ export interface BlobStore {
    * may fail (Azure refuses a block list whose blocks another put's commit discarded).
    */
   put(key: string, body: Readable): Promise<{ bytes: number }>;
-  /** @throws BlobNotFoundError */
-  get(key: string): Promise<Readable>;
+  /**
+   * The blob, or the bytes `range.start` (inclusive) to `range.end` (exclusive) of it.
+   * @remarks A range past the end is cut at the end. @throws BlobNotFoundError
+   */
+  get(key: string, range?: ByteRange): Promise<Readable>;
   /** Size of the blob, or undefined when there is none. */
   stat(key: string): Promise<{ bytes: number } | undefined>;
   /** Removes the blob; a missing blob is not an error. */
@@ -41,7 +44,19 @@ export interface BlobStore {
    * A time-limited, read-only URL a browser can fetch directly, where the adapter supports it.
    * `downloadName`: the file name the response offers to save as (Content-Disposition).
    */
+  /**
+   * Makes `key` the concatenation of the blobs `parts`, in order, and removes the parts, where the
+   * adapter can do so without reading them through Holdout (the fs store moves and appends files).
+   * Without it, callers stream the parts into a `put`.
+   */
+  concat?(key: string, parts: readonly string[]): Promise<{ bytes: number }>;
   signedUrl?(key: string, ttlSeconds: number, options?: { downloadName?: string }): Promise<string>;
+}
+
+/** Bytes `start` (inclusive) to `end` (exclusive) of a blob. */
+export interface ByteRange {
+  start: number;
+  end: number;
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { CompetitionConfig } from '../domain/competition.js';
 import type { FailureReason } from '../domain/submission.js';
 import type { RunResult } from '../executors/executor.js';
+import { formatCommand } from '../domain/entry-file.js';
+import { callTimeoutExit } from '../domain/harness.js';
 
 function seconds(ms: number): string {
   return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`;
@@ -16,10 +18,10 @@ function mib(bytes: number): string {
  */
 export function describeRunFailure(
   run: Pick<RunResult, 'outcome' | 'exitCode' | 'signal' | 'wallMs'>,
-  config: Pick<CompetitionConfig, 'limits' | 'entrypoint'>,
+  config: Pick<CompetitionConfig, 'limits' | 'entrypoint' | 'harness'>,
   lastLogLine: string | undefined,
 ): { reason: FailureReason; message: string } | undefined {
-  const command = config.entrypoint.join(' ');
+  const command = formatCommand(config.harness?.command ?? config.entrypoint);
   const tail = lastLogLine ? `; last log line: ${lastLogLine}` : '';
   switch (run.outcome) {
     case 'timeout':
@@ -31,6 +33,10 @@ export function describeRunFailure(
       break;
   }
   if (run.exitCode === 0) return undefined;
+  const callLimit = config.harness?.callTimeoutMs;
+  if (callLimit !== undefined && run.exitCode === callTimeoutExit) {
+    return { reason: 'timeout', message: `a call of your code took longer than the per-call limit of ${seconds(callLimit)} (the competition's harness stopped the run)` };
+  }
   if (run.exitCode === null) return { reason: 'nonzero_exit', message: `"${command}" was killed by ${run.signal ?? 'a signal'}${tail}` };
   return { reason: 'nonzero_exit', message: `"${command}" exited with code ${run.exitCode}${tail}` };
 }

@@ -1,19 +1,20 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extractZip } from '../archive/safe-unzip.js';
 import type { StoredCompetition } from '../db/competitions-repo.js';
 import type { SubmissionRow } from '../db/schema.js';
 import type { SubmissionResult } from '../db/submissions-repo.js';
+import type { RunLayout } from '../domain/limits.js';
 import type { Executor, RunResult } from '../executors/executor.js';
 import { linkedOutputFolder } from '../executors/output-path.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { logVisibility } from '../domain/log-visibility.js';
 import { describeRunFailure } from './describe-run-failure.js';
+import { harnessEnvironment, prepareHarnessFolder } from './harness-folder.js';
 import { keepPredictions } from './kept-predictions.js';
 import { runData, scoreOutputs } from './score-outputs.js';
-
 
 export interface RunContext {
   blobs: BlobStore;
@@ -50,19 +51,30 @@ export async function runSubmission(
   await pipeline(await ctx.blobs.get(sub.zip_key), createWriteStream(zipFile));
   await mkdir(codeDir);
   await extractZip(zipFile, codeDir, { maxBytes: ctx.limits.maxUnpackedBytes, maxFiles: ctx.limits.maxFiles });
+  await makeMountPoints(codeDir, config.layout);
+  const harness = config.harness;
+  const harnessDir = path.join(ctx.workDir, 'harness');
+  if (harness) await prepareHarnessFolder(ctx.bundleDir, harness, harnessDir);
 
   const run: RunResult = await ctx.executor.run({
     runId: `${sub.id}-${sub.attempts}`,
     runtime: config.runtime,
     ...(config.runtimeDigest === undefined ? {} : { runtimeDigest: config.runtimeDigest }),
     ...(config.runtimeImage === undefined ? {} : { runtimeImage: config.runtimeImage }),
-    command: config.entrypoint,
+    // A harness runs instead of the entry point and drives the participant's code.
+    command: harness ? harness.command : config.entrypoint,
     codeDir,
+    ...(harness ? { harnessDir, codeReadOnly: !harness.writableCode } : {}),
     dataDir: path.join(ctx.bundleDir, data.features),
     layout: config.layout,
     limits: config.limits,
     ...(ctx.gpus ? { gpus: ctx.gpus } : {}),
-    env: { HOLDOUT_DATA: config.layout.data, HOLDOUT_OUTPUT: config.layout.output, HOLDOUT_SMOKE: data.smoke ? '1' : '0' },
+    env: {
+      HOLDOUT_DATA: config.layout.data,
+      HOLDOUT_OUTPUT: config.layout.output,
+      HOLDOUT_SMOKE: data.smoke ? '1' : '0',
+      ...(harness ? harnessEnvironment(harness, config.layout) : {}),
+    },
     logPath,
     signal: ctx.signal,
     ...(ctx.onLog ? { onLog: ctx.onLog } : {}),
@@ -89,6 +101,19 @@ export async function runSubmission(
     return scored === 'cancelled' ? scored : { ...base, ...scored };
   } finally {
     await run.dispose();
+  }
+}
+
+/**
+ * Folders for the data and output mounts that lie inside the code folder (`layout: drivendata`):
+ * a read-only code mount could not get them created at run time. What the zip had there is hidden.
+ */
+async function makeMountPoints(codeDir: string, layout: RunLayout): Promise<void> {
+  for (const inner of [layout.data, layout.output]) {
+    if (!inner.startsWith(`${layout.code}/`)) continue;
+    const dir = path.join(codeDir, inner.slice(layout.code.length + 1));
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
   }
 }
 

@@ -10,6 +10,8 @@ import { DockerExecutor } from '../../src/executors/docker/docker-executor.js';
 import { SandboxExecutor } from '../../src/executors/sandbox/sandbox-executor.js';
 import { BundleCache } from '../../src/worker/bundle-cache.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
+import { SlurmExecutor } from '../../src/executors/slurm/slurm-executor.js';
+import { testSlurmOptions } from '../../src/executors/slurm/test-cluster.case.js';
 import { startHoldout, testExecutorConfig, upload, waitForFinal, type TestHoldout } from '../helpers/holdout-server.js';
 import { RecordingExecutor } from './recording-executor.js';
 
@@ -34,6 +36,8 @@ export const wallTimeMs = 5_000;
 export const outputBytes = 8 << 20;
 export const logBytes = 256 << 10;
 export const pidsLimit = 32;
+/** What a cluster executor adds to how soon a run ends after its upload: scheduling its job. */
+export const startSlackMs = process.env.HOLDOUT_TEST_EXECUTOR === 'slurm' ? 5_000 : 0;
 
 /** What one attempt of a fixture's report says (see `Report.attempt` in attack_kit.py). */
 export interface Attempt {
@@ -173,11 +177,15 @@ export async function startBench(o: BenchOptions = {}): Promise<AttackBench> {
 
 /**
  * The executor under attack: the sandbox, or with HOLDOUT_TEST_EXECUTOR=docker the docker
- * executor (same uids and workspace folder, so the same checks of what is left on the host hold).
+ * executor, or with HOLDOUT_TEST_EXECUTOR=slurm jobs of the test cluster whose node is this host
+ * (same uids and workspace folder, so the same checks of what is left on the host hold).
  */
 function attackExecutor(uidRange: readonly [number, number], workspaceRoot: string): Executor {
   const docker = testExecutorConfig();
   if (docker.executor === 'docker') return new DockerExecutor({ dockerHost: String(docker.dockerHost), uidRange, workspaceRoot });
+  if (docker.executor === 'slurm') {
+    return new SlurmExecutor({ ...testSlurmOptions(String(docker.slurmSharedDir)), sandbox: { root: workspaceRoot, uidRange } });
+  }
   return new SandboxExecutor({ uidRange, workspaceRoot });
 }
 

@@ -12,6 +12,7 @@ import { installCompetition } from '../../src/app/install-competition.js';
 import { zipFolder } from '../../src/archive/zip-folder.js';
 import { testDialects, type TestDialect } from '../../src/db/test-databases.case.js';
 import { buildServer } from '../../src/server/build-server.js';
+import { slurmSkip, testSlurmOptions } from '../../src/executors/slurm/test-cluster.case.js';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 export const demoBundle = path.join(repoRoot, 'examples', 'digits', 'bundle');
@@ -44,15 +45,28 @@ export interface StartOptions {
 
 /**
  * HOLDOUT_TEST_EXECUTOR=docker (with scripts/with-podman.sh) runs every test server's submissions
- * in containers through the engine at HOLDOUT_TEST_DOCKER_HOST instead of the sandbox.
+ * in containers through the engine at HOLDOUT_TEST_DOCKER_HOST instead of the sandbox;
+ * HOLDOUT_TEST_EXECUTOR=slurm (with scripts/with-slurm.sh) as jobs of its one-node cluster.
  */
 export function testExecutorConfig(): Partial<Record<keyof Config, unknown>> {
   const kind = process.env.HOLDOUT_TEST_EXECUTOR;
   if (!kind || kind === 'sandbox') return {};
-  if (kind !== 'docker') throw new Error(`HOLDOUT_TEST_EXECUTOR=${kind}: expected sandbox or docker`);
+  if (kind === 'slurm') return testSlurmConfig();
+  if (kind !== 'docker') throw new Error(`HOLDOUT_TEST_EXECUTOR=${kind}: expected sandbox, docker or slurm`);
   const dockerHost = process.env.HOLDOUT_TEST_DOCKER_HOST;
   if (!dockerHost) throw new Error('HOLDOUT_TEST_EXECUTOR=docker needs HOLDOUT_TEST_DOCKER_HOST (scripts/with-podman.sh sets it)');
   return { executor: 'docker', dockerHost };
+}
+
+function testSlurmConfig(): Partial<Record<keyof Config, unknown>> {
+  if (slurmSkip) throw new Error(`HOLDOUT_TEST_EXECUTOR=slurm: ${slurmSkip}`);
+  const options = testSlurmOptions(path.join(process.env.HOLDOUT_TEST_SLURM_SHARED ?? '', `server-${randomUUID()}`));
+  return {
+    executor: 'slurm',
+    slurmSharedDir: options.sharedDir,
+    ...(options.partition ? { slurmPartition: options.partition } : {}),
+    ...(options.nodeCommand ? { slurmNodeCommand: options.nodeCommand.join(' ') } : {}),
+  };
 }
 
 /** HOLDOUT_TEST_DATABASE=postgres (with scripts/with-postgres.sh) runs every test server on PostgreSQL. */

@@ -281,6 +281,18 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     await page.getByText('The bundle was not accepted').waitFor();
     const alert = await page.locator('[role=alert]').innerText();
     assert.equal(alert.split('limits.memory').length - 1, 1, `each problem once:\n${alert}`);
+
+    // A bundle over the server's published limit is refused before a byte is sent.
+    await page.goto(`${h.url}/host/new`);
+    await page.getByText('At most 2.0 MiB zipped').waitFor();
+    const bigBundle = path.join(dir, 'big-bundle.zip');
+    await writeFile(bigBundle, Buffer.alloc(3 * 1024 * 1024));
+    const posts: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && r.url().endsWith('/api/competitions') && posts.push(r.url()));
+    await page.getByLabel(/Bundle zip/).setInputFiles(bigBundle);
+    await page.getByRole('button', { name: 'Upload bundle' }).click();
+    await page.getByText("big-bundle.zip is 3.0 MiB, larger than this server's limit of 2.0 MiB for one upload").waitFor();
+    assert.deepEqual(posts, [], 'nothing was sent');
     assert.deepEqual(b.problems, []);
   });
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../../app/config.js';
 import { zipFolder } from '../../archive/zip-folder.js';
 import { BundleError } from '../../bundle/bundle-error.js';
 import { ApiError } from '../api-client.js';
-import { outputOf } from '../cli-output.js';
+import { formatBytes, outputOf } from '../cli-output.js';
 import { competitionPath } from '../competition-details.js';
 import { connect } from '../connect.js';
 import { CliError, exitCodes } from '../exit-codes.js';
@@ -82,7 +82,13 @@ function publishCommand(): Command {
       try {
         const zip = path.join(work, `${slug ?? 'bundle'}.zip`);
         await zipFolder(path.resolve(dir), zip);
-        const bar = out.progress('uploading', (await stat(zip)).size);
+        const size = (await stat(zip)).size;
+        // The server publishes what it accepts: a bundle over it is refused here, not after the upload.
+        const limits = await client.get<{ maxZipBytes: number }>('/api/upload-limits').catch(() => undefined);
+        if (limits && size > limits.maxZipBytes) {
+          throw new CliError(`${dir} zips to ${formatBytes(size)}, larger than the limit of ${formatBytes(limits.maxZipBytes)} of ${client.server}; leave large public files out of the bundle, or ask its admin to raise HOLDOUT_MAX_UPLOAD_BYTES`, exitCodes.invalidInput, 'payload_too_large');
+        }
+        const bar = out.progress('uploading', size);
         let sent: { slug: string; title: string; created: boolean };
         try {
           sent = await client.upload(`/api/competitions`, zip, (n) => bar.update(n));

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
-import { parse as parseCsv } from 'csv-parse/sync';
-import { type LocalTestKit, localTestKit } from '../../app/local-test.js';
 import { loadBundle } from '../../bundle/load-bundle.js';
 import { BundleError } from '../../bundle/bundle-error.js';
+import { formatColumns } from '../../bundle/format-columns.js';
+import { formatCommand } from '../../domain/entry-file.js';
 import { outputOf } from '../cli-output.js';
 import { competitionPath, fetchCompetition } from '../competition-details.js';
 import { isBundleFolder } from '../competition-kit.js';
@@ -13,48 +13,44 @@ import { connect } from '../connect.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { mainPyTemplate, readmeTemplate, type TemplateInput } from '../submission-template.js';
 
-/** The header and first row of a submission format CSV: the columns and a valid value for each. */
-function formatColumns(csvText: string, idColumn: string): { columns: string[]; placeholders: string[] } {
-  const rows = parseCsv(csvText.split('\n').slice(0, 2).join('\n'), { relax_column_count: true }) as string[][];
-  const [header = [], first = []] = rows;
-  const keep = header.map((c, i) => [c, first[i] ?? '0'] as const).filter(([c]) => c !== idColumn);
-  return { columns: keep.map(([c]) => c), placeholders: keep.map(([, v]) => v) };
-}
-
 /** The competition's template inputs, from a bundle folder or from the server. */
 async function templateInput(value: string, cmd: Command): Promise<{ input: TemplateInput; hasSmoke: boolean }> {
-  let kit: LocalTestKit | null;
-  let formatText: string | undefined;
-  let entrypoint: string;
   if (isBundleFolder(value)) {
     const loaded = await loadBundle(value).catch((error: unknown) => {
       throw error instanceof BundleError ? new CliError(error.message, exitCodes.invalidInput, 'invalid_bundle') : error;
     });
-    kit = localTestKit(loaded.config);
-    entrypoint = loaded.config.entrypoint.join(' ');
-    formatText = await readFile(path.join(loaded.root, loaded.config.data.submissionFormat), 'utf8');
-  } else {
-    const client = await connect(cmd, false);
-    const details = await fetchCompetition(client, value);
-    kit = details.localTest ?? null;
-    entrypoint = details.entrypoint;
-    // The smoke sample's format is public and has the same columns as the full one.
-    if (kit) {
-      const res = await client.request('GET', `${competitionPath(value)}/files/${kit.smoke.submissionFormat.split('/').map(encodeURIComponent).join('/')}`);
-      formatText = await res.text();
-    }
+    const { config } = loaded;
+    const formatText = await readFile(path.join(loaded.root, config.data.submissionFormat), 'utf8');
+    return {
+      input: {
+        slug: config.slug,
+        title: config.title,
+        entrypoint: formatCommand(config.entrypoint),
+        idColumn: config.idColumn,
+        ...formatColumns(formatText, config.idColumn),
+        predictionsFile: config.predictionsFile,
+      },
+      hasSmoke: config.data.smoke !== undefined,
+    };
   }
-  const idColumn = kit?.idColumn ?? 'id';
-  const { columns, placeholders } = formatText ? formatColumns(formatText, idColumn) : { columns: ['prediction'], placeholders: ['0'] };
+  const client = await connect(cmd, false);
+  const details = await fetchCompetition(client, value);
+  const kit = details.localTest ?? null;
+  // Servers older than `submissionFormat` publish the columns only through the smoke sample's format.
+  let format = details.submissionFormat;
+  if (!format && kit) {
+    const res = await client.request('GET', `${competitionPath(value)}/files/${kit.smoke.submissionFormat.split('/').map(encodeURIComponent).join('/')}`);
+    format = { idColumn: kit.idColumn, ...formatColumns(await res.text(), kit.idColumn) };
+  }
   return {
     input: {
-      slug: kit?.slug ?? value,
-      title: kit?.title ?? value,
-      entrypoint,
-      idColumn,
-      columns,
-      placeholders,
-      predictionsFile: kit?.predictionsFile ?? 'submission.csv',
+      slug: details.slug,
+      title: details.title,
+      entrypoint: details.entrypoint,
+      idColumn: format?.idColumn ?? 'id',
+      columns: format?.columns ?? ['prediction'],
+      placeholders: format?.placeholders ?? ['0'],
+      predictionsFile: details.predictionsFile,
     },
     hasSmoke: kit !== null,
   };

@@ -26,7 +26,7 @@ export function statusCommands(): Command[] {
       if (id !== undefined) {
         const s = await client.get<SubmissionView>(`/api/submissions/${encodeURIComponent(await resolveSubmissionId(client, id))}`);
         const lines = [`${s.id}  ${s.kind} run in phase ${s.phase}: ${s.status}`];
-        if (s.status === 'failed') lines.push(describeFailure(s.reason, s.message));
+        if (s.status === 'failed') lines.push(describeFailure(s.reason, s.message, s.advice));
         if (s.publicScores) lines.push(`public: ${Object.entries(s.publicScores).map(([k, v]) => `${k} ${formatScore(v)}`).join(', ')}`);
         if (s.privateScores) lines.push(`private: ${Object.entries(s.privateScores).map(([k, v]) => `${k} ${formatScore(v)}`).join(', ')}`);
         out.result(s, lines);

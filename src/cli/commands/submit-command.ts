@@ -71,7 +71,7 @@ export function submitCommand(): Command {
         if (res) process.stderr.write(await res.text());
       }
       if (done.status !== 'scored') {
-        throw new CliError(`submission ${done.id} ${done.status}; ${describeFailure(done.reason, done.message)}`, exitCodes.submissionFailed, done.reason ?? done.status, done);
+        throw new CliError(`submission ${done.id} ${done.status}; ${describeFailure(done.reason, done.message, done.advice)}`, exitCodes.submissionFailed, done.reason ?? done.status, done);
       }
       out.result(done, `submission ${done.id} scored: ${formatScores(done.publicScores)}${kind === 'smoke' ? ' (smoke sample)' : ''}`);
     });

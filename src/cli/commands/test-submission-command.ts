@@ -35,6 +35,13 @@ export function testSubmissionCommand(): Command {
       const info = await stat(zip).catch(() => undefined);
       if (!info?.isFile()) throw new CliError(`${zip} does not exist or is not a file; create it with "holdout pack"`, exitCodes.invalidInput);
       const { kit, bundleDir, source } = await resolveKit(opts.competition, cmd, out);
+      if (kit.drivenByHarness) {
+        throw new CliError(
+          `the runs of "${kit.title}" are driven by the host's harness, which is not published, so a local run would not be the platform's; submit a smoke run instead ("holdout submit ${path.basename(zip)} --competition ${kit.slug} --smoke"), whose log you can read`,
+          exitCodes.invalidInput,
+          'driven_by_harness',
+        );
+      }
 
       const runtimesDir = loadConfig(process.env, { workers: 0 }).runtimesDir;
       let chosen;

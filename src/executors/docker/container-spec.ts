@@ -1,11 +1,12 @@
 import type { RunSpec } from '../executor.js';
 import type { HostLauncher } from '../host/host-launcher.js';
+import { harnessMount } from '../../domain/harness.js';
 import { checkLayoutPath, sandboxEnvironment } from '../host/run-environment.js';
 import { logPipeInRun } from './log-fifo.js';
 
 /** What decides a run's container, besides the spec. */
 export interface ContainerInput {
-  spec: Pick<RunSpec, 'command' | 'layout' | 'limits' | 'env' | 'dataDir'>;
+  spec: Pick<RunSpec, 'command' | 'layout' | 'limits' | 'env' | 'dataDir' | 'harnessDir' | 'codeReadOnly'>;
   /** Image ID ("sha256:…") the container is made from: by ID, so a tag moved meanwhile cannot change it. */
   image: string;
   /** Binds the runtime adds ("host:container:ro"), e.g. the host's /usr for the "host" runtime. */
@@ -86,9 +87,10 @@ export function containerCreateBody(input: ContainerInput): Record<string, unkno
       ReadonlyRootfs: true,
       Binds: [
         ...input.runtimeBinds,
-        `${workspace.src}:${layout.code}:rw`,
+        `${workspace.src}:${layout.code}:${spec.codeReadOnly ? 'ro' : 'rw'}`,
         `${workspace.output}:${layout.output}:rw`,
         `${spec.dataDir}:${layout.data}:ro`,
+        ...(spec.harnessDir === undefined ? [] : [`${spec.harnessDir}:${harnessMount}:ro`]),
         `${workspace.etcFiles.passwd}:/etc/passwd:ro`,
         `${workspace.etcFiles.group}:/etc/group:ro`,
         `${workspace.etcFiles.hosts}:/etc/hosts:ro`,

@@ -55,6 +55,7 @@ export class PortableDockerExecutor implements Executor {
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
+    if (spec.harnessDir !== undefined) throw new Error("the portable docker executor does not run a host's harness (it is the host's, never part of a participant's local test)");
     checkLimits(spec.limits);
     for (const [kind, dest] of Object.entries(spec.layout)) checkLayoutPath(kind, dest);
     if (spec.limits.gpus > 0) throw new Error('the portable docker executor does not pass GPUs; run the local test with the sandbox on a GPU machine');

@@ -7,7 +7,7 @@ const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The PATH of every run, unless a run's variables extend it. */
 export const basePath = '/usr/local/bin:/usr/bin:/bin';
 /** Paths a layout must not shadow: the runtime and the kernel interfaces live there. */
-const reservedPaths = ['/usr', '/bin', '/lib', '/lib64', '/sbin', '/etc', '/proc', '/dev', '/tmp', '/opt/nvidia'];
+const reservedPaths = ['/usr', '/bin', '/lib', '/lib64', '/sbin', '/etc', '/proc', '/dev', '/tmp', '/opt/nvidia', '/holdout'];
 
 /** The environment of every run: a fixed base plus the spec's variables. Nothing from the host. */
 export function sandboxEnvironment(extra: Readonly<Record<string, string>> = {}): Record<string, string> {

@@ -124,6 +124,7 @@ export class KubernetesExecutor implements Executor {
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
+    if (spec.harnessDir !== undefined) throw new Error('the kubernetes executor does not run a host\'s harness (the sandbox and docker executors mount it)');
     const image = spec.runtimeImage;
     if (spec.runtime === 'host' || image === undefined) throw new Error(`runtime "${spec.runtime}": the kubernetes executor runs runtime images only; record the competition's image (runtime: { image: …@sha256:… })`);
     if (!pinned.test(image)) throw new Error(`runtime image ${image} is not pinned by digest (…@sha256:<manifest digest>): a cluster would pull whatever the tag points at`);

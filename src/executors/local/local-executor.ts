@@ -70,6 +70,7 @@ export class LocalExecutor implements Executor {
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
+    if (spec.harnessDir !== undefined) throw new Error("the local runner does not run a host's harness (it is the host's, never part of a participant's local test)");
     if (!safeRunId.test(spec.runId)) throw new Error(`runId "${spec.runId}" cannot name a folder`);
     if (spec.command.length === 0) throw new Error('a run needs a command');
     await mkdir(this.#workspaceRoot, { recursive: true, mode: 0o700 });

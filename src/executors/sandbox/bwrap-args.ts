@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { RunLayout } from '../../domain/limits.js';
+import { harnessMount } from '../../domain/harness.js';
 import { checkLayoutPath, sandboxEnvironment } from '../host/run-environment.js';
 
 export { basePath, sandboxEnvironment } from '../host/run-environment.js';
@@ -9,8 +10,10 @@ export interface BwrapArgsInput {
   /** The runtime's root file system arguments (see `SandboxRuntime.rootArgs`). */
   rootArgs: readonly string[];
   layout: RunLayout;
-  /** Host folders bound at the layout's paths: code and output read-write, data read-only. */
-  hostPaths: { code: string; output: string; data: string };
+  /** Host folders bound at the layout's paths: code and output read-write, data read-only; a harness read-only at `harnessMount`. */
+  hostPaths: { code: string; output: string; data: string; harness?: string };
+  /** Bind the code read-only. @defaultValue false */
+  codeReadOnly?: boolean;
   /** Host files bound read-only at /etc/passwd, /etc/group and /etc/hosts. */
   etcFiles: { passwd: string; group: string; hosts: string };
   /** The unprivileged host uid (and gid) the command runs as. */
@@ -53,11 +56,12 @@ export function buildBwrapArgs(input: BwrapArgsInput): string[] {
   if (input.command.length === 0) throw new Error('a run needs a command');
   if (!Number.isInteger(uid) || uid <= 0) throw new Error(`a run's uid must be a positive integer, got ${uid}`);
   const targets = [
-    { kind: 'code', dest: layout.code, args: ['--bind', hostPaths.code] },
+    { kind: 'code', dest: layout.code, args: [input.codeReadOnly ? '--ro-bind' : '--bind', hostPaths.code] },
     { kind: 'output', dest: layout.output, args: ['--bind', hostPaths.output] },
     { kind: 'data', dest: layout.data, args: ['--ro-bind', hostPaths.data] },
   ];
   for (const t of targets) checkLayoutPath(t.kind, t.dest);
+  if (hostPaths.harness !== undefined) targets.push({ kind: 'harness', dest: harnessMount, args: ['--ro-bind', hostPaths.harness] });
   if (new Set(targets.map((t) => t.dest)).size !== targets.length) {
     throw new Error('layout.code, layout.data and layout.output must be different paths');
   }

@@ -112,12 +112,20 @@ export class SandboxExecutor implements Executor {
   async check(options: { gpus?: readonly string[] } = {}): Promise<void> {
     const missing = missingHostRequirements();
     if (missing.length > 0) throw new Error(`the sandbox executor cannot run here; missing: ${missing.join('; ')}`);
-    // What runs of a worker killed on this host left (mounted workspaces, cgroups) goes first.
-    await sweepStaleRuns({ cgroups: this.#cgroupParent.layout(), cgroupParent: this.#cgroupParent.path, workspaceRoot: this.#workspaceRoot });
+    await this.sweepStaleRuns();
     await trialRun(this, 'sandbox');
     // The GPU chain too (device nodes, driver files), so a worker that offers GPUs it cannot hand
     // to a run stops now instead of failing every GPU submission.
     if (options.gpus?.length) await trialRun(this, 'sandbox', options.gpus);
+  }
+
+  /**
+   * Removes what runs of a worker killed on this host left (mounted workspaces, cgroups); runs of
+   * live processes are left alone. `check()` does it first; so does each Slurm job on its node.
+   * @returns the names swept
+   */
+  sweepStaleRuns(): Promise<string[]> {
+    return sweepStaleRuns({ cgroups: this.#cgroupParent.layout(), cgroupParent: this.#cgroupParent.path, workspaceRoot: this.#workspaceRoot });
   }
 
   async run(spec: RunSpec): Promise<RunResult> {

@@ -67,7 +67,8 @@ export function superviseSandbox(run: SupervisedRun): Promise<SandboxObservation
   const bwrapArgs = buildBwrapArgs({
     rootArgs: run.runtime.rootArgs,
     layout: spec.layout,
-    hostPaths: { code: workspace.src, output: workspace.output, data: spec.dataDir },
+    hostPaths: { code: workspace.src, output: workspace.output, data: spec.dataDir, ...(spec.harnessDir === undefined ? {} : { harness: spec.harnessDir }) },
+    codeReadOnly: spec.codeReadOnly === true,
     etcFiles: workspace.etcFiles,
     uid: run.uid,
     command: spec.command,

@@ -7,9 +7,9 @@ export type MetricValues = Float64Array | readonly string[];
 /**
  * What a metric needs in the predictions column; the scorer validates predictions accordingly.
  * `indicators` are 0 or 1 (a multi-label target column); `masks` are run-length-encoded pixel
- * masks, text the metric decodes.
+ * masks, text the metric decodes; `ranking` cells list results best first (see ranking.ts).
  */
-export type PredictionKind = 'classes' | 'numbers' | 'probabilities' | 'indicators' | 'masks';
+export type PredictionKind = 'classes' | 'numbers' | 'probabilities' | 'indicators' | 'masks' | 'ranking';
 
 /** A metric over (label, prediction) pairs; both arrays have the same, non-zero length. */
 export type MetricFn = (labels: MetricValues, predictions: MetricValues) => number;

@@ -13,6 +13,7 @@ import type { Metric, MetricFn, MultiLabelFn, MultiLabelMetric, PredictionKind }
 import { f1MacroMultiLabel, f1MicroMultiLabel, jaccardSamples } from './multi-label.js';
 import { averagePrecision, logLoss, rocAuc } from './probability.js';
 import { mae, mape, r2, rmse } from './regression.js';
+import { rankingMetric } from './ranking.js';
 import { maskIou } from './rle-mask.js';
 
 const metric = (fn: MetricFn, higherIsBetter: boolean, predictions: PredictionKind): Metric =>
@@ -67,5 +68,7 @@ export const multiLabelMetrics: Readonly<Record<string, MultiLabelMetric>> = Obj
 /** The metric registered under `name`, if any (own properties only: "constructor" is not a metric). */
 export function findMetric(name: string): Metric | MultiLabelMetric | undefined {
   if (Object.hasOwn(metrics, name)) return metrics[name];
-  return Object.hasOwn(multiLabelMetrics, name) ? multiLabelMetrics[name] : undefined;
+  if (Object.hasOwn(multiLabelMetrics, name)) return multiLabelMetrics[name];
+  const ranking = rankingMetric(name);
+  return ranking === undefined ? undefined : metric(ranking, true, 'ranking');
 }

@@ -6,9 +6,11 @@ import { installCompetition } from '../../app/install-competition.js';
 import { localTestKit } from '../../app/local-test.js';
 import { ArchiveError, extractZip } from '../../archive/safe-unzip.js';
 import { BundleError } from '../../bundle/bundle-error.js';
+import { formatColumns } from '../../bundle/format-columns.js';
 import { loadBundle } from '../../bundle/load-bundle.js';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
+import { formatCommand } from '../../domain/entry-file.js';
 import { currentPhase, quotaDay } from '../../domain/phases.js';
 import { competitionOr404, isHostOf, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
@@ -30,13 +32,33 @@ async function publicFiles(deps: ServerDeps, c: StoredCompetition): Promise<{ pa
   const roots = [...c.config.data.public, ...(smoke ? [smoke.features, smoke.labels, smoke.submissionFormat] : [])].map((p) => p.replace(/\/+$/, ''));
   // Never served, whatever a root names (a smoke sample pointing at the real labels, say).
   const testFeatures = c.config.data.testFeatures.replace(/\/+$/, '');
-  const hidden = (rel: string) => rel === c.config.data.labels || rel === testFeatures || rel.startsWith(`${testFeatures}/`);
+  // The harness's files too: a host's program that participants must not read or copy.
+  const secret = [testFeatures, ...(c.config.harness?.dir ? [c.config.harness.dir] : [])];
+  const hidden = (rel: string) => rel === c.config.data.labels || secret.some((s) => rel === s || rel.startsWith(`${s}/`));
   const files: { path: string; bytes: number }[] = [];
   for await (const key of deps.blobs.list(prefix)) {
     const rel = key.slice(prefix.length);
     if (!hidden(rel) && roots.some((r) => rel === r || rel.startsWith(`${r}/`))) files.push({ path: rel, bytes: (await deps.blobs.stat(key))?.bytes ?? 0 });
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/**
+ * The submission format's columns and a valid value for each (from its first row), without any id:
+ * what `holdout init` writes a main.py for, also for a competition without a smoke sample.
+ */
+async function submissionColumns(deps: ServerDeps, c: StoredCompetition) {
+  const stream = await deps.blobs.get(`${c.bundleKey}/files/${c.config.data.submissionFormat}`);
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    bytes += chunk.length;
+    // Two lines are enough: the header and one row.
+    if (bytes > 65_536 || chunk.filter((b) => b === 0x0a).length >= 2) break;
+  }
+  stream.destroy();
+  return { idColumn: c.config.idColumn, ...formatColumns(Buffer.concat(chunks).toString('utf8'), c.config.idColumn) };
 }
 
 /** open: a phase is running; upcoming: the first phase is ahead; finished: all have ended. */
@@ -95,13 +117,14 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
       return {
         ...summary(c, now),
         description: config.description,
-        entrypoint: config.entrypoint.join(' '),
+        entrypoint: formatCommand(config.entrypoint),
         limits: config.limits,
         limitsInWords: limitsInWords(config),
         // Published so that the web app and the CLI refuse a file before sending it.
         upload: { maxZipBytes: deps.config.maxUploadBytes, maxUnpackedBytes: deps.config.maxUnpackedBytes, maxFiles: deps.config.maxFiles },
         layout: config.layout,
         predictionsFile: config.predictionsFile,
+        submissionFormat: await submissionColumns(deps, c),
         predictionsFormat: config.predictionsFormat ?? 'csv',
         metric: config.scoring.primary,
         extraMetrics: config.scoring.extra,
@@ -145,6 +168,14 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
       const key = `${c.bundleKey}/files/${file.path}`;
       return sendBlobDownload(deps, reply, { key, bytes: file.bytes, downloadName: path.basename(file.path), contentType: 'application/octet-stream' });
     },
+  });
+
+  apiRoute(app, {
+    method: 'GET', url: '/upload-limits', tag: 'hosting', access: 'anyone',
+    summary: 'What this server accepts in one upload: a submission zip or a bundle zip',
+    description: 'Clients check a file against these before sending it; the server refuses a larger body from its Content-Length, before reading it.',
+    responses: { 200: { description: 'The limits', schema: z.object({ maxZipBytes: z.number(), maxUnpackedBytes: z.number(), maxFiles: z.number() }) } },
+    handler: async () => ({ maxZipBytes: deps.config.maxUploadBytes, maxUnpackedBytes: deps.config.maxUnpackedBytes, maxFiles: deps.config.maxFiles }),
   });
 
   apiRoute(app, {

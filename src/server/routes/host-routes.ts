@@ -29,7 +29,7 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
     handler: async (req, _reply, { params }) => {
       const { c } = await hostedCompetition(deps, req, params.slug);
       const rows = await deps.hostSubmissions.forCompetition(c.id);
-      return rows.map((s) => ({ ...submissionView(s, { showPrivate: true }), userId: s.user_id, team: s.team_name, workerId: s.lease_owner, rescorable: mayHaveKeptPredictions(s.status, s.reason) }));
+      return rows.map((s) => ({ ...submissionView(s, { showPrivate: true, config: c.config }), userId: s.user_id, team: s.team_name, workerId: s.lease_owner, rescorable: mayHaveKeptPredictions(s.status, s.reason) }));
     },
   });
 

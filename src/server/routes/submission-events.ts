@@ -40,7 +40,7 @@ export const submissionEvents = (ctx: ServerDeps, pollMs = 500): FastifyPluginAs
     const check = async () => {
       const row = await ctx.submissions.get(first.id);
       if (!row || closed) return;
-      const json = JSON.stringify(submissionView(row, { showPrivate }));
+      const json = JSON.stringify(submissionView(row, { showPrivate, config: competition.config }));
       if (json !== last) send('status', (last = json));
       if (isFinal(row.status)) stop();
     };

@@ -11,7 +11,8 @@ import type { SubmissionRow } from '../../db/schema.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
 import { currentPhase, quotaDay } from '../../domain/phases.js';
 import { logTail, logVisibility } from '../../domain/log-visibility.js';
-import { reasonAdvice } from '../../domain/submission.js';
+import { failureAdvice } from '../../domain/submission.js';
+import type { CompetitionConfig } from '../../domain/competition.js';
 import { competitionOr404, isHostOf, requireUser, visibleSubmission } from '../access.js';
 import { entryFile } from '../../domain/entry-file.js';
 import { apiRoute } from '../api-route.js';
@@ -25,7 +26,7 @@ import { slugParams } from './competition-routes.js';
 const parseScores = (json: string | null) => (json ? (JSON.parse(json) as Record<string, number>) : null);
 
 /** A submission as its owner sees it. Private scores only once revealed (or for a host). */
-export function submissionView(s: SubmissionRow & { username?: string }, opts: { showPrivate: boolean }) {
+export function submissionView(s: SubmissionRow & { username?: string }, opts: { showPrivate: boolean; config: Pick<CompetitionConfig, 'logs' | 'data'> }) {
   return {
     id: s.id,
     kind: s.kind,
@@ -33,7 +34,7 @@ export function submissionView(s: SubmissionRow & { username?: string }, opts: {
     status: s.status,
     reason: s.reason,
     message: s.message,
-    advice: s.reason ? reasonAdvice[s.reason] : null,
+    advice: s.reason ? failureAdvice(s.reason, s.kind, { ...(opts.config.logs ? { logs: opts.config.logs } : {}), hasSmoke: opts.config.data.smoke !== undefined }) : null,
     createdAt: s.created_at,
     startedAt: s.started_at,
     finishedAt: s.finished_at,
@@ -114,7 +115,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
         deps.worker?.wake();
         // How much of its log the submitter will read, so the page offers no button that would be refused.
         const logs = (await isHostOf(deps, user, c)) ? 'full' : logVisibility(c.config.logs, kind);
-        return reply.status(201).send({ ...submissionView(row, { showPrivate: false }), logs });
+        return reply.status(201).send({ ...submissionView(row, { showPrivate: false, config: c.config }), logs });
       } catch (err) {
         await deps.blobs.delete(zipKey);
         if (err instanceof ArchiveError) throw new HttpError(400, `submission.zip: ${err.message}`, 'invalid_archive');
@@ -135,7 +136,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       const c = await competitionOr404(deps, params.slug);
       const rows = await deps.hostSubmissions.forUsers(c.id, await deps.teams.entrantUserIds(c.id, user.id));
       const showPrivate = c.privateRevealed || (await isHostOf(deps, user, c));
-      return rows.map((s) => submissionView(s, { showPrivate }));
+      return rows.map((s) => submissionView(s, { showPrivate, config: c.config }));
     },
   });
 
@@ -146,7 +147,7 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       const { s, c, host } = await visibleSubmission(deps, req, params.id);
       const [author, team] = await Promise.all([deps.users.byId(s.user_id), deps.teams.teamOf(c.id, s.user_id)]);
       return {
-        ...submissionView(s, { showPrivate: c.privateRevealed || host }),
+        ...submissionView(s, { showPrivate: c.privateRevealed || host, config: c.config }),
         username: author?.username ?? '',
         team: team?.name ?? null,
         competition: { slug: c.slug, title: c.config.title },

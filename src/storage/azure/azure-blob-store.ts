@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
-import { BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
+import { BlobNotFoundError, type BlobStore, type ByteRange, holdBodyErrors } from '../blob-store.js';
 import { assertValidKey, assertValidPrefix } from '../blob-key.js';
+import { readUpTo } from '../read-up-to.js';
 
 /** Where an {@link AzureBlobStore} keeps its blobs. */
 export interface AzureBlobStoreOptions {
@@ -90,11 +91,13 @@ export class AzureBlobStore implements BlobStore {
     return { bytes };
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     assertValidKey(key);
     const { sdk, container } = await this.connect();
     try {
-      const { readableStreamBody } = await container.getBlobClient(key).download();
+      const blob = container.getBlobClient(key);
+      if (range && range.end <= range.start) return await blob.getProperties().then(() => Readable.from([]));
+      const { readableStreamBody } = await (range ? blob.download(range.start, range.end - range.start) : blob.download());
       // In Node the SDK returns a Readable that resumes a broken download where it stopped.
       if (!(readableStreamBody instanceof Readable)) throw new Error(`azure blob store: no stream body for ${key}`);
       return readableStreamBody;
@@ -172,27 +175,6 @@ async function open({ connectionString, container: name }: AzureBlobStoreOptions
       : err instanceof Error ? err.message : String(err);
     throw new Error(`azure blob store: cannot open container ${url}: ${why}`, { cause: err });
   }
-}
-
-/**
- * Reads `body` until it ends or more than `limit` bytes have come: the chunks read, and the
- * iterator to read the rest with (a stream takes one iterator only).
- */
-async function readUpTo(body: Readable, limit: number): Promise<{ chunks: Buffer[]; ended: boolean; more: AsyncIterator<Buffer> }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const more = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  const buffers: AsyncIterator<Buffer> = { next: async () => {
-    const n = await more.next();
-    return n.done ? n : { value: Buffer.isBuffer(n.value) ? n.value : Buffer.from(n.value) };
-  } };
-  while (size <= limit) {
-    const next = await buffers.next();
-    if (next.done) return { chunks, ended: true, more: buffers };
-    chunks.push(next.value);
-    size += next.value.length;
-  }
-  return { chunks, ended: false, more: buffers };
 }
 
 function isNotFound(sdk: Sdk, err: unknown): boolean {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, type BlobStore, holdBodyErrors } from '../blob-store.js';
+import { BlobNotFoundError, type BlobStore, type ByteRange, holdBodyErrors } from '../blob-store.js';
 import { assertValidKey, assertValidPrefix } from '../blob-key.js';
 
 /** Holds unfinished puts; "~" cannot appear in a key, so no blob lives here and `list` skips it. */
@@ -41,9 +41,10 @@ export class FsBlobStore implements BlobStore {
     return { bytes };
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, range?: ByteRange): Promise<Readable> {
     const file = this.file(key);
-    const stream = createReadStream(file);
+    if (range && range.end <= range.start) return emptyIfExists(this, key);
+    const stream = createReadStream(file, range ? { start: range.start, end: range.end - 1 } : {});
     // Surface a missing blob as the typed error before the caller pipes anything.
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
@@ -52,6 +53,32 @@ export class FsBlobStore implements BlobStore {
       );
     });
     return stream;
+  }
+
+  /** Moves the first part into place and appends the others: the first part's bytes are not copied. */
+  async concat(key: string, parts: readonly string[]): Promise<{ bytes: number }> {
+    const target = this.file(key);
+    const files = parts.map((p) => this.file(p));
+    const temp = path.join(this.root, TEMP_DIR, randomUUID());
+    await mkdir(path.dirname(temp), { recursive: true });
+    await mkdir(path.dirname(target), { recursive: true });
+    let firstBytes: number | undefined;
+    try {
+      if (files[0]) {
+        firstBytes = (await stat(files[0])).size;
+        await rename(files[0], temp);
+      } else await writeFile(temp, '', { flag: 'wx' });
+      for (const file of files.slice(1)) await pipeline(createReadStream(file), createWriteStream(temp, { flags: 'a' }));
+      const { size } = await stat(temp);
+      await rename(temp, target);
+      await Promise.all(files.slice(1).map((f) => rm(f, { force: true })));
+      return { bytes: size };
+    } catch (err) {
+      // Put the first part back as it was, so that the parts stay whole for another try.
+      if (firstBytes !== undefined && files[0]) await truncate(temp, firstBytes).then(() => rename(temp, files[0]!)).catch(() => {});
+      await rm(temp, { force: true });
+      throw err;
+    }
   }
 
   async stat(key: string): Promise<{ bytes: number } | undefined> {
@@ -87,4 +114,9 @@ export class FsBlobStore implements BlobStore {
       if (!key.startsWith(`${TEMP_DIR}/`)) yield key;
     }
   }
+}
+
+async function emptyIfExists(store: BlobStore, key: string): Promise<Readable> {
+  if (!(await store.stat(key))) throw new BlobNotFoundError(key);
+  return Readable.from([]);
 }

@@ -1,20 +1,35 @@
 import { api, uploadFile, type Submission } from '../api.js';
 import { errorBox, navigate, render, type PageFn } from '../app.js';
-import { fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
+import { fmtBytes, fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
 import { competitionShell, loadCompetition } from './competition-shell.js';
 import { UploadProgress } from '../upload-progress.js';
 import { askFirst, confirmButton } from '../confirm.js';
 
+interface UploadLimits { maxZipBytes: number; maxUnpackedBytes: number; maxFiles: number }
+
 /** A bundle upload form: creates a competition, or updates one with the same slug. */
 function bundleForm(label: string, done: (slug: string) => void): HTMLElement {
+  // The server publishes what it accepts, so an oversized bundle is refused here, before a byte is sent.
+  const limits = api<UploadLimits>('GET', '/upload-limits').catch(() => undefined);
   const result = h('div', { 'aria-live': 'polite' });
   const button = h('button', { type: 'submit' }, label);
   const progress = new UploadProgress(button);
-  const form = h('form', { class: 'stack' }, h('label', null, 'Bundle zip (competition.yaml and data) ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })), button, progress.element);
+  const limitNote = h('p', { class: 'muted' });
+  void limits.then((l) => l && mount(limitNote, `At most ${fmtBytes(l.maxZipBytes)} zipped, ${fmtBytes(l.maxUnpackedBytes)} unpacked and ${l.maxFiles} files.`));
+  const form = h('form', { class: 'stack' }, h('label', null, 'Bundle zip (competition.yaml and data) ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })), limitNote, button, progress.element);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const file = new FormData(form).get('file');
     if (!(file instanceof File) || file.size === 0) return;
+    void limits.then((l) => {
+      if (l && file.size > l.maxZipBytes) {
+        mount(result, h('h3', null, 'The bundle was not sent'), errorBox(new Error(`${file.name} is ${fmtBytes(file.size)}, larger than this server's limit of ${fmtBytes(l.maxZipBytes)} for one upload; leave large public files out of the bundle or ask the admin to raise HOLDOUT_MAX_UPLOAD_BYTES`)));
+        return;
+      }
+      send(file);
+    });
+  });
+  const send = (file: File) => {
     const sent = progress.run((onProgress) => uploadFile<{ slug: string; created: boolean }>('/competitions', file, onProgress));
     if (!sent) return;
     mount(result, h('p', null, 'Uploading and checking…'));
@@ -24,7 +39,7 @@ function bundleForm(label: string, done: (slug: string) => void): HTMLElement {
         done(c.slug);
       })
       .catch((err: unknown) => mount(result, h('h3', null, 'The bundle was not accepted'), errorBox(err)));
-  });
+  };
   return h('div', null, form, result);
 }
 
