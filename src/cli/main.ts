@@ -14,6 +14,7 @@ import { statusCommands } from './commands/status-command.js';
 import { submitCommand } from './commands/submit-command.js';
 import { testSubmissionCommand } from './commands/test-submission-command.js';
 import { workerCommand } from './commands/worker-command.js';
+import { workerTokenCommand } from './commands/worker-token-command.js';
 import { painter } from './colour.js';
 import { CliError, describeExitCodes, exitCodes } from './exit-codes.js';
 
@@ -25,7 +26,7 @@ const program = new Command()
   .addHelpText(
     'after',
     `\nParticipants: register, login, init, pack, test-submission, submit, status, logs, leaderboard, download, rules.` +
-      `\nHosts: serve, worker, competition, runtime.` +
+      `\nHosts: serve, worker, worker-token, competition, runtime.` +
       `\n\nExit codes:\n${describeExitCodes()}` +
       `\n\nConfiguration of serve, worker, competition and runtime (environment variables):\n${describeConfig()}`,
   );
@@ -46,7 +47,7 @@ for (const command of [
 }
 
 // Hosts.
-for (const command of [serveCommand(), workerCommand(), competitionCommand(), runtimeCommand()]) program.addCommand(command);
+for (const command of [serveCommand(), workerCommand(), workerTokenCommand(), competitionCommand(), runtimeCommand()]) program.addCommand(command);
 
 /** Commands added with addCommand do not inherit these settings: usage errors exit 2 everywhere. */
 function applySettings(cmd: Command): void {

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { installCompetition } from '../../src/app/install-competition.js';
 import { testDialects } from '../../src/db/test-databases.case.js';
-import { demoBundle, startHoldout, type TestHoldout, upload, waitForFinal } from '../helpers/holdout-server.js';
+import { demoBundle, repoRoot, startHoldout, type TestHoldout, upload, waitForFinal } from '../helpers/holdout-server.js';
 import { trivialSubmission } from '../helpers/trivial-submission.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -39,6 +41,8 @@ for (const dialect of testDialects) {
     let tokenId: string;
     let participant: string;
     const workers: WorkerProcess[] = [];
+    /** The worker of the end-to-end test, killed mid-run in the chaos test (each start costs seconds). */
+    let resident: WorkerProcess | undefined;
     const workerDirs: string[] = [];
 
     /** A worker on "another machine": its own folder, no database, only the server's URL and the token. */
@@ -88,12 +92,19 @@ for (const dialect of testDialects) {
       assert.equal((await api(h, 'POST', '/api/worker-tokens', hostToken, { name: 'x', competitions: ['nope'] })).status, 404);
       assert.equal((await api(h, 'POST', '/api/worker-tokens', participant, { name: 'x', competitions: ['digits'] })).status, 403);
       assert.equal((await api(h, 'POST', '/api/worker-tokens', hostToken, { name: 'x', competitions: [] })).status, 400);
-      const created = await api(h, 'POST', '/api/worker-tokens', hostToken, { name: 'gpu box', competitions: ['digits'] });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      workerToken = created.body.token as string;
-      tokenId = created.body.id as string;
+      // The host's way: the CLI, with their API token.
+      // Not spawnSync: the server answering it runs in this process.
+      const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts'), '--json', 'worker-token', 'create', '--competition', 'digits', '--name', 'gpu box'], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? '', HOME: h.dataDir, HOLDOUT_SERVER: h.url, HOLDOUT_TOKEN: hostToken },
+        encoding: 'utf8',
+      });
+      const created = JSON.parse(cli.stdout) as { id: string; token: string; competitions: string[] };
+      workerToken = created.token;
+      tokenId = created.id;
       assert.match(workerToken, /^hwk_/);
-      assert.deepEqual(created.body.competitions, ['digits']);
+      assert.deepEqual(created.competitions, ['digits']);
+      assert.deepEqual(((await api(h, 'GET', '/api/worker-tokens', hostToken)).body as unknown as { id: string }[]).map((t) => t.id), [tokenId]);
       // A worker token is nobody on the rest of the API, and a user's token is no worker.
       assert.equal((await api(h, 'GET', '/api/me', workerToken)).status, 401);
       assert.equal((await api(h, 'POST', '/api/worker/claim', hostToken, { workerId: 'w', leaseMs: 5000 })).status, 401);
@@ -102,6 +113,7 @@ for (const dialect of testDialects) {
 
     it('an HTTP worker claims, runs and scores a submission; another competition\'s queue stays untouched', async () => {
       const worker = await startWorker();
+      resident = worker;
       const otherZip = await trivialSubmission({ label: 2 });
       const otherUpload = await upload(h.url, participant, 'other', otherZip);
       assert.equal(otherUpload.status, 201);
@@ -128,10 +140,6 @@ for (const dialect of testDialects) {
       assert.match(String(forged.body.message), new RegExp(`worker ${worker.id} does not hold submission .* it is scored.*nothing was recorded`));
       assert.equal((await h.ctx.submissions.get(String(res.body.id)))?.public_primary, row?.public_primary);
       assert.equal((await h.ctx.submissions.attemptsOf(String(res.body.id))).filter((a) => a.outcome === 'scored').length, 1);
-
-      worker.kill('SIGTERM');
-      assert.equal(await worker.exited, 0, worker.stderr());
-      assert.equal((await h.ctx.workers.list(LEASE_MS * 3)).some((w) => w.id === `${tokenId}/${worker.id}`), false, 'deregistered');
     });
 
     it("a worker token is refused on another competition's queue, data and runs, with a message that says why", async () => {
@@ -158,17 +166,19 @@ for (const dialect of testDialects) {
     });
 
     it('an HTTP worker killed mid-run: the lease runs out, another takes the run over, it is scored once', async () => {
-      const first = await startWorker();
-      const res = await upload(h.url, participant, 'digits', await trivialSubmission({ label: 3, sleepSeconds: 4 }));
+      const first = resident ?? (await startWorker());
+      const res = await upload(h.url, participant, 'digits', await trivialSubmission({ label: 3, sleepSeconds: 3 }));
       const id = String(res.body.id);
       for (let i = 0; (await h.ctx.submissions.get(id))?.status !== 'running'; i++) {
         assert.ok(i < 200, 'never started');
         await new Promise((r) => setTimeout(r, 100));
       }
+      // The next worker starts while the first runs (a start takes seconds); the first dies mid-run.
+      const starting = startWorker();
       await new Promise((r) => setTimeout(r, 500));
       first.kill('SIGKILL');
       await first.exited;
-      const second = await startWorker();
+      const second = await starting;
       const final = await waitForFinal(h.url, participant, id, 60_000);
       assert.equal(final.status, 'scored', JSON.stringify(final));
       const attempts = await h.ctx.submissions.attemptsOf(id);
@@ -177,6 +187,10 @@ for (const dialect of testDialects) {
         [2, `${tokenId}/${second.id}`, 'scored'],
       ]);
       assert.ok(Math.abs(Number((await h.ctx.submissions.get(id))?.public_primary) - (await publicAccuracy(3))) < 1e-12);
+      // SIGTERM drains an HTTP worker as it does a database worker: it deregisters and exits 0.
+      second.kill('SIGTERM');
+      assert.equal(await second.exited, 0, second.stderr());
+      assert.equal((await h.ctx.workers.list(LEASE_MS * 3)).some((w) => w.id === `${tokenId}/${second.id}`), false, 'deregistered');
     });
 
     it('a revoked token stops its workers at the next call', async () => {
