@@ -100,6 +100,7 @@ const schema = z.object({
     .optional()
     .transform((s) => s?.split(/\s+/).filter(Boolean)).describe("command that starts Holdout's node entry on a compute node, separated by spaces; default this worker's node and its dist/executors/slurm/node-entry.js"),
   slurmGraceSeconds: z.coerce.number().int().min(0).default(120).describe("seconds Slurm's time limit adds to a run's wall time (a backstop: the sandbox on the node stops the run at its wall time)"),
+  slurmGpus: z.coerce.number().int().min(0).default(0).describe("GPUs (--gres=gpu) a slurm worker's runs may ask the cluster for at once (its GPU offer; the worker host's own GPUs are not offered)"),
   slurmExtraCpus: z.coerce.number().min(0).default(0).describe("CPUs asked of Slurm beyond a run's own, for Holdout's node entry (it pumps the run's log on the job's cores)"),
   slurmMemoryOverheadBytes: z.coerce.number().int().positive().default(256 * MiB).describe("memory asked of Slurm beyond a run's own, for Holdout's node entry"),
   sandboxRoot: z.string().optional().describe('scratch space for sandbox runs; default <tmpdir>/holdout-sandbox'),

@@ -183,6 +183,7 @@ function slurmConfig(config: Config, sandbox: NodeSandboxSettings): ExecutorConf
     graceSeconds: config.slurmGraceSeconds,
     memoryOverheadBytes: config.slurmMemoryOverheadBytes,
     extraCpus: config.slurmExtraCpus,
+    gpus: config.slurmGpus,
     sandbox,
   };
 }

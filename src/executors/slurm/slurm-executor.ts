@@ -33,6 +33,11 @@ export interface SlurmExecutorOptions {
   nodeCommand?: readonly string[];
   /** The sandbox's settings on the nodes. */
   sandbox?: NodeSandboxSettings;
+  /**
+   * GPUs (`--gres=gpu`) this worker's runs may ask the cluster for at once: its GPU offer. The
+   * worker's own host GPUs are never offered, since runs land on the nodes. @defaultValue 0
+   */
+  gpus?: number;
   /** Memory asked of Slurm beyond the run's, for the node entry. @defaultValue 256 MiB */
   memoryOverheadBytes?: number;
   /**
@@ -71,12 +76,15 @@ function isInside(dir: string, root: string): boolean {
  */
 export class SlurmExecutor implements Executor {
   readonly name = 'slurm';
+  /** Slots of the cluster's GPUs, one per GPU a run may hold; the node binds what Slurm allocated. */
+  readonly clusterGpus: readonly string[];
   readonly #client: SlurmClient;
   readonly #nodeCommand: readonly string[];
 
   constructor(private readonly options: SlurmExecutorOptions) {
     this.#client = new SlurmClient({ ...(options.binDir ? { binDir: options.binDir } : {}), ...(options.env ? { env: options.env } : {}) });
     this.#nodeCommand = options.nodeCommand ?? defaultNodeCommand();
+    this.clusterGpus = Array.from({ length: options.gpus ?? 0 }, (_, i) => `gres/gpu#${i}`);
   }
 
   async check(options: { gpus?: readonly string[] } = {}): Promise<void> {
