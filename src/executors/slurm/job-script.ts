@@ -117,6 +117,9 @@ export interface NodeJob {
     runtimeImage?: string;
     command: string[];
     codeDir: string;
+    /** The host's harness (a copy in the job folder), mounted read-only beside the code. */
+    harnessDir?: string;
+    codeReadOnly?: boolean;
     dataDir: string;
     layout: RunLayout;
     limits: Limits;

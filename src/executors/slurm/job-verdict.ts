@@ -1,3 +1,4 @@
+import type { ResourceUsage } from '../../domain/resource-usage.js';
 import type { RunOutcome } from '../executor.js';
 
 /** A job's state as scontrol shows it. */
@@ -12,7 +13,7 @@ export interface JobState {
 
 /** What the node entry writes as its last step (result.json). */
 export type NodeVerdict =
-  | { ok: true; outcome: RunOutcome; exitCode: number | null; signal: string | null; wallMs: number }
+  | { ok: true; outcome: RunOutcome; exitCode: number | null; signal: string | null; wallMs: number; usage?: ResourceUsage }
   | { ok: false; error: string };
 
 /** States of a job that has not ended yet (Slurm 22.05's job_state_string, base states and flags). */

@@ -39,7 +39,7 @@ async function runJob(job: NodeJob, signal: AbortSignal): Promise<NodeVerdict> {
     // -a keeps links as links, fifos as fifos and the run's uid: the worker reads them as hostile.
     await mkdir(job.folder.output, { recursive: true });
     await promisify(execFile)('cp', ['-a', '--', `${result.outputDir}/.`, job.folder.output]);
-    return { ok: true, outcome: result.outcome, exitCode: result.exitCode, signal: result.signal, wallMs: result.wallMs };
+    return { ok: true, outcome: result.outcome, exitCode: result.exitCode, signal: result.signal, wallMs: result.wallMs, ...(result.usage ? { usage: result.usage } : {}) };
   } finally {
     await result?.dispose();
   }

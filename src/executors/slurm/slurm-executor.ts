@@ -148,6 +148,8 @@ export class SlurmExecutor implements Executor {
         exitCode: ended.exitCode,
         signal: ended.signal,
         wallMs: 'wallMs' in ended ? ended.wallMs : 0,
+        // The sandbox on the node measured it in the run's cgroup, as on a worker's own host.
+        ...('usage' in ended && ended.usage ? { usage: ended.usage } : {}),
         logBytes: logged.bytes,
         logTruncated: logged.truncated,
         outputDir: folder.output,
@@ -168,7 +170,11 @@ export class SlurmExecutor implements Executor {
       await cp(dir, copy, { recursive: true, verbatimSymlinks: true });
       return copy;
     };
-    const [codeDir, dataDir] = await Promise.all([shared(spec.codeDir, `${folder.dir}/code`), shared(spec.dataDir, `${folder.dir}/data`)]);
+    const [codeDir, dataDir, harnessDir] = await Promise.all([
+      shared(spec.codeDir, `${folder.dir}/code`),
+      shared(spec.dataDir, `${folder.dir}/data`),
+      spec.harnessDir === undefined ? undefined : shared(spec.harnessDir, `${folder.dir}/harness`),
+    ]);
     const job: NodeJob = {
       folder,
       run: {
@@ -178,6 +184,8 @@ export class SlurmExecutor implements Executor {
         ...(spec.runtimeImage === undefined ? {} : { runtimeImage: spec.runtimeImage }),
         command: spec.command,
         codeDir,
+        ...(harnessDir === undefined ? {} : { harnessDir }),
+        ...(spec.codeReadOnly === undefined ? {} : { codeReadOnly: spec.codeReadOnly }),
         dataDir,
         layout: spec.layout,
         limits: spec.limits,
