@@ -6,6 +6,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { pino } from 'pino';
 import { createUser } from '../../src/app/accounts.js';
+import { mountPoints, unmount } from '../../src/data-images/mount-image.js';
 import { loadConfig, type Config } from '../../src/app/config.js';
 import { createContext, type AppContext } from '../../src/app/context.js';
 import { installCompetition } from '../../src/app/install-competition.js';
@@ -126,6 +127,9 @@ export async function startHoldout(opts: StartOptions = {}): Promise<TestHoldout
       await app.close();
       await ctx.close();
       await database?.drop();
+      // A worker process the test killed leaves its data images mounted (the next worker uses
+      // them; a host's sweep unmounts them once unused): unmount them before removing the folder.
+      for (const dir of await mountPoints()) if (dir.startsWith(`${dataDir}/`)) await unmount(dir).catch(() => undefined);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
