@@ -1,5 +1,6 @@
 import { type Expression, type Kysely, type SqlBool, sql } from 'kysely';
-import type { Database } from './schema.js';
+import type { DatabaseDialect } from './database-dialect.js';
+import type { Database, SubmissionRow } from './schema.js';
 
 /*
  * The fair-share order of queued submissions, as SQL over the candidate row ("submissions" in
@@ -54,4 +55,26 @@ export async function runningNow(
     .where('status', 'in', ['running', 'scoring'])
     .executeTakeFirstOrThrow();
   return { competition: Number(r.competition), entrant: Number(r.entrant ?? 0) };
+}
+
+/** A claim rolled back: its competition or entrant reached a cap meanwhile. */
+export class OverCap extends Error {
+  constructor(readonly id: string) {
+    super(`submission ${id}: its competition or entrant is at its cap of runs at once`);
+  }
+}
+
+/**
+ * The candidate query counted runs in its own snapshot: two workers claiming at once could both
+ * take a capped competition's last slot. Counted again under the competition's lock (claims of
+ * one capped competition queue there); over a cap, the claim is rolled back.
+ * @throws OverCap
+ */
+export async function checkCaps(dialect: Pick<DatabaseDialect, 'lockCompetition'>, trx: Kysely<Database>, row: SubmissionRow): Promise<void> {
+  const caps = await dialect
+    .lockCompetition(trx.selectFrom('competitions').select(['id', 'max_running', 'max_running_per_entrant']).where('id', '=', row.competition_id))
+    .executeTakeFirst() as { max_running: number | null; max_running_per_entrant: number | null } | undefined;
+  if (!caps || (caps.max_running === null && caps.max_running_per_entrant === null)) return;
+  const running = await runningNow(trx, row);
+  if (running.competition > (caps.max_running ?? Infinity) || running.entrant > (caps.max_running_per_entrant ?? Infinity)) throw new OverCap(row.id);
 }

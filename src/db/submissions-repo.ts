@@ -4,8 +4,11 @@ import type { ResourceUsage } from '../domain/resource-usage.js';
 import type { FailureReason } from '../domain/submission.js';
 import type { DatabaseDialect } from './database-dialect.js';
 import { isUniqueViolation, QuotaExceededError } from './db-errors.js';
-import { fairShareOrder, runningNow, underRunningCaps } from './fair-share.js';
+import { checkCaps, fairShareOrder, OverCap, underRunningCaps } from './fair-share.js';
+import { usageColumns } from './usage-columns.js';
 import type { AttemptOutcome, AttemptRow, Database, NewSubmission, SubmissionRow } from './schema.js';
+
+export { usageColumns, usageOf } from './usage-columns.js';
 
 /** What a finished attempt records; any field left out stays as it is. */
 export interface SubmissionResult {
@@ -54,33 +57,6 @@ export interface Lease {
 
 type Claimable = (eb: ExpressionBuilder<Database, 'submissions'>) => Expression<SqlBool>;
 type SubmissionChanges = UpdateObject<Database, 'submissions'>;
-
-/** The submission columns of a run's usage; unknown measures are null. */
-export function usageColumns(u: ResourceUsage): SubmissionChanges {
-  return {
-    cpu_ms: u.cpuMs ?? null,
-    peak_memory_bytes: u.peakMemoryBytes ?? null,
-    gpu_ms: u.gpuMs ?? null,
-    gpu_estimated: u.gpuEstimated ? 1 : 0,
-    peak_gpu_memory_bytes: u.peakGpuMemoryBytes ?? null,
-  };
-}
-
-/** A submission row's usage as recorded, or undefined before it ran. */
-export function usageOf(s: Pick<SubmissionRow, 'run_ms' | 'cpu_ms' | 'peak_memory_bytes' | 'gpu_ms' | 'gpu_estimated' | 'peak_gpu_memory_bytes'>): ResourceUsage | undefined {
-  if (s.run_ms === null) return undefined;
-  const n = (v: number | string | null) => (v === null ? undefined : Number(v));
-  const optional = { cpuMs: n(s.cpu_ms), peakMemoryBytes: n(s.peak_memory_bytes), gpuMs: n(s.gpu_ms), peakGpuMemoryBytes: n(s.peak_gpu_memory_bytes) };
-  const known = Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)) as Partial<ResourceUsage>;
-  return { wallMs: Number(s.run_ms), ...known, ...(s.gpu_estimated === 1 && known.gpuMs !== undefined ? { gpuEstimated: true } : {}) };
-}
-
-/** A claim rolled back: its competition or entrant reached a cap meanwhile. */
-class OverCap extends Error {
-  constructor(readonly id: string) {
-    super(`submission ${id}: its competition or entrant is at its cap of runs at once`);
-  }
-}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -218,7 +194,7 @@ export class SubmissionsRepo {
           .returningAll()
           .executeTakeFirst();
         if (!row) return undefined;
-        if (order === 'fair') await this.checkCaps(trx, row);
+        if (order === 'fair') await checkCaps(this.dialect, trx, row);
         await trx
           .updateTable('submission_attempts')
           .set({ outcome: 'lost', ended_at: nowIso, message: 'the worker stopped renewing its lease' })
@@ -235,21 +211,6 @@ export class SubmissionsRepo {
         if (err instanceof OverCap) return err;
         throw err;
       });
-  }
-
-  /**
-   * The candidate query counted runs in its own snapshot: two workers claiming at once could both
-   * take a capped competition's last slot. Counted again under the competition's lock (claims of
-   * one capped competition queue there); over a cap, the claim is rolled back.
-   * @throws OverCap
-   */
-  private async checkCaps(trx: Kysely<Database>, row: SubmissionRow): Promise<void> {
-    const caps = await this.dialect
-      .lockCompetition(trx.selectFrom('competitions').select(['id', 'max_running', 'max_running_per_entrant']).where('id', '=', row.competition_id))
-      .executeTakeFirst() as { max_running: number | null; max_running_per_entrant: number | null } | undefined;
-    if (!caps || (caps.max_running === null && caps.max_running_per_entrant === null)) return;
-    const running = await runningNow(trx, row);
-    if (running.competition > (caps.max_running ?? Infinity) || running.entrant > (caps.max_running_per_entrant ?? Infinity)) throw new OverCap(row.id);
   }
 
   /** Extends the lease; false when another worker has taken the submission meanwhile. */

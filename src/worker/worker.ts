@@ -5,17 +5,12 @@ import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { CompetitionsRepo, StoredCompetition } from '../db/competitions-repo.js';
+import type { StoredCompetition } from '../db/competitions-repo.js';
+import type { WorkerDeps, WorkerOptions } from './worker-deps.js';
 import type { SubmissionRow } from '../db/schema.js';
 import { isTransientDbError } from '../db/db-errors.js';
-import type { Lease, SubmissionsRepo } from '../db/submissions-repo.js';
-import type { WorkersRepo } from '../db/workers-repo.js';
+import type { Lease } from '../db/submissions-repo.js';
 import { phaseConfig } from '../domain/phases.js';
-import type { Executor } from '../executors/executor.js';
-import type { BlobStore } from '../storage/blob-store.js';
-import type { DataImageCache } from '../data-images/image-cache.js';
-import type { TestFeatures } from '../data-images/test-features.js';
-import type { BundleCache } from './bundle-cache.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
 import { defaultSweepAges, markScratchOwner, scratchOwnerFile, type SweepAges, sweepHost } from './host-sweep.js';
 import { scorerVersion } from '../scoring/scorer-version.js';
@@ -25,62 +20,7 @@ import { type RunContext, runSubmission } from './run-submission.js';
 import { WorkerRegistration } from './worker-registration.js';
 import { hostOffer, type Reservation, WorkerResources, type WorkerOffer } from './worker-resources.js';
 
-export interface WorkerOptions {
-  /** Runs at once. */
-  concurrency: number;
-  leaseMs: number;
-  maxAttempts: number;
-  maxUnpackedBytes: number;
-  maxFiles: number;
-  /** Scratch folder for downloads and unpacked code. */
-  scratchDir: string;
-  /**
-   * How often an idle worker looks for work it was not woken for (other processes' uploads,
-   * expired leases). In-process uploads call `wake()` and start at once.
-   * @defaultValue 1000
-   */
-  pollMs?: number;
-  /**
-   * What this worker offers; it claims only submissions whose competition fits what is free.
-   * @defaultValue the whole host (`hostOffer`), any runtime
-   */
-  offer?: WorkerOffer;
-  /** When unfinished submissions are ended (see `Deadlines`). @defaultValue `defaultDeadlines` */
-  deadlines?: Partial<Deadlines>;
-  /** When killed workers' leftovers are cleaned (see `sweepHost`). @defaultValue `defaultSweepAges` */
-  sweepAges?: Partial<SweepAges>;
-}
-
-/**
- * The queue operations a worker uses: the database's (`SubmissionsRepo`), or the worker API's
- * for an outbound-only worker (`RemoteQueue`), which has the server call the same repository.
- */
-export type WorkerQueue = Pick<SubmissionsRepo, 'claim' | 'renewLease' | 'markScoring' | 'finish' | 'requeue' | 'handBack' | 'expireQueued'>;
-/** The competitions a worker reads. */
-export type WorkerCompetitions = Pick<CompetitionsRepo, 'byId' | 'bundleKeys'> & Partial<Pick<CompetitionsRepo, 'dataImageDigests'>>;
-/** The worker registry a worker heartbeats to and sweeps with. */
-export type WorkerRegistry = Pick<WorkersRepo, 'heartbeat' | 'deregister' | 'list' | 'pruneLost'>;
-
-export interface WorkerDeps {
-  submissions: WorkerQueue;
-  competitions: WorkerCompetitions;
-  /** Where the worker registers and heartbeats; without it the worker stays unlisted. */
-  workers?: WorkerRegistry;
-  /**
-   * Whether a failed queue write may succeed if tried again (a database restart, a server that is
-   * unreachable for a moment): such writes are retried for a while (see `persist`).
-   * @defaultValue isTransientDbError
-   */
-  isTransient?: (err: unknown) => boolean;
-  blobs: BlobStore;
-  executor: Executor;
-  bundles: BundleCache;
-  /** Where runs read their features from when not from the bundle copy (data images, host folders). */
-  features?: TestFeatures;
-  /** The data images mounted on this host, pruned by the sweep. */
-  images?: DataImageCache;
-  logger: Logger;
-}
+export type { WorkerCompetitions, WorkerDeps, WorkerOptions, WorkerQueue, WorkerRegistry } from './worker-deps.js';
 
 /** Why a run was aborted: decides what is recorded for it. */
 type AbortReason = 'cancel' | 'drain' | 'lease_lost' | 'deadline';
