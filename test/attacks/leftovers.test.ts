@@ -83,7 +83,7 @@ describe('attack: two runs at the same time', () => {
   });
 
   it('neither sees the other: files, processes, abstract sockets, loopback ports', () => {
-    for (const [i, r] of reports.entries()) assert.deepEqual(r.found, [], `peer ${i} found the other`);
+    for (const [i, r] of reports.entries()) assert.deepEqual(r.found, [], `peer ${i} found the other: ${JSON.stringify(r)}`);
   });
 
   it('each sees only its own processes', () => {
