@@ -20,7 +20,7 @@ runExecutorSuite(
     return executor;
   },
   // A batch job starts at the controller's next scheduling pass (each second), then on its node.
-  slurmSkip ? { skip: slurmSkip } : { startSlackMs: 5000 },
+  slurmSkip ? { skip: slurmSkip } : { startSlackMs: 6500 },
 );
 
 // After the suite, in this file: they stop the cluster's daemons.
