@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { pino, type Logger } from 'pino';
 import { CompetitionsRepo } from '../db/competitions-repo.js';
+import { DeterminismChecksRepo } from '../db/determinism-checks-repo.js';
 import { createDatabase } from '../db/create-database.js';
 import type { Database } from '../db/schema.js';
 import { SubmissionsRepo } from '../db/submissions-repo.js';
@@ -34,6 +35,8 @@ export interface AppContext {
   submissions: SubmissionsRepo;
   /** Registered worker processes (the queue page lists them). */
   workers: WorkersRepo;
+  /** Hosts' determinism checks (re-runs compared with the original). */
+  checks: DeterminismChecksRepo;
   executor: Executor;
   /** The in-process worker, when config.workers > 0. */
   worker?: Worker;
@@ -52,6 +55,7 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     const submissions = new SubmissionsRepo(db, dialect);
     const competitions = new CompetitionsRepo(db);
     const workers = new WorkersRepo(db);
+    const checks = new DeterminismChecksRepo(db);
     let worker: Worker | undefined;
     if (config.workers > 0) {
       const held = await workerGpus(config, executor);
@@ -62,7 +66,7 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       // Kubernetes and Slurm runs see neither this host's mounts nor its folders: they read their own data.
       const features = new TestFeatures(images, runsOnThisHost(config) ? parseDataPaths(config.dataPaths) : new Map());
       worker = new Worker(
-        { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), features, ...(images ? { images } : {}), logger },
+        { submissions, competitions, workers, checks: { repo: checks, submission: (id) => submissions.get(id) }, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), features, ...(images ? { images } : {}), logger },
         workerOptions(config, executor.name, gpus),
       );
     }
@@ -75,6 +79,7 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       competitions,
       submissions,
       workers,
+      checks,
       executor,
       ...(worker ? { worker } : {}),
       async close() {

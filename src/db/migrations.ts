@@ -217,6 +217,34 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0170_determinism_checks': {
+    async up(db: Kysely<unknown>) {
+      // A host's re-run of a scored submission to see whether it gives the same predictions and
+      // scores. A table of its own, not a submission row: it never touches quota, leaderboard or score.
+      await db.schema
+        .createTable('determinism_checks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('submission_id', 'text', (c) => c.notNull().references('submissions.id').onDelete('cascade'))
+        .addColumn('competition_id', 'text', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('tolerance', 'double precision', (c) => c.notNull())
+        .addColumn('original_worker_id', 'text')
+        .addColumn('worker_id', 'text')
+        .addColumn('same_worker', 'integer')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_expires_at', 'text')
+        .addColumn('result_json', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .execute();
+      await db.schema.createIndex('determinism_checks_submission').on('determinism_checks').column('submission_id').execute();
+      await db.schema.createIndex('determinism_checks_status').on('determinism_checks').columns(['status', 'created_at']).execute();
+    },
+  },
   '0140_uploads': {
     async up(db: Kysely<unknown>) {
       // A resumable (tus) upload until it completes: whose, for what, how far, and its parts in the

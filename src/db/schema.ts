@@ -234,7 +234,39 @@ export interface SubmissionAttemptsTable {
   message: string | null;
 }
 
+/** States of a determinism check; the last three are final. */
+export const determinismStates = ['queued', 'running', 'identical', 'different', 'failed'] as const;
+export type DeterminismState = (typeof determinismStates)[number];
+
+/** A host's request to run a scored submission again and compare (see src/worker/determinism-check.ts). */
+export interface DeterminismChecksTable {
+  id: string;
+  submission_id: string;
+  competition_id: string;
+  requested_by: string;
+  status: DeterminismState;
+  /** Why it ended as it did, in words (for every final state). */
+  reason: string | null;
+  /** Numbers are equal when |a − b| ≤ tolerance × max(1, |a|, |b|). */
+  tolerance: number;
+  /** The worker whose attempt scored the submission: the check avoids it while another is alive. */
+  original_worker_id: string | null;
+  /** The worker that ran the check (its last attempt). */
+  worker_id: string | null;
+  /** 1 when it ran on the original worker because no other was available. */
+  same_worker: number | null;
+  attempts: Generated<number>;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  /** DeterminismResult as JSON, once final. */
+  result_json: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
 export interface Database {
+  determinism_checks: DeterminismChecksTable;
   users: UsersTable;
   tokens: TokensTable;
   competitions: CompetitionsTable;
@@ -259,3 +291,4 @@ export type WorkerRow = Selectable<WorkersTable>;
 export type UploadRow = Selectable<UploadsTable>;
 export type AttemptRow = Selectable<SubmissionAttemptsTable>;
 export type TeamRow = Selectable<TeamsTable>;
+export type DeterminismCheckRow = Selectable<DeterminismChecksTable>;
