@@ -11,6 +11,7 @@ import type { LoginLimits } from './login-limiter.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { competitionRoutes } from './routes/competition-routes.js';
+import { determinismRoutes } from './routes/determinism-routes.js';
 import { hostRoutes } from './routes/host-routes.js';
 import { leaderboardRoutes } from './routes/leaderboard-routes.js';
 import { openApiRoutes } from './routes/openapi-routes.js';
@@ -115,7 +116,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     const state = await readiness(ctx, req.log);
     return reply.status(state.ready ? 200 : 503).header('cache-control', 'no-store').send(state);
   });
-  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, adminRoutes, workerTokenRoutes, workerRoutes, workerBlobRoutes, tusRoutes]) {
+  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, determinismRoutes, adminRoutes, workerTokenRoutes, workerRoutes, workerBlobRoutes, tusRoutes]) {
     await app.register(plugin(deps), { prefix: '/api' });
   }
   await app.register(openApiRoutes(), { prefix: '/api' });
