@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { pino, type Logger } from 'pino';
 import { CompetitionsRepo } from '../db/competitions-repo.js';
 import { DeterminismChecksRepo } from '../db/determinism-checks-repo.js';
+import { Notifications } from '../notifications/notifications.js';
 import { createDatabase } from '../db/create-database.js';
 import type { Database } from '../db/schema.js';
 import { SubmissionsRepo } from '../db/submissions-repo.js';
@@ -37,6 +38,8 @@ export interface AppContext {
   workers: WorkersRepo;
   /** Hosts' determinism checks (re-runs compared with the original). */
   checks: DeterminismChecksRepo;
+  /** Run-ended events and hosts' alerts (outbox, webhooks, e-mail); the server starts sending. */
+  notifications: Notifications;
   executor: Executor;
   /** The in-process worker, when config.workers > 0. */
   worker?: Worker;
@@ -52,7 +55,8 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     const blobs = createBlobStore(blobStoreConfig(config));
     await blobs.check?.();
     const executor = createExecutor(executorConfig(config));
-    const submissions = new SubmissionsRepo(db, dialect);
+    const notifications = new Notifications(db, notificationsConfig(config), logger);
+    const submissions = new SubmissionsRepo(db, dialect, notifications.onRunEnded);
     const competitions = new CompetitionsRepo(db);
     const workers = new WorkersRepo(db);
     const checks = new DeterminismChecksRepo(db);
@@ -80,10 +84,12 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       submissions,
       workers,
       checks,
+      notifications,
       executor,
       ...(worker ? { worker } : {}),
       async close() {
         await worker?.stop(config.drainMs);
+        await notifications.stop();
         // After the runs: a run in progress keeps its own view of a mount anyway.
         await images?.close();
         releaseGpus();
@@ -96,6 +102,16 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     await db.destroy();
     throw err;
   }
+}
+
+/** How notifications are retried and alerts raised. */
+function notificationsConfig(config: Config) {
+  return {
+    retryMs: config.notifyRetryMs,
+    maxAttempts: config.notifyMaxAttempts,
+    alertScanMs: config.alertScanMs,
+    alerts: { queueStallMs: config.queueStallMs, lostAfterMs: config.leaseMs, lookBackMs: 4 * config.alertScanMs },
+  };
 }
 
 /**

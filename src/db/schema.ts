@@ -14,6 +14,10 @@ export interface UsersTable {
   /** Global role; a host may create competitions and hosts those listed in competition_hosts. */
   role: 'admin' | 'host' | 'participant';
   created_at: string;
+  /** Where run-ended events of this account's runs are POSTed; null: none. */
+  webhook_url: Generated<string | null>;
+  /** Signs the bodies sent to this account's hooks (and competition hooks it set); made on first use. */
+  webhook_secret: Generated<string | null>;
 }
 
 export interface TokensTable {
@@ -64,6 +68,9 @@ export interface CompetitionsTable {
   sched_weight: Generated<number>;
   max_running: Generated<number | null>;
   max_running_per_entrant: Generated<number | null>;
+  /** Where the hosts want run-ended events and alerts of this competition; signed with `host_webhook_by`'s secret. */
+  host_webhook_url: Generated<string | null>;
+  host_webhook_by: Generated<string | null>;
   created_at: string;
   updated_at: string;
 }
@@ -265,7 +272,40 @@ export interface DeterminismChecksTable {
   finished_at: string | null;
 }
 
+/** What the outbox sends: a run ended, or an alert for a competition's hosts. */
+export type NotificationKind = 'run_ended' | 'alert';
+/** `webhook`: POST to `target` (a channel name, so that e-mail can be added beside it). The in-app notice needs no outbox. */
+export type NotificationChannel = 'webhook';
+
+/** One delivery of one event to one place; written where the event happens, sent later (see src/notifications). */
+export interface NotificationOutboxTable {
+  id: string;
+  kind: NotificationKind;
+  /** Whose delivery it is (a participant's own hook), shown on their account page. */
+  user_id: string | null;
+  /** The competition's hosts see deliveries of its hook; alerts name it too. */
+  competition_id: string | null;
+  submission_id: string | null;
+  /** Alerts of one cause share a key, so that a scan raises each at most once per window. */
+  dedupe_key: string | null;
+  channel: NotificationChannel;
+  /** The URL. */
+  target: string | null;
+  /** The account whose secret signs a webhook body. */
+  signer_id: string | null;
+  /** The JSON event, exactly as sent. */
+  body: string;
+  status: 'pending' | 'sending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  /** When it is due (next try), or until when a sender holds it ('sending'). */
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 export interface Database {
+  notification_outbox: NotificationOutboxTable;
   determinism_checks: DeterminismChecksTable;
   users: UsersTable;
   tokens: TokensTable;
@@ -292,3 +332,4 @@ export type UploadRow = Selectable<UploadsTable>;
 export type AttemptRow = Selectable<SubmissionAttemptsTable>;
 export type TeamRow = Selectable<TeamsTable>;
 export type DeterminismCheckRow = Selectable<DeterminismChecksTable>;
+export type NotificationRow = Selectable<NotificationOutboxTable>;
