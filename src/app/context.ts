@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { pino, type Logger } from 'pino';
 import { CompetitionsRepo } from '../db/competitions-repo.js';
 import { DeterminismChecksRepo } from '../db/determinism-checks-repo.js';
-import { Notifications } from '../notifications/notifications.js';
+import { Notifications, type NotificationsConfig } from '../notifications/notifications.js';
 import { createDatabase } from '../db/create-database.js';
 import type { Database } from '../db/schema.js';
 import { SubmissionsRepo } from '../db/submissions-repo.js';
@@ -105,12 +105,14 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
 }
 
 /** How notifications are retried and alerts raised. */
-function notificationsConfig(config: Config) {
+function notificationsConfig(config: Config): NotificationsConfig {
   return {
     retryMs: config.notifyRetryMs,
     maxAttempts: config.notifyMaxAttempts,
     alertScanMs: config.alertScanMs,
     alerts: { queueStallMs: config.queueStallMs, lostAfterMs: config.leaseMs, lookBackMs: 4 * config.alertScanMs },
+    webhookAllowPrivate: config.webhookAllowPrivate,
+    ...(config.smtpUrl && config.mailFrom ? { email: { smtpUrl: config.smtpUrl, from: config.mailFrom, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) } } : {}),
   };
 }
 

@@ -281,6 +281,14 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('notification_outbox_dedupe').on('notification_outbox').columns(['dedupe_key', 'created_at']).execute();
     },
   },
+  '0172_notification_email': {
+    async up(db: Kysely<unknown>) {
+      // Run-ended mails (and, for hosts, alert mails) go only to accounts that gave an address and
+      // opted in; the server sends them through the outbox like webhooks (channel 'email').
+      await db.schema.alterTable('users').addColumn('email', 'text').execute();
+      await db.schema.alterTable('users').addColumn('email_notifications', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
   '0140_uploads': {
     async up(db: Kysely<unknown>) {
       // A resumable (tus) upload until it completes: whose, for what, how far, and its parts in the

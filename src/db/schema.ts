@@ -18,6 +18,10 @@ export interface UsersTable {
   webhook_url: Generated<string | null>;
   /** Signs the bodies sent to this account's hooks (and competition hooks it set); made on first use. */
   webhook_secret: Generated<string | null>;
+  /** Where notification mails go; null: none given. */
+  email: Generated<string | null>;
+  /** 1: mail this account when its runs end (and, as a host, alerts of its competitions). */
+  email_notifications: Generated<number>;
 }
 
 export interface TokensTable {
@@ -274,8 +278,8 @@ export interface DeterminismChecksTable {
 
 /** What the outbox sends: a run ended, or an alert for a competition's hosts. */
 export type NotificationKind = 'run_ended' | 'alert';
-/** `webhook`: POST to `target` (a channel name, so that e-mail can be added beside it). The in-app notice needs no outbox. */
-export type NotificationChannel = 'webhook';
+/** `webhook`: POST to `target` (a URL); `email`: a mail to `target` (an address). The in-app notice needs no outbox. */
+export type NotificationChannel = 'webhook' | 'email';
 
 /** One delivery of one event to one place; written where the event happens, sent later (see src/notifications). */
 export interface NotificationOutboxTable {
@@ -289,7 +293,7 @@ export interface NotificationOutboxTable {
   /** Alerts of one cause share a key, so that a scan raises each at most once per window. */
   dedupe_key: string | null;
   channel: NotificationChannel;
-  /** The URL. */
+  /** The URL, or the e-mail address. */
   target: string | null;
   /** The account whose secret signs a webhook body. */
   signer_id: string | null;

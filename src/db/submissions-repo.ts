@@ -333,14 +333,18 @@ export class SubmissionsRepo {
    * Idempotent; returns the ids it ended.
    */
   async expireQueued(createdBefore: string, message: string, now = Date.now()): Promise<string[]> {
-    const rows = await this.db
-      .updateTable('submissions')
-      .set({ status: 'failed', reason: 'infrastructure', message, finished_at: iso(now), quota_day: sql<string>`'void:' || id` })
-      .where('status', '=', 'queued')
-      .where('created_at', '<', createdBefore)
-      .returning('id')
-      .execute();
-    return rows.map((r) => r.id);
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .updateTable('submissions')
+        .set({ status: 'failed', reason: 'infrastructure', message, finished_at: iso(now), quota_day: sql<string>`'void:' || id` })
+        .where('status', '=', 'queued')
+        .where('created_at', '<', createdBefore)
+        .returning('id')
+        .execute();
+      // Ended by no worker, but told like every other end (the same outbox, the same transaction).
+      for (const r of rows) await this.onEnded?.(trx, r.id);
+      return rows.map((r) => r.id);
+    });
   }
 
   /**

@@ -1,27 +1,34 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { Database } from '../db/schema.js';
+import type { Database, NotificationRow } from '../db/schema.js';
 import { type AlertThresholds, scanForAlerts } from './alert-scan.js';
-import { webhookChannel } from './channels.js';
+import type { Channel } from './channels.js';
 import { Dispatcher } from './dispatcher.js';
+import { emailChannel, type EmailChannelConfig } from './email-channel.js';
 import { OutboxRepo } from './outbox-repo.js';
+import { webhookChannel } from './webhook-channel.js';
 
 export interface NotificationsConfig {
   retryMs: number;
   maxAttempts: number;
   alertScanMs: number;
   alerts: AlertThresholds;
+  /** Send webhooks to loopback and private addresses too (see destination.ts). */
+  webhookAllowPrivate: boolean;
+  /** The SMTP server and sender; none: mail deliveries fail with a message saying so. */
+  email?: EmailChannelConfig;
 }
 
 /**
  * Telling people what happened: run-ended events and hosts' alerts, written to an outbox where
- * they happen and sent by the server in the background (webhooks signed per account).
+ * they happen and sent by the server in the background (webhooks signed per account, mails).
  * Guarantee: an event whose run's result was recorded is never lost (it is written in the same
  * transaction) and is delivered at least once, or recorded as failed after `maxAttempts` tries.
  */
 export class Notifications {
   readonly outbox: OutboxRepo;
   private readonly dispatcher: Dispatcher;
+  private readonly channels: Partial<Record<NotificationRow['channel'], Channel>>;
   private scanner: NodeJS.Timeout | undefined;
 
   constructor(
@@ -30,10 +37,21 @@ export class Notifications {
     private readonly logger: Logger,
   ) {
     this.outbox = new OutboxRepo(db);
-    this.dispatcher = new Dispatcher(this.outbox, { webhook: webhookChannel }, { retryMs: config.retryMs, maxAttempts: config.maxAttempts }, logger);
+    this.channels = { webhook: webhookChannel({ allowPrivate: config.webhookAllowPrivate }), ...(config.email ? { email: emailChannel(config.email) } : {}) };
+    this.dispatcher = new Dispatcher(this.outbox, this.channels, { retryMs: config.retryMs, maxAttempts: config.maxAttempts }, logger);
   }
 
-  /** For SubmissionsRepo: writes a finished run's deliveries inside the transaction that records it. */
+  /** Whether this server sends mails (HOLDOUT_SMTP_URL is set). */
+  get emailEnabled(): boolean {
+    return this.channels.email !== undefined;
+  }
+
+  /** Whether webhooks may point at non-public addresses. */
+  get allowPrivateHooks(): boolean {
+    return this.config.webhookAllowPrivate;
+  }
+
+  /** For SubmissionsRepo and HostSubmissionsRepo: writes a finished run's deliveries inside the transaction that records it. */
   readonly onRunEnded = (trx: Transaction<Database>, submissionId: string): Promise<void> => this.outbox.enqueueRunEnded(trx, submissionId);
 
   /** Starts sending and scanning for alerts (the server does; worker-only processes only write). */
@@ -62,5 +80,6 @@ export class Notifications {
     clearInterval(this.scanner);
     this.scanner = undefined;
     await this.dispatcher.stop();
+    for (const c of Object.values(this.channels)) c.close?.();
   }
 }

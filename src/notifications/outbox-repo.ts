@@ -26,8 +26,9 @@ export class OutboxRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * Writes the deliveries of a run that just ended: to its participant's hook and to
-   * the competition's hook. Runs inside the transaction that records the result (no network).
+   * Writes the deliveries of a run that just ended: to its participant's hook, to their address
+   * when they opted in to mails, and to the competition's hook. Runs inside the transaction that
+   * records the result (no network).
    */
   async enqueueRunEnded(trx: Transaction<Database>, submissionId: string, now = Date.now()): Promise<void> {
     const row = await trx
@@ -38,6 +39,7 @@ export class OutboxRepo {
         'submissions.id', 'submissions.kind', 'submissions.phase', 'submissions.status', 'submissions.reason', 'submissions.finished_at',
         'submissions.public_primary', 'submissions.private_primary', 'submissions.user_id', 'competitions.id as competition_id', 'competitions.slug',
         'competitions.title', 'competitions.private_revealed', 'competitions.host_webhook_url', 'competitions.host_webhook_by', 'users.webhook_url',
+        'users.email', 'users.email_notifications',
       ])
       .where('submissions.id', '=', submissionId)
       .executeTakeFirst();
@@ -54,6 +56,7 @@ export class OutboxRepo {
     };
     const common = { kind: 'run_ended' as const, competitionId: row.competition_id, submissionId: row.id, dedupeKey: null, body };
     if (row.webhook_url) await this.insert(trx, { ...common, channel: 'webhook', target: row.webhook_url, signerId: row.user_id, userId: row.user_id }, now);
+    if (row.email && row.email_notifications) await this.insert(trx, { ...common, channel: 'email', target: row.email, signerId: null, userId: row.user_id }, now);
     if (row.host_webhook_url) await this.insert(trx, { ...common, channel: 'webhook', target: row.host_webhook_url, signerId: row.host_webhook_by, userId: null }, now);
   }
 
@@ -72,7 +75,16 @@ export class OutboxRepo {
       };
       const hook = c?.host_webhook_url;
       // Without a hook the alert is still written (as delivered nowhere) so that admins see it.
-      await this.insert(trx, { kind: 'alert', channel: 'webhook', target: hook ?? '', signerId: c?.host_webhook_by ?? null, userId: null, competitionId: alert.competitionId, submissionId: null, dedupeKey: alert.dedupeKey, body }, now, hook ? 'pending' : 'delivered');
+      const common = { kind: 'alert' as const, competitionId: alert.competitionId, submissionId: null, dedupeKey: alert.dedupeKey, body };
+      await this.insert(trx, { ...common, channel: 'webhook', target: hook ?? '', signerId: c?.host_webhook_by ?? null, userId: null }, now, hook ? 'pending' : 'delivered');
+      // And a mail to each of its hosts who opted in (admins for an alert of no competition).
+      let mailed = trx.selectFrom('users').select(['users.id', 'users.email']).where('users.email', 'is not', null).where('users.email_notifications', '=', 1);
+      mailed = alert.competitionId
+        ? mailed.where('users.id', 'in', (eb) => eb.selectFrom('competition_hosts').select('user_id').where('competition_id', '=', alert.competitionId))
+        : mailed.where('users.role', '=', 'admin');
+      for (const host of await mailed.execute()) {
+        await this.insert(trx, { ...common, channel: 'email', target: host.email ?? '', signerId: null, userId: host.id }, now);
+      }
       return true;
     });
   }
@@ -115,7 +127,7 @@ export class OutboxRepo {
       .execute();
   }
 
-  /** The deliveries of an account's own hook, newest first. */
+  /** The deliveries to an account (its own hook, its mails), newest first. */
   forUser(userId: string, limit = 50): Promise<NotificationRow[]> {
     return this.db.selectFrom('notification_outbox').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').limit(limit).execute();
   }
@@ -125,8 +137,9 @@ export class OutboxRepo {
     return this.db.selectFrom('notification_outbox').selectAll().where('competition_id', '=', competitionId).where('user_id', 'is', null).orderBy('created_at', 'desc').limit(limit).execute();
   }
 
+  /** Every alert once (its webhook row; its mails are further rows of the same event), newest first. */
   recentAlerts(limit = 50): Promise<NotificationRow[]> {
-    return this.db.selectFrom('notification_outbox').selectAll().where('kind', '=', 'alert').orderBy('created_at', 'desc').limit(limit).execute();
+    return this.db.selectFrom('notification_outbox').selectAll().where('kind', '=', 'alert').where('channel', '=', 'webhook').orderBy('created_at', 'desc').limit(limit).execute();
   }
 
   /** The account's signing secret, made on first use. */
@@ -137,6 +150,26 @@ export class OutboxRepo {
     await this.db.updateTable('users').set({ webhook_secret: secret }).where('id', '=', userId).where('webhook_secret', 'is', null).execute();
     const again = await this.db.selectFrom('users').select('webhook_secret').where('id', '=', userId).executeTakeFirst();
     return again?.webhook_secret ?? secret;
+  }
+
+  /** A new signing secret for the account (its hooks and the competition hooks it set), replacing the old one at once. */
+  async rotateSecret(userId: string): Promise<string> {
+    const secret = randomBytes(24).toString('hex');
+    await this.db.updateTable('users').set({ webhook_secret: secret }).where('id', '=', userId).execute();
+    return secret;
+  }
+
+  async hasSecret(userId: string): Promise<boolean> {
+    return !!(await this.db.selectFrom('users').select('webhook_secret').where('id', '=', userId).executeTakeFirst())?.webhook_secret;
+  }
+
+  async emailSettings(userId: string): Promise<{ address: string | null; notify: boolean }> {
+    const row = await this.db.selectFrom('users').select(['email', 'email_notifications']).where('id', '=', userId).executeTakeFirst();
+    return { address: row?.email ?? null, notify: row?.email_notifications === 1 };
+  }
+
+  async setEmailSettings(userId: string, s: { address: string | null; notify: boolean }): Promise<void> {
+    await this.db.updateTable('users').set({ email: s.address, email_notifications: s.notify && s.address ? 1 : 0 }).where('id', '=', userId).execute();
   }
 
   async userHook(userId: string): Promise<string | null> {

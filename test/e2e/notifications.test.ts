@@ -114,7 +114,7 @@ describe('notifications', () => {
     const pending = ((await getJson(`${h.url}/api/me/webhook`, token)).body as { deliveries: { status: string }[] }).deliveries;
     assert.deepEqual(pending.map((d) => d.status), ['pending']);
     const { Notifications } = await import('../../src/notifications/notifications.js');
-    const next = new Notifications(h.ctx.db, { retryMs: 50, maxAttempts: 3, alertScanMs: 3_600_000, alerts: { queueStallMs: 1000, lostAfterMs: 4000, lookBackMs: 1000 } }, h.ctx.logger);
+    const next = new Notifications(h.ctx.db, { retryMs: 50, maxAttempts: 3, alertScanMs: 3_600_000, alerts: { queueStallMs: 1000, lostAfterMs: 4000, lookBackMs: 1000 }, webhookAllowPrivate: true }, h.ctx.logger);
     await next.flush();
     const got = received.find((r) => r.path === '/later');
     assert.ok(got, 'sent after the restart');
@@ -134,7 +134,7 @@ describe('notifications', () => {
     assert.ok((await h.ctx.notifications.scan()) >= 1);
     assert.equal(await h.ctx.notifications.scan(), 0, 'raised once per window');
     const { Notifications } = await import('../../src/notifications/notifications.js');
-    await new Notifications(h.ctx.db, { retryMs: 50, maxAttempts: 3, alertScanMs: 3_600_000, alerts: { queueStallMs: 1000, lostAfterMs: 4000, lookBackMs: 1000 } }, h.ctx.logger).flush();
+    await new Notifications(h.ctx.db, { retryMs: 50, maxAttempts: 3, alertScanMs: 3_600_000, alerts: { queueStallMs: 1000, lostAfterMs: 4000, lookBackMs: 1000 }, webhookAllowPrivate: true }, h.ctx.logger).flush();
     const alert = received.find((r) => r.path === '/alerts');
     assert.ok(alert);
     const body = JSON.parse(alert.body) as { event: string; alert: string; competition: { slug: string }; message: string };
