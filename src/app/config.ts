@@ -112,6 +112,21 @@ const schema = z.object({
   maxFiles: z.coerce.number().int().positive().default(10_000).describe('most files in a submission'),
   leaseMs: z.coerce.number().int().positive().default(60_000).describe('how long a claimed submission stays with a silent worker'),
   maxAttempts: z.coerce.number().int().positive().default(3).describe('attempts before an infrastructure failure is final'),
+  notifyRetryMs: z.coerce.number().int().positive().default(2000).describe('pause before the first retry of a failed webhook or e-mail delivery; each later retry waits 4 times longer'),
+  notifyMaxAttempts: z.coerce.number().int().min(1).max(20).default(5).describe('tries of one webhook or e-mail delivery before it is recorded as failed'),
+  webhookAllowPrivate: z
+    .union([z.boolean(), z.stringbool()])
+    .default(false)
+    .describe('allow webhook URLs whose host is or resolves to a loopback, private, link-local or other non-public address (checked when set and again, after DNS, at every delivery); off by default so that hooks cannot reach the inside of your network'),
+  smtpUrl: z
+    .string()
+    .regex(/^smtps?:\/\/[^/\s]+/, 'must be smtp://[user:password@]host[:port] or smtps://… (TLS from the start)')
+    .optional()
+    .describe('SMTP server for notification mails (run-ended mails to participants who opt in, alerts to hosts); none: no e-mail. A secret when it holds a password'),
+  mailFrom: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, 'must be an address (holdout@example.org) or "Name <holdout@example.org>"').optional().describe('From: of notification mails; required with HOLDOUT_SMTP_URL'),
+  publicUrl: z.url().optional().describe("this server's address as users reach it (https://holdout.example.org), for links in notification mails; none: mails carry no links"),
+  alertScanMs: z.coerce.number().int().positive().default(30_000).describe('how often the server looks for stalled queues, lost workers and storage errors to alert hosts about'),
+  queueStallMs: z.coerce.number().int().positive().default(900_000).describe('a queue whose oldest submission waits longer than this while workers are registered raises a queue_stalled alert'),
   pollMs: z.coerce.number().int().positive().default(1000).describe('how often an idle worker looks for queued submissions'),
   deadlineGraceMs: z.coerce.number().int().positive().default(600_000).describe("time an attempt may take past its competition's wall time (fetch, unpack, score) before the worker ends it as an infrastructure failure"),
   queuedDeadlineMs: z.coerce.number().int().positive().default(86_400_000).describe('time a submission may stay queued before it is ended as an infrastructure failure (no worker could take it)'),
@@ -143,6 +158,9 @@ const schema = z.object({
   }
   if (c.blobStore === 'azure' && !c.azureConnectionString) {
     ctx.addIssue({ code: 'custom', path: ['azureConnectionString'], message: 'required when HOLDOUT_BLOB_STORE=azure' });
+  }
+  if (c.smtpUrl && !c.mailFrom) {
+    ctx.addIssue({ code: 'custom', path: ['mailFrom'], message: 'required when HOLDOUT_SMTP_URL is set (the From: of notification mails)' });
   }
   if (!c.s3AccessKeyId !== !c.s3SecretAccessKey) {
     ctx.addIssue({ code: 'custom', path: [c.s3AccessKeyId ? 's3SecretAccessKey' : 's3AccessKeyId'], message: 'HOLDOUT_S3_ACCESS_KEY_ID and HOLDOUT_S3_SECRET_ACCESS_KEY go together' });

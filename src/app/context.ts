@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { pino, type Logger } from 'pino';
 import { CompetitionsRepo } from '../db/competitions-repo.js';
+import { DeterminismChecksRepo } from '../db/determinism-checks-repo.js';
+import { Notifications, type NotificationsConfig } from '../notifications/notifications.js';
 import { createDatabase } from '../db/create-database.js';
 import type { Database } from '../db/schema.js';
 import { SubmissionsRepo } from '../db/submissions-repo.js';
@@ -34,6 +36,10 @@ export interface AppContext {
   submissions: SubmissionsRepo;
   /** Registered worker processes (the queue page lists them). */
   workers: WorkersRepo;
+  /** Hosts' determinism checks (re-runs compared with the original). */
+  checks: DeterminismChecksRepo;
+  /** Run-ended events and hosts' alerts (outbox, webhooks, e-mail); the server starts sending. */
+  notifications: Notifications;
   executor: Executor;
   /** The in-process worker, when config.workers > 0. */
   worker?: Worker;
@@ -49,9 +55,11 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     const blobs = createBlobStore(blobStoreConfig(config));
     await blobs.check?.();
     const executor = createExecutor(executorConfig(config));
-    const submissions = new SubmissionsRepo(db, dialect);
+    const notifications = new Notifications(db, notificationsConfig(config), logger);
+    const submissions = new SubmissionsRepo(db, dialect, notifications.onRunEnded);
     const competitions = new CompetitionsRepo(db);
     const workers = new WorkersRepo(db);
+    const checks = new DeterminismChecksRepo(db);
     let worker: Worker | undefined;
     if (config.workers > 0) {
       const held = await workerGpus(config, executor);
@@ -62,7 +70,7 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       // Kubernetes and Slurm runs see neither this host's mounts nor its folders: they read their own data.
       const features = new TestFeatures(images, runsOnThisHost(config) ? parseDataPaths(config.dataPaths) : new Map());
       worker = new Worker(
-        { submissions, competitions, workers, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), features, ...(images ? { images } : {}), logger },
+        { submissions, competitions, workers, checks: { repo: checks, submission: (id) => submissions.get(id) }, blobs, executor, bundles: new BundleCache(blobs, path.join(config.dataDir, 'cache', 'bundles')), features, ...(images ? { images } : {}), logger },
         workerOptions(config, executor.name, gpus),
       );
     }
@@ -75,10 +83,13 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
       competitions,
       submissions,
       workers,
+      checks,
+      notifications,
       executor,
       ...(worker ? { worker } : {}),
       async close() {
         await worker?.stop(config.drainMs);
+        await notifications.stop();
         // After the runs: a run in progress keeps its own view of a mount anyway.
         await images?.close();
         releaseGpus();
@@ -91,6 +102,18 @@ export async function createContext(config: Config, logger: Logger = pino({ leve
     await db.destroy();
     throw err;
   }
+}
+
+/** How notifications are retried and alerts raised. */
+function notificationsConfig(config: Config): NotificationsConfig {
+  return {
+    retryMs: config.notifyRetryMs,
+    maxAttempts: config.notifyMaxAttempts,
+    alertScanMs: config.alertScanMs,
+    alerts: { queueStallMs: config.queueStallMs, lostAfterMs: config.leaseMs, lookBackMs: 4 * config.alertScanMs },
+    webhookAllowPrivate: config.webhookAllowPrivate,
+    ...(config.smtpUrl && config.mailFrom ? { email: { smtpUrl: config.smtpUrl, from: config.mailFrom, ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) } } : {}),
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, SubmissionRow } from './schema.js';
+import type { RunEndedHook } from './submissions-repo.js';
 
 /** A submission with who made it (and their current team), for hosts and teams. */
 export type AttributedSubmission = SubmissionRow & { username: string; team_id: string | null; team_name: string | null };
@@ -8,7 +9,11 @@ const finalStatuses = ['scored', 'failed', 'cancelled'] as const;
 
 /** Queries and actions over many submissions: host views, the queue, re-runs, cancels, selection. */
 export class HostSubmissionsRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Called in the transaction that cancels a run, as for the ends a worker records (the outbox). */
+    private readonly onEnded?: RunEndedHook,
+  ) {}
 
   private attributed() {
     return this.db
@@ -119,13 +124,17 @@ export class HostSubmissionsRepo {
    * heartbeat finds the row no longer running and aborts the run). The quota slot is freed.
    */
   async cancel(id: string, message: string): Promise<boolean> {
-    const r = await this.db
-      .updateTable('submissions')
-      .set({ status: 'cancelled', message, finished_at: new Date().toISOString(), lease_owner: null, lease_expires_at: null, quota_day: sql<string>`${'void:'} || id` })
-      .where('id', '=', id)
-      .where('status', 'in', ['queued', 'running', 'scoring'])
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('submissions')
+        .set({ status: 'cancelled', message, finished_at: new Date().toISOString(), lease_owner: null, lease_expires_at: null, quota_day: sql<string>`${'void:'} || id` })
+        .where('id', '=', id)
+        .where('status', 'in', ['queued', 'running', 'scoring'])
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await this.onEnded?.(trx, id);
+      return true;
+    });
   }
 
   async setSelected(id: string, selected: boolean): Promise<void> {

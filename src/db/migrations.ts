@@ -217,6 +217,78 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0170_determinism_checks': {
+    async up(db: Kysely<unknown>) {
+      // A host's re-run of a scored submission to see whether it gives the same predictions and
+      // scores. A table of its own, not a submission row: it never touches quota, leaderboard or score.
+      await db.schema
+        .createTable('determinism_checks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('submission_id', 'text', (c) => c.notNull().references('submissions.id').onDelete('cascade'))
+        .addColumn('competition_id', 'text', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('tolerance', 'double precision', (c) => c.notNull())
+        .addColumn('original_worker_id', 'text')
+        .addColumn('worker_id', 'text')
+        .addColumn('same_worker', 'integer')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_expires_at', 'text')
+        .addColumn('result_json', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .execute();
+      await db.schema.createIndex('determinism_checks_submission').on('determinism_checks').column('submission_id').execute();
+      await db.schema.createIndex('determinism_checks_status').on('determinism_checks').columns(['status', 'created_at']).execute();
+    },
+  },
+  '0171_notifications': {
+    async up(db: Kysely<unknown>) {
+      // Where a participant (account) and a competition's hosts want to be told; a per-account
+      // secret signs every body sent (HMAC-SHA256). A competition's hook is signed with the secret
+      // of the host who set it.
+      await db.schema.alterTable('users').addColumn('webhook_url', 'text').execute();
+      await db.schema.alterTable('users').addColumn('webhook_secret', 'text').execute();
+      await db.schema.alterTable('competitions').addColumn('host_webhook_url', 'text').execute();
+      await db.schema.alterTable('competitions').addColumn('host_webhook_by', 'text').execute();
+      // The outbox: a delivery is written in the transaction that ends the run (or by the alert
+      // scan), so a restart never loses one; senders claim due rows under a short lease.
+      await db.schema
+        .createTable('notification_outbox')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('competition_id', 'text')
+        .addColumn('submission_id', 'text')
+        .addColumn('dedupe_key', 'text')
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
+        .addColumn('signer_id', 'text')
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('delivered_at', 'text')
+        .execute();
+      await db.schema.createIndex('notification_outbox_due').on('notification_outbox').columns(['status', 'next_attempt_at']).execute();
+      await db.schema.createIndex('notification_outbox_user').on('notification_outbox').columns(['user_id', 'created_at']).execute();
+      await db.schema.createIndex('notification_outbox_competition').on('notification_outbox').columns(['competition_id', 'created_at']).execute();
+      await db.schema.createIndex('notification_outbox_dedupe').on('notification_outbox').columns(['dedupe_key', 'created_at']).execute();
+    },
+  },
+  '0172_notification_email': {
+    async up(db: Kysely<unknown>) {
+      // Run-ended mails (and, for hosts, alert mails) go only to accounts that gave an address and
+      // opted in; the server sends them through the outbox like webhooks (channel 'email').
+      await db.schema.alterTable('users').addColumn('email', 'text').execute();
+      await db.schema.alterTable('users').addColumn('email_notifications', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
   '0140_uploads': {
     async up(db: Kysely<unknown>) {
       // A resumable (tus) upload until it completes: whose, for what, how far, and its parts in the

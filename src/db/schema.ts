@@ -14,6 +14,14 @@ export interface UsersTable {
   /** Global role; a host may create competitions and hosts those listed in competition_hosts. */
   role: 'admin' | 'host' | 'participant';
   created_at: string;
+  /** Where run-ended events of this account's runs are POSTed; null: none. */
+  webhook_url: Generated<string | null>;
+  /** Signs the bodies sent to this account's hooks (and competition hooks it set); made on first use. */
+  webhook_secret: Generated<string | null>;
+  /** Where notification mails go; null: none given. */
+  email: Generated<string | null>;
+  /** 1: mail this account when its runs end (and, as a host, alerts of its competitions). */
+  email_notifications: Generated<number>;
 }
 
 export interface TokensTable {
@@ -64,6 +72,9 @@ export interface CompetitionsTable {
   sched_weight: Generated<number>;
   max_running: Generated<number | null>;
   max_running_per_entrant: Generated<number | null>;
+  /** Where the hosts want run-ended events and alerts of this competition; signed with `host_webhook_by`'s secret. */
+  host_webhook_url: Generated<string | null>;
+  host_webhook_by: Generated<string | null>;
   created_at: string;
   updated_at: string;
 }
@@ -234,7 +245,72 @@ export interface SubmissionAttemptsTable {
   message: string | null;
 }
 
+/** States of a determinism check; the last three are final. */
+export const determinismStates = ['queued', 'running', 'identical', 'different', 'failed'] as const;
+export type DeterminismState = (typeof determinismStates)[number];
+
+/** A host's request to run a scored submission again and compare (see src/worker/determinism-check.ts). */
+export interface DeterminismChecksTable {
+  id: string;
+  submission_id: string;
+  competition_id: string;
+  requested_by: string;
+  status: DeterminismState;
+  /** Why it ended as it did, in words (for every final state). */
+  reason: string | null;
+  /** Numbers are equal when |a − b| ≤ tolerance × max(1, |a|, |b|). */
+  tolerance: number;
+  /** The worker whose attempt scored the submission: the check avoids it while another is alive. */
+  original_worker_id: string | null;
+  /** The worker that ran the check (its last attempt). */
+  worker_id: string | null;
+  /** 1 when it ran on the original worker because no other was available. */
+  same_worker: number | null;
+  attempts: Generated<number>;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  /** DeterminismResult as JSON, once final. */
+  result_json: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** What the outbox sends: a run ended, or an alert for a competition's hosts. */
+export type NotificationKind = 'run_ended' | 'alert';
+/** `webhook`: POST to `target` (a URL); `email`: a mail to `target` (an address). The in-app notice needs no outbox. */
+export type NotificationChannel = 'webhook' | 'email';
+
+/** One delivery of one event to one place; written where the event happens, sent later (see src/notifications). */
+export interface NotificationOutboxTable {
+  id: string;
+  kind: NotificationKind;
+  /** Whose delivery it is (a participant's own hook), shown on their account page. */
+  user_id: string | null;
+  /** The competition's hosts see deliveries of its hook; alerts name it too. */
+  competition_id: string | null;
+  submission_id: string | null;
+  /** Alerts of one cause share a key, so that a scan raises each at most once per window. */
+  dedupe_key: string | null;
+  channel: NotificationChannel;
+  /** The URL, or the e-mail address. */
+  target: string | null;
+  /** The account whose secret signs a webhook body. */
+  signer_id: string | null;
+  /** The JSON event, exactly as sent. */
+  body: string;
+  status: 'pending' | 'sending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  /** When it is due (next try), or until when a sender holds it ('sending'). */
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 export interface Database {
+  notification_outbox: NotificationOutboxTable;
+  determinism_checks: DeterminismChecksTable;
   users: UsersTable;
   tokens: TokensTable;
   competitions: CompetitionsTable;
@@ -259,3 +335,5 @@ export type WorkerRow = Selectable<WorkersTable>;
 export type UploadRow = Selectable<UploadsTable>;
 export type AttemptRow = Selectable<SubmissionAttemptsTable>;
 export type TeamRow = Selectable<TeamsTable>;
+export type DeterminismCheckRow = Selectable<DeterminismChecksTable>;
+export type NotificationRow = Selectable<NotificationOutboxTable>;

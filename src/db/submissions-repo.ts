@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type UpdateObject, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction, type UpdateObject, sql } from 'kysely';
 import type { ResourceUsage } from '../domain/resource-usage.js';
 import type { FailureReason } from '../domain/submission.js';
 import type { DatabaseDialect } from './database-dialect.js';
@@ -55,6 +55,9 @@ export interface Lease {
   attempt: number;
 }
 
+/** See the `onEnded` parameter of {@link SubmissionsRepo}. */
+export type RunEndedHook = (trx: Transaction<Database>, submissionId: string) => Promise<void>;
+
 type Claimable = (eb: ExpressionBuilder<Database, 'submissions'>) => Expression<SqlBool>;
 type SubmissionChanges = UpdateObject<Database, 'submissions'>;
 
@@ -70,6 +73,11 @@ export class SubmissionsRepo {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Pick<DatabaseDialect, 'lockClaimCandidate' | 'lockCompetition'>,
+    /**
+     * Called inside the transaction that records a run's final status, so that what it writes
+     * (the notification outbox) exists exactly when the result does. Must not call the network.
+     */
+    private readonly onEnded?: RunEndedHook,
   ) {}
 
   /**
@@ -314,6 +322,7 @@ export class SubmissionsRepo {
         .where('worker_id', '=', lease.owner)
         .where('outcome', 'is', null)
         .execute();
+      if (outcome === 'scored' || outcome === 'failed' || outcome === 'cancelled') await this.onEnded?.(trx, id);
       return true;
     });
   }
@@ -324,14 +333,18 @@ export class SubmissionsRepo {
    * Idempotent; returns the ids it ended.
    */
   async expireQueued(createdBefore: string, message: string, now = Date.now()): Promise<string[]> {
-    const rows = await this.db
-      .updateTable('submissions')
-      .set({ status: 'failed', reason: 'infrastructure', message, finished_at: iso(now), quota_day: sql<string>`'void:' || id` })
-      .where('status', '=', 'queued')
-      .where('created_at', '<', createdBefore)
-      .returning('id')
-      .execute();
-    return rows.map((r) => r.id);
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .updateTable('submissions')
+        .set({ status: 'failed', reason: 'infrastructure', message, finished_at: iso(now), quota_day: sql<string>`'void:' || id` })
+        .where('status', '=', 'queued')
+        .where('created_at', '<', createdBefore)
+        .returning('id')
+        .execute();
+      // Ended by no worker, but told like every other end (the same outbox, the same transaction).
+      for (const r of rows) await this.onEnded?.(trx, r.id);
+      return rows.map((r) => r.id);
+    });
   }
 
   /**

@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { Database, UserRow } from './schema.js';
+import type { Insertable } from 'kysely';
+import type { Database, UserRow, UsersTable } from './schema.js';
 
 export class UsersRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
-  create(user: UserRow): Promise<UserRow> {
+  create(user: Insertable<UsersTable>): Promise<UserRow> {
     return this.db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
   }
 

@@ -11,7 +11,10 @@ import type { LoginLimits } from './login-limiter.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { competitionRoutes } from './routes/competition-routes.js';
+import { determinismRoutes } from './routes/determinism-routes.js';
 import { hostRoutes } from './routes/host-routes.js';
+import { notificationRoutes } from './routes/notification-routes.js';
+import { userEvents } from './routes/user-events.js';
 import { leaderboardRoutes } from './routes/leaderboard-routes.js';
 import { openApiRoutes } from './routes/openapi-routes.js';
 import { readiness } from './readiness.js';
@@ -115,11 +118,14 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     const state = await readiness(ctx, req.log);
     return reply.status(state.ready ? 200 : 503).header('cache-control', 'no-store').send(state);
   });
-  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, adminRoutes, workerTokenRoutes, workerRoutes, workerBlobRoutes, tusRoutes]) {
+  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, determinismRoutes, notificationRoutes, userEvents, adminRoutes, workerTokenRoutes, workerRoutes, workerBlobRoutes, tusRoutes]) {
     await app.register(plugin(deps), { prefix: '/api' });
   }
   await app.register(openApiRoutes(), { prefix: '/api' });
   await app.register(metricsRoutes(deps));
   await serveWebApp(app, opts.webRoot);
+  // The server sends the outbox's deliveries and raises alerts; worker-only processes just write rows.
+  ctx.notifications.start();
+  app.addHook('onClose', () => ctx.notifications.stop());
   return app;
 }

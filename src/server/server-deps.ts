@@ -27,7 +27,7 @@ export function serverDeps(ctx: AppContext, loginLimits?: LoginLimits): ServerDe
     teams: new TeamsRepo(ctx.db),
     roles: new CompetitionRolesRepo(ctx.db),
     quota: new QuotaRepo(ctx.db),
-    hostSubmissions: new HostSubmissionsRepo(ctx.db),
+    hostSubmissions: new HostSubmissionsRepo(ctx.db, ctx.notifications.onRunEnded),
     workerTokens: new WorkerTokensRepo(ctx.db),
     loginLimiter: new LoginLimiter(new LoginFailuresRepo(ctx.db), loginLimits),
     liveLogs: new LiveLogs(ctx.worker, async (id) => (await ctx.submissions.get(id))?.status),

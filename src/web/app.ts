@@ -1,5 +1,6 @@
 import { api, ApiError, type User } from './api.js';
 import { h, mount, type Child } from './dom.js';
+import { followRunNotices } from './run-notices.js';
 
 /** What a page receives. */
 export interface PageContext {
@@ -73,6 +74,7 @@ export async function render(): Promise<void> {
   leaving = [];
   const user = await me();
   mount(document.getElementById('top') as HTMLElement, header(user));
+  followRunNotices(user?.id ?? null);
   const main = document.getElementById('main') as HTMLElement;
   const path = location.pathname;
   for (const [re, names, fn] of routes) {
@@ -116,4 +118,5 @@ export function start(): void {
 
 export async function signedOut(): Promise<void> {
   currentUser = null;
+  followRunNotices(null);
 }

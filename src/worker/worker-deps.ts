@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { CompetitionsRepo } from '../db/competitions-repo.js';
+import type { DeterminismChecksRepo } from '../db/determinism-checks-repo.js';
+import type { SubmissionRow } from '../db/schema.js';
 import type { SubmissionsRepo } from '../db/submissions-repo.js';
 import type { WorkersRepo } from '../db/workers-repo.js';
 import type { DataImageCache } from '../data-images/image-cache.js';
@@ -48,6 +50,13 @@ export type WorkerCompetitions = Pick<CompetitionsRepo, 'byId' | 'bundleKeys'> &
 /** The worker registry a worker heartbeats to and sweeps with. */
 export type WorkerRegistry = Pick<WorkersRepo, 'heartbeat' | 'deregister' | 'list' | 'pruneLost'>;
 
+/** Hosts' determinism checks a worker claims when no submission waits (database workers only). */
+export interface WorkerChecks {
+  repo: Pick<DeterminismChecksRepo, 'claim' | 'renew' | 'finish' | 'requeue'>;
+  /** The submission a check runs again. */
+  submission(id: string): Promise<SubmissionRow | undefined>;
+}
+
 export interface WorkerDeps {
   submissions: WorkerQueue;
   competitions: WorkerCompetitions;
@@ -66,5 +75,7 @@ export interface WorkerDeps {
   features?: TestFeatures;
   /** The data images mounted on this host, pruned by the sweep. */
   images?: DataImageCache;
+  /** Determinism checks; without them the worker runs none (outbound-only workers, for now). */
+  checks?: WorkerChecks;
   logger: Logger;
 }

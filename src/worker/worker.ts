@@ -7,16 +7,17 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { StoredCompetition } from '../db/competitions-repo.js';
 import type { WorkerDeps, WorkerOptions } from './worker-deps.js';
-import type { SubmissionRow } from '../db/schema.js';
+import type { DeterminismCheckRow, SubmissionRow } from '../db/schema.js';
 import { isTransientDbError } from '../db/db-errors.js';
 import type { Lease } from '../db/submissions-repo.js';
-import { phaseConfig } from '../domain/phases.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
 import { defaultSweepAges, markScratchOwner, scratchOwnerFile, type SweepAges, sweepHost } from './host-sweep.js';
 import { scorerVersion } from '../scoring/scorer-version.js';
 import { persist } from './persist.js';
 import { rescoreSubmission } from './rescore-submission.js';
+import { attemptCheck, type CheckAttemptHost } from './check-attempt.js';
 import { type RunContext, runSubmission } from './run-submission.js';
+import { runInputs } from './run-inputs.js';
 import { WorkerRegistration } from './worker-registration.js';
 import { hostOffer, type Reservation, WorkerResources, type WorkerOffer } from './worker-resources.js';
 
@@ -145,7 +146,8 @@ export class Worker extends EventEmitter {
     while (!this.stopping) {
       try {
         const claim = await this.claimNext();
-        if (claim) await this.process(claim);
+        if (claim && 'check' in claim) await attemptCheck(this.checkHost(), claim.check);
+        else if (claim) await this.process(claim);
         else await this.idle();
       } catch (err) {
         // A bug of ours must not end the loop (and with it, a clean drain): log it and go on.
@@ -156,13 +158,13 @@ export class Worker extends EventEmitter {
   }
 
   /** One claim at a time per worker, so that two loops never reserve the same free memory or GPU. */
-  private claimNext(): Promise<Claim | undefined> {
+  private claimNext(): Promise<Claim | { check: DeterminismCheckRow } | undefined> {
     const next = this.claiming.then(() => this.claimOnce());
     this.claiming = next.catch(() => undefined);
     return next;
   }
 
-  private async claimOnce(): Promise<Claim | undefined> {
+  private async claimOnce(): Promise<Claim | { check: DeterminismCheckRow } | undefined> {
     if (this.stopping) return undefined;
     const { submissions, competitions, logger } = this.deps;
     const { runtimes } = this.resources.offer;
@@ -172,7 +174,8 @@ export class Worker extends EventEmitter {
     } catch (err) {
       logger.error({ err }, 'claiming a submission failed');
     }
-    if (!row) return undefined;
+    // A host's determinism check waits until no submission does: participants' runs come first.
+    if (!row) return this.claimCheck();
     // Read at once after the claim: a dropped connection in between must not cost the attempt.
     const reading = { withinMs: this.deadlines.recordMs, transient: this.isTransient, log: logger };
     const competition = await persist('reading the competition', () => competitions.byId(row.competition_id), reading).then(
@@ -189,6 +192,43 @@ export class Worker extends EventEmitter {
       await submissions.handBack(row.id, this.leaseOf(row), 'handed back: its competition changed while it was claimed').catch(() => undefined);
       return undefined;
     }
+  }
+
+  private async claimCheck(): Promise<{ check: DeterminismCheckRow } | undefined> {
+    const checks = this.deps.checks;
+    if (!checks) return undefined;
+    // Workers seen within a lease count as alive: a check avoids its original worker while one is.
+    const check = await checks.repo.claim(this.id, this.opts.leaseMs, this.opts.leaseMs).catch((err: unknown) => {
+      this.deps.logger.error({ err }, 'claiming a determinism check failed');
+      return undefined;
+    });
+    return check ? { check } : undefined;
+  }
+
+  /** What a determinism check's attempt uses of this worker. */
+  private checkHost(): CheckAttemptHost {
+    const { checks, competitions, logger } = this.deps;
+    if (!checks) throw new Error('a determinism check was claimed without the checks repository');
+    return {
+      workerId: this.id,
+      checks,
+      competitions,
+      logger,
+      leaseMs: this.opts.leaseMs,
+      scratch: this.scratch,
+      reserve: (needs) => this.resources.reserve(needs),
+      runContext: async (competition, sub, fields) => ({
+        ...(await runInputs(this.deps, competition, sub)),
+        ...fields,
+        limits: { maxUnpackedBytes: this.opts.maxUnpackedBytes, maxFiles: this.opts.maxFiles },
+        onScoring: async () => {},
+      }),
+      track: (abort) => {
+        const key = `check:${randomUUID()}`;
+        this.running.set(key, abort);
+        return () => this.running.delete(key);
+      },
+    };
   }
 
   private idle(): Promise<void> {
@@ -248,10 +288,7 @@ export class Worker extends EventEmitter {
       if (!existsSync(path.join(this.scratch, scratchOwnerFile))) markScratchOwner(this.scratch);
       await mkdir(workDir, { recursive: true });
       const runContext: RunContext = {
-        blobs: this.deps.blobs,
-        executor: this.deps.executor,
-        bundleDir: await this.deps.bundles.get(competition.bundleKey, competition.bundleDigest, { without: this.deps.features?.served(competition) ?? [] }),
-        ...(await this.featuresOf(competition, row)),
+        ...(await runInputs(this.deps, competition, row)),
         workDir,
         limits: { maxUnpackedBytes: this.opts.maxUnpackedBytes, maxFiles: this.opts.maxFiles },
         signal: abort.signal,
@@ -288,17 +325,6 @@ export class Worker extends EventEmitter {
       await rm(workDir, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) => log.warn({ err }, 'removing the scratch folder failed'));
       this.emit('status', row.id);
     }
-  }
-
-  /** The features folder of a run, where a data image or a host folder provides it. */
-  private async featuresOf(competition: StoredCompetition, row: Pick<SubmissionRow, 'kind' | 'phase'>): Promise<{ featuresDir?: string }> {
-    // Images hold the competition's own features: a phase with features of its own reads its copy.
-    const own = phaseConfig(competition.config, row.phase).data;
-    const { data } = competition.config;
-    const smoke = row.kind === 'smoke' && data.smoke !== undefined;
-    if (smoke ? own.smoke?.features !== data.smoke?.features : own.testFeatures !== data.testFeatures) return {};
-    const featuresDir = await this.deps.features?.folder(competition, smoke);
-    return featuresDir === undefined ? {} : { featuresDir };
   }
 
   /** Records what an aborted run's reason calls for. */

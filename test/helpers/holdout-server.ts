@@ -92,7 +92,8 @@ export async function startHoldout(opts: StartOptions = {}): Promise<TestHoldout
     await opts.editBundle?.(bundle);
   }
   const database = await (opts.dialect ?? defaultDialect())?.create();
-  const config = loadConfig({}, { dataDir, port: 0, workers: 1, ...testExecutorConfig(), ...(database ? { databaseUrl: database.url } : {}), ...overrides });
+  // Test receivers listen on loopback, which a real server refuses (HOLDOUT_WEBHOOK_ALLOW_PRIVATE).
+  const config = loadConfig({}, { dataDir, port: 0, workers: 1, webhookAllowPrivate: true, ...testExecutorConfig(), ...(database ? { databaseUrl: database.url } : {}), ...overrides });
   const ctx = await createContext(config, pino({ level: process.env.HOLDOUT_TEST_LOG ?? 'silent' }));
   await installCompetition(bundle, ctx);
   // HOLDOUT_TEST_WEB_ROOT serves another build of the web app (e.g. an older one, to see a browser test fail before its fix).

@@ -3,6 +3,7 @@ import type { PageFn } from '../app.js';
 import { fmtBytes, fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
 import { loadCompetition, signInFirst, slugPath } from './competition-shell.js';
 import { liveSubmission } from './live-submission.js';
+import { determinismPanel } from './determinism-panel.js';
 import { usageInWords } from '../usage.js';
 
 /** Every metric of a submission: public, and private where the reader may see it. */
@@ -73,6 +74,8 @@ export const submissionPage: PageFn = async ({ params, user, onLeave }) => {
       h('h1', null, `Submission of ${fmtDate(s.createdAt)}`),
       h('p', { class: 'muted' }, h('code', null, s.id)),
       live, scores, details,
+      // Hosts only (the API refuses anyone else): a scored submission can be run again and compared.
+      c?.me?.isHost && s.status === 'scored' ? determinismPanel(s.id, onLeave) : null,
     ],
   };
 };
