@@ -179,7 +179,8 @@ export class Worker extends EventEmitter {
       (c) => c ?? new Error(`competition ${row.competition_id} not found`),
       (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
     );
-    const limits = competition instanceof Error ? { cpus: 0, memoryBytes: 0, gpus: 0 } : competition.config.limits;
+    // A phase with limits of its own runs (and reserves) under those, not the competition's.
+    const limits = competition instanceof Error ? { cpus: 0, memoryBytes: 0, gpus: 0 } : phaseConfig(competition.config, row.phase).limits;
     try {
       return { row, competition, reservation: this.resources.reserve({ cpus: limits.cpus, memoryBytes: limits.memoryBytes, gpus: limits.gpus }) };
     } catch (err) {
@@ -235,10 +236,9 @@ export class Worker extends EventEmitter {
     }, Math.max(1000, this.opts.leaseMs / 3));
     // The lease covers a dead worker; this covers a live one whose attempt hangs (a stuck download,
     // mount or scorer): past the deadline the attempt ends, whatever the code awaiting it does.
-    const deadline =
-      competition instanceof Error
-        ? undefined
-        : setTimeout(() => void this.overdue(row, abort, attemptLimitMs(competition.config), log), attemptLimitMs(competition.config) + this.deadlines.graceMs);
+    // The phase's limits, where it sets its own: a final phase with a longer wall time must not be cut short.
+    const limitMs = competition instanceof Error ? 0 : attemptLimitMs(phaseConfig(competition.config, row.phase));
+    const deadline = competition instanceof Error ? undefined : setTimeout(() => void this.overdue(row, abort, limitMs, log), limitMs + this.deadlines.graceMs);
     const workDir = path.join(this.scratch, `${row.id}-${row.attempts}`);
     // What the attempt did is recorded even across a short database outage (see `persist`).
     const recording = { withinMs: this.deadlines.recordMs, transient: this.isTransient, signal: abort.signal, log };

@@ -58,6 +58,34 @@ describe('platform fault: every unfinished state has a deadline', () => {
     });
   });
 
+  describe('an attempt that hangs in a phase with limits of its own', () => {
+    let b: AttackBench;
+    before(async () => {
+      // The competition allows 10 minutes; the open phase only 1 s: the phase's limit sets the deadline.
+      b = await startBench({
+        limits: { wall_time: '10m' },
+        worker: { maxAttempts: 1, deadlines: { graceMs: 1000 } },
+        wrapExecutor: (real) => new StuckExecutor(real),
+        editBundle: async (dir) => {
+          const yaml = path.join(dir, 'competition.yaml');
+          const text = await readFile(yaml, 'utf8');
+          const edited = text.replace(/^( {2}- \{ name: development, .*)\}$/m, '$1, limits: { wall_time: 1s } }');
+          assert.notEqual(edited, text, 'the demo bundle has one phase on one line');
+          await writeFile(yaml, edited);
+        },
+      });
+    });
+    after(() => b.close());
+
+    it("ends at the phase's time limit plus the grace, not the competition's", async () => {
+      const id = await b.submit('sleeper', { settings: { token: 'unused', seconds: 0 } });
+      const done = await b.final(id, b.token, 20_000);
+      assert.equal(done.status, 'failed', JSON.stringify(done));
+      assert.equal(done.reason, 'infrastructure');
+      assert.match(String(done.message), /within 2 s \(its time limits of 1 s plus 1 s/);
+    });
+  });
+
   describe('a submission no worker can take', () => {
     let b: AttackBench;
     before(async () => {
