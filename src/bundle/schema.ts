@@ -236,6 +236,17 @@ const phases = z
         });
       }
     }
+    // A carried submission runs again on the phase's data: code from a code phase, into one.
+    order.forEach(({ p, i }, k) => {
+      if (!p.carrySelections) return;
+      const before = order[k - 1]?.p;
+      const problem =
+        before === undefined ? 'the first phase has no phase before it whose selections it could carry'
+          : before.submission === 'results' ? `phase "${before.name}" before it takes results, which cannot run again on this phase's data`
+            : p.submission === 'results' ? 'this phase takes results: a carried submission is code that runs again'
+              : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: [i, 'carry_selections'], message: problem });
+    });
   });
 
 /** `prize_limits:` what a run may use and still win a prize; every key optional. */

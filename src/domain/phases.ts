@@ -39,3 +39,25 @@ export function phaseConfig(config: CompetitionConfig, name: string): Competitio
 export function takesResults(config: Pick<CompetitionConfig, 'phases'>, name: string): boolean {
   return config.phases.find((p) => p.name === name)?.submission === 'results';
 }
+
+/** The phase that comes before phase `name` in time (the latest to start before it), if any. Pure. */
+export function previousPhase(phases: readonly Phase[], name: string): Phase | undefined {
+  const phase = phases.find((p) => p.name === name);
+  if (phase === undefined) return undefined;
+  return phases.filter((p) => p.start < phase.start).sort((a, b) => b.start.getTime() - a.start.getTime())[0];
+}
+
+/**
+ * Why phase `name` cannot carry the previous phase's selections now, or undefined when it can:
+ * it must say `carry_selections`, and the phase before it must have ended (its selections are
+ * final then). Pure.
+ */
+export function carryRefusal(phases: readonly Phase[], name: string, now: Date): string | undefined {
+  const phase = phases.find((p) => p.name === name);
+  if (phase === undefined) return `there is no phase "${name}"; the phases are ${phases.map((p) => `"${p.name}"`).join(', ')}`;
+  if (!phase.carrySelections) return `phase "${name}" does not carry selections (set carry_selections: true on it in competition.yaml)`;
+  const before = previousPhase(phases, name);
+  if (before === undefined) return `phase "${name}" is the first phase: there is nothing to carry`;
+  if (before.end === undefined || before.end > now) return `phase "${before.name}" is still open${before.end ? ` until ${before.end.toISOString()}` : ''}: its selections can still change`;
+  return undefined;
+}
