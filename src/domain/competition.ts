@@ -50,6 +50,13 @@ export interface ScoringProgram {
    * whole reference set, whose scores count for both leaderboards.
    */
   input?: 'parts' | 'raw';
+  /**
+   * A raw program reports how many reference rows it scored: the scores file's `key` holds the
+   * count, which must reach `expected` (or, without it, the data rows of the labels CSV file);
+   * fewer ends as `scoring_error`. A parts program needs none: its predictions are checked row by
+   * row against the submission format before it runs.
+   */
+  rows?: { key: string; expected?: number };
 }
 
 export interface ScoringConfig {

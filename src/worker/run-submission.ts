@@ -13,6 +13,7 @@ import type { Executor, RunResult } from '../executors/executor.js';
 import { linkedOutputFolder } from '../executors/output-path.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { logVisibility } from '../domain/log-visibility.js';
+import { codabenchIngestionAliases } from '../domain/harness.js';
 import { phaseConfig, takesResults } from '../domain/phases.js';
 import { describeRunFailure } from './describe-run-failure.js';
 import { harnessEnvironment, prepareHarnessFolder } from './harness-folder.js';
@@ -73,7 +74,8 @@ export async function runSubmission(
     // A harness runs instead of the entry point and drives the participant's code.
     command: harness ? harness.command : config.entrypoint,
     codeDir,
-    ...(harness ? { harnessDir, codeReadOnly: !harness.writableCode } : {}),
+    // Codabench ingestion programs hard-code /app paths: a harness sees its folders there too.
+    ...(harness ? { harnessDir, codeReadOnly: !harness.writableCode, aliases: codabenchIngestionAliases } : {}),
     dataDir: ctx.featuresDir ?? path.join(ctx.bundleDir, data.features),
     layout: config.layout,
     limits: config.limits,
