@@ -8,6 +8,7 @@ import { loadBundle } from '../bundle/load-bundle.js';
 import { dataImageKey } from '../data-images/data-image.js';
 import { publishDataImages } from '../data-images/publish-images.js';
 import type { CompetitionsRepo, StoredCompetition } from '../db/competitions-repo.js';
+import type { Executor } from '../executors/executor.js';
 import type { Podman } from '../runtimes/podman.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Config } from './config.js';
@@ -27,9 +28,12 @@ export function bundlePrefix(slug: string, digest: string): string {
  */
 export async function installCompetition(
   dir: string,
-  deps: { blobs: BlobStore; competitions: CompetitionsRepo; config: Pick<Config, 'runtimesDir'>; podman?: Podman },
+  deps: { blobs: BlobStore; competitions: CompetitionsRepo; config: Pick<Config, 'runtimesDir'>; podman?: Podman; executor?: Pick<Executor, 'cannotRunHarness'> },
 ): Promise<StoredCompetition> {
   const loaded = await loadBundle(dir);
+  // This host's workers would fail every run of it: refuse now, not one submission at a time.
+  const refusal = loaded.config.harness ? deps.executor?.cannotRunHarness : undefined;
+  if (refusal !== undefined) throw new BundleError([{ file: 'competition.yaml', field: 'harness', message: `cannot run here: ${refusal}` }]);
   const recorded = await recordRuntime(loaded.config, { runtimesDir: deps.config.runtimesDir, ...(deps.podman ? { podman: deps.podman } : {}) });
   const manifest = await bundleManifest(loaded.root, loaded.files);
   // What a score depends on besides the code: the test features and the labels (the competition's and

@@ -104,6 +104,12 @@ export interface Executor {
    */
   readonly clusterGpus?: readonly string[];
   /**
+   * Why this executor cannot run a host's harness, where it cannot: installing a competition with
+   * a harness on a host whose executor says so is refused, and a run of one fails at once.
+   * @remarks undefined: the executor mounts a harness (`RunSpec.harnessDir`).
+   */
+  readonly cannotRunHarness?: string;
+  /**
    * Checks that the host can run sandboxes (tools present, privileges), with `gpus` assigned to a
    * trial run when given; throws a clear error if not.
    */
@@ -121,4 +127,13 @@ export function runAliases(aliases: RunSpec['aliases'], layout: RunLayout, taken
   const busy = [layout.code, layout.data, layout.output, ...taken];
   const clash = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
   return Object.entries(aliases ?? {}).filter(([p, kind]) => (kind !== 'harness' || hasHarness) && !busy.some((b) => clash(p, b)));
+}
+
+/**
+ * The executor can never run this spec, whatever the attempt (not a passing fault): the worker
+ * fails the submission at once, as an infrastructure failure with this message, instead of
+ * retrying it (as BullMQ's UnrecoverableError).
+ */
+export class UnrunnableError extends Error {
+  override name = 'UnrunnableError';
 }

@@ -11,6 +11,7 @@ import type { SubmissionRow } from '../db/schema.js';
 import { isTransientDbError } from '../db/db-errors.js';
 import type { Lease } from '../db/submissions-repo.js';
 import { phaseConfig } from '../domain/phases.js';
+import { UnrunnableError } from '../executors/executor.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
 import { defaultSweepAges, markScratchOwner, scratchOwnerFile, type SweepAges, sweepHost } from './host-sweep.js';
 import { scorerVersion } from '../scoring/scorer-version.js';
@@ -276,7 +277,9 @@ export class Worker extends EventEmitter {
       else {
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, 'infrastructure failure');
-        if (row.attempts < this.opts.maxAttempts) await persist('queueing the submission again', () => submissions.requeue(row.id, this.leaseOf(row), message), recording);
+        // An executor that can never run it (a harness on kubernetes): retrying would only repeat it.
+        if (err instanceof UnrunnableError) await persist('recording the failure', () => submissions.finish(row.id, this.leaseOf(row), { status: 'failed', reason: 'infrastructure', message }), recording);
+        else if (row.attempts < this.opts.maxAttempts) await persist('queueing the submission again', () => submissions.requeue(row.id, this.leaseOf(row), message), recording);
         else await persist('recording the failure', () => submissions.finish(row.id, this.leaseOf(row), { status: 'failed', reason: 'infrastructure', message }), recording);
       }
     } finally {
