@@ -107,10 +107,25 @@ export interface ComputeBudget {
 export const submissionModes = ['code', 'results'] as const;
 export type SubmissionMode = (typeof submissionModes)[number];
 
+/**
+ * A runtime as a competition or a phase names it: "host", a recipe name, or an image; `digest` and
+ * `image` as in `CompetitionConfig.runtimeDigest` and `runtimeImage` (recorded at install).
+ */
+export interface RuntimeChoice {
+  name: string;
+  digest?: string;
+  image?: string;
+}
+
 /** Settings a phase may own; each replaces the competition's for that phase's submissions. */
 export interface PhaseOwn {
   data?: DataConfig;
   limits?: Limits;
+  /**
+   * What the phase's code (and harness) runs in, recorded at install as the competition's runtime
+   * is. The scoring program keeps the competition's runtime (it is the competition's, not the phase's).
+   */
+  runtime?: RuntimeChoice;
   logs?: LogPolicy;
   entrypoint?: string[];
   predictionsFile?: string;

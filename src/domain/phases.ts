@@ -1,4 +1,4 @@
-import type { CompetitionConfig, Phase } from './competition.js';
+import type { CompetitionConfig, Phase, RuntimeChoice } from './competition.js';
 
 /** The phase open at `now`, if any. Phases may not overlap (the bundle validator checks it). */
 export function currentPhase(phases: readonly Phase[], now: Date): Phase | undefined {
@@ -18,14 +18,14 @@ export function budgetWeekStart(now: Date): Date {
 
 /**
  * The configuration a submission of phase `name` runs and is scored with: the competition's,
- * with what the phase owns (data, limits, logs, entry point, predictions file, private part) in
- * its place. An unknown name (a phase since removed) gets the competition's own settings. Pure.
+ * with what the phase owns (data, limits, runtime, logs, entry point, predictions file, private
+ * part) in its place. An unknown name (a phase since removed) gets the competition's own settings. Pure.
  */
 export function phaseConfig(config: CompetitionConfig, name: string): CompetitionConfig {
   const own = config.phases.find((p) => p.name === name)?.own;
   if (own === undefined) return config;
   return {
-    ...config,
+    ...(own.runtime ? withRuntime(config, own.runtime) : config),
     ...(own.data ? { data: own.data } : {}),
     ...(own.limits ? { limits: own.limits } : {}),
     ...(own.logs ? { logs: own.logs } : {}),
@@ -33,6 +33,15 @@ export function phaseConfig(config: CompetitionConfig, name: string): Competitio
     ...(own.predictionsFile ? { predictionsFile: own.predictionsFile } : {}),
     ...(own.private === false ? { scoring: { ...config.scoring, split: { kind: 'whole' } } } : {}),
   };
+}
+
+/**
+ * `config` running in `choice`: all three runtime fields are replaced, so that a phase on "host"
+ * never inherits the competition's image ID or pull reference.
+ */
+function withRuntime(config: CompetitionConfig, choice: RuntimeChoice): CompetitionConfig {
+  const { runtimeDigest: _digest, runtimeImage: _image, ...rest } = config;
+  return { ...rest, runtime: choice.name, ...(choice.digest ? { runtimeDigest: choice.digest } : {}), ...(choice.image ? { runtimeImage: choice.image } : {}) };
 }
 
 /** Whether phase `name` takes result files rather than code. */

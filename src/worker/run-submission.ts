@@ -18,7 +18,7 @@ import { phaseConfig, takesResults } from '../domain/phases.js';
 import { describeRunFailure } from './describe-run-failure.js';
 import { harnessEnvironment, prepareHarnessFolder } from './harness-folder.js';
 import { keepPredictions } from './kept-predictions.js';
-import { runData, scoreOutputs } from './score-outputs.js';
+import { runData, type ScoreContext, scoreOutputs } from './score-outputs.js';
 
 export interface RunContext {
   blobs: BlobStore;
@@ -57,7 +57,9 @@ export async function runSubmission(
   const logPath = path.join(ctx.workDir, 'log.txt');
   await pipeline(await ctx.blobs.get(sub.zip_key), createWriteStream(zipFile));
   await mkdir(codeDir);
-  if (sub.phase !== undefined && takesResults(config, sub.phase)) return scoreResults(sub, config, zipFile, codeDir, ctx);
+  // A scoring program runs in the competition's runtime, whatever runtime the phase's code runs in.
+  const scoring = { scoringRuntime: competition.config };
+  if (sub.phase !== undefined && takesResults(config, sub.phase)) return scoreResults(sub, config, zipFile, codeDir, { ...ctx, ...scoring });
   await extractZip(zipFile, codeDir, { maxBytes: ctx.limits.maxUnpackedBytes, maxFiles: ctx.limits.maxFiles });
   // The bundle loader requires test features of every phase that takes code.
   if (data.features === undefined) throw new Error(`phase "${sub.phase ?? ''}" runs code but has no test features`);
@@ -106,7 +108,7 @@ export async function runSubmission(
 
     await ctx.onScoring();
     if (config.scoring.program?.input === 'raw') {
-      const scored = await scoreOutputs(sub, config, data, { resultsDir: run.outputDir }, { ...ctx, showsLog });
+      const scored = await scoreOutputs(sub, config, data, { resultsDir: run.outputDir }, { ...ctx, ...scoring, showsLog });
       return scored === 'cancelled' ? scored : { ...base, ...scored };
     }
     const linked = await linkedOutputFolder(run.outputDir, config.predictionsFile);
@@ -114,7 +116,7 @@ export async function runSubmission(
     const predictions = path.join(run.outputDir, config.predictionsFile);
     // Kept so that a host can re-score (after fixing the labels) without running the code again.
     await keepPredictions(ctx.blobs, sub.id, predictions, config.limits.outputBytes);
-    const scored = await scoreOutputs(sub, config, data, predictions, { ...ctx, showsLog });
+    const scored = await scoreOutputs(sub, config, data, predictions, { ...ctx, ...scoring, showsLog });
     return scored === 'cancelled' ? scored : { ...base, ...scored };
   } finally {
     await run.dispose();
@@ -130,7 +132,7 @@ async function scoreResults(
   config: CompetitionConfig,
   upload: string,
   resultsDir: string,
-  ctx: RunContext,
+  ctx: RunContext & Pick<ScoreContext, 'scoringRuntime'>,
 ): Promise<SubmissionResult | 'cancelled'> {
   const base = { runMs: 0, exitCode: null, logKey: null, logBytes: null, logTruncated: false };
   if (await isZip(upload)) {
