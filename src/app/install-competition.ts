@@ -8,10 +8,11 @@ import { loadBundle } from '../bundle/load-bundle.js';
 import { dataImageKey } from '../data-images/data-image.js';
 import { publishDataImages } from '../data-images/publish-images.js';
 import type { CompetitionsRepo, StoredCompetition } from '../db/competitions-repo.js';
+import type { Executor } from '../executors/executor.js';
 import type { Podman } from '../runtimes/podman.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Config } from './config.js';
-import { recordRuntime } from './record-runtime.js';
+import { recordRuntimes } from './record-runtime.js';
 
 /** Blob prefix of one bundle version; the digest makes it immutable and shareable. */
 export function bundlePrefix(slug: string, digest: string): string {
@@ -21,16 +22,20 @@ export function bundlePrefix(slug: string, digest: string): string {
 /**
  * Validates a bundle folder, copies its files to the blob store (once per content digest) and
  * creates or updates the competition, recording the image ID and pull reference of its runtime
- * (see record-runtime.ts), and packs its test and smoke features into read-only data images
+ * and of each phase's own (see record-runtime.ts), and packs its test and smoke features into read-only data images
  * (src/data-images) where this host has erofs-utils. Submissions of an updated competition are kept.
  * @throws BundleError listing every problem, before anything is written.
  */
 export async function installCompetition(
   dir: string,
-  deps: { blobs: BlobStore; competitions: CompetitionsRepo; config: Pick<Config, 'runtimesDir'>; podman?: Podman },
+  deps: { blobs: BlobStore; competitions: CompetitionsRepo; config: Pick<Config, 'runtimesDir'>; podman?: Podman; executor?: Pick<Executor, 'cannotRunHarness'> },
 ): Promise<StoredCompetition> {
   const loaded = await loadBundle(dir);
-  const recorded = await recordRuntime(loaded.config, { runtimesDir: deps.config.runtimesDir, ...(deps.podman ? { podman: deps.podman } : {}) });
+  // This host's workers would fail every run of it: refuse now, not one submission at a time.
+  const refusal = loaded.config.harness ? deps.executor?.cannotRunHarness : undefined;
+  if (refusal !== undefined) throw new BundleError([{ file: 'competition.yaml', field: 'harness', message: `cannot run here: ${refusal}` }]);
+  // The competition's runtime and each phase's own, as image IDs and pull references.
+  const recorded = await recordRuntimes(loaded.config, { runtimesDir: deps.config.runtimesDir, ...(deps.podman ? { podman: deps.podman } : {}) });
   const manifest = await bundleManifest(loaded.root, loaded.files);
   // What a score depends on besides the code: the test features and the labels (the competition's and
   // each phase's own), named on their own so a result traces to its data even when other files of
@@ -40,7 +45,7 @@ export async function installCompetition(
     .flatMap((p) => (p === undefined ? [] : [p.replace(/\/+$/, '')]));
   const inTestData = (f: string) => testData.some((root) => f === root || f.startsWith(`${root}/`));
   const testDataDigest = digestOfManifest(new Map([...manifest].filter(([f]) => inTestData(f))));
-  const bundle = { ...loaded, config: { ...loaded.config, ...recorded, testDataDigest } };
+  const bundle = { ...loaded, config: { ...recorded, testDataDigest } };
   const digest = digestOfManifest(manifest);
   const prefix = bundlePrefix(bundle.config.slug, digest);
   const marker = `${prefix}/.complete`;

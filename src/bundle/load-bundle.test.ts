@@ -127,6 +127,16 @@ const configCases: Array<{ name: string; edit: (c: Record<string, unknown>) => v
     message: '"development" is already the name of phases[0]',
   },
   { name: 'no phase', edit: (c) => void (c.phases = []), field: 'phases', message: 'must have at least 1 item' },
+  { name: 'the first phase carrying selections', edit: (c) => void (at(c, 'phases', 0).carry_selections = true), field: 'phases[0].carry_selections', message: /the first phase has no phase before it/ },
+  {
+    name: 'selections carried out of a results phase',
+    edit: (c) => {
+      at(c, 'phases', 0).submission = 'results';
+      (at(c, 'phases') as unknown as unknown[]).push({ name: 'final', start: '2030-01-01', carry_selections: true });
+    },
+    field: 'phases[1].carry_selections',
+    message: /phase "development" before it takes results, which cannot run again/,
+  },
   { name: 'a relative layout path', edit: (c) => void (c.layout = { code: 'src' }), field: 'layout.code', message: /expected an absolute path .* got "src"/ },
   { name: 'a layout path inside a system folder', edit: (c) => void (c.layout = { code: '/usr/src' }), field: 'layout.code', message: /must not be \/ or a system folder .* got "\/usr\/src"/ },
   { name: 'a layout path above a system folder', edit: (c) => void (c.layout = { data: '/opt' }), field: 'layout.data', message: /must not be \/ or a system folder \(.*\/opt\/nvidia.*\), got "\/opt"/ },

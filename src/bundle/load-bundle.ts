@@ -143,6 +143,17 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
   const harness = parsed.success ? parsed.data.harness : section(harnessSchema, record['harness']);
   if (harness?.dir !== undefined) issues.push(...checkHarnessFiles(tree, harness.dir, partial?.data));
 
+  // Without label_rows, the rows a raw program must report are counted in the labels CSV file.
+  if (scoring?.program?.rows && scoring.program.rows.expected === undefined) {
+    for (const { data, at } of sections) {
+      if (!/\.csv$/i.test(data.labels) || !tree.files.includes(data.labels)) {
+        const message = `required: ${at}.labels "${data.labels}" is not a CSV file, so Holdout cannot count the rows the program must report in "${scoring.program.rows.key}"; give their number`;
+        issues.push({ file: 'competition.yaml', field: 'scoring.program.label_rows', message });
+        break;
+      }
+    }
+  }
+
   let programCommand: string[] | undefined;
   if (scoring?.program) {
     const checked = await checkScoringProgram(root, tree, scoring.program);

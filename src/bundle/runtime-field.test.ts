@@ -47,6 +47,24 @@ describe('competition.yaml runtime: a recipe name or any image', () => {
       assertIssue(await issuesOf(dir), 'competition.yaml', c.field, c.message);
     }
   });
+
+  test("a phase's own runtime is kept on the phase; the competition's stays as it is", async (t) => {
+    const dir = await copyDemo(t);
+    await editConfig(dir, (c) => {
+      const phases = c.phases as Record<string, unknown>[];
+      phases[0] = { ...phases[0], end: '2027-01-01' };
+      phases.push({ name: 'final', start: '2027-01-01', end: '2027-02-01', runtime: { image: `registry.example:5000/holdout/tiny@${manifest}` } });
+    });
+    const { config } = await loadBundle(dir);
+    assert.equal(config.runtime, 'host');
+    assert.equal(config.phases[0]?.own?.runtime, undefined);
+    assert.deepEqual(config.phases[1]?.own?.runtime, { name: 'tiny', image: `registry.example:5000/holdout/tiny@${manifest}` });
+
+    await editConfig(dir, (c) => {
+      (c.phases as Record<string, unknown>[])[1]!.runtime = { image: 'Not An Image' };
+    });
+    assertIssue(await issuesOf(dir), 'competition.yaml', 'phases[1].runtime.image', /image reference such as/);
+  });
 });
 
 describe('image references', () => {

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { defaultFinalSelections, predictionsFormats, submissionModes, type CompetitionConfig, type ComputeBudget, type DataConfig, type Phase, type PhaseOwn, type Scheduling } from '../domain/competition.js';
-import { parseImageReference, runtimeNameOfImage } from '../domain/image-reference.js';
 import { defaultLayout, type RunLayout } from '../domain/limits.js';
 import { defaultLogPolicy, logVisibilities, type LogPolicy } from '../domain/log-visibility.js';
 import { resourceColumns, type PrizeLimits } from '../domain/resource-usage.js';
 import { command, describeValue, duration, isoDate, relativePath, runPath, size } from './fields.js';
 import { harnessSchema } from './harness-schema.js';
 import { limitsSchema } from './limits-schema.js';
+import { runtimeSchema } from './runtime-schema.js';
 import { scoringSchema } from './scoring-schema.js';
 import { bundleErrorMap } from './zod-issues.js';
 
@@ -24,52 +24,6 @@ const slug = z.string().superRefine((value, ctx) => {
 });
 
 const limits = limitsSchema;
-
-const runtimeName = z
-  .string()
-  .trim()
-  .regex(/^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/, 'must be "host", a runtime recipe name such as "python-ml" (lowercase letters, digits, "-"), or { image: registry/repo@sha256:… }');
-
-/** The runtime setting as parsed: a name, and the image for `runtime: { image }`. */
-interface RuntimeField {
-  name: string;
-  image?: string;
-  digest?: string;
-}
-
-const imageForm = z
-  .strictObject({
-    image: z
-      .string()
-      .trim()
-      .refine((ref) => parseImageReference(ref) !== undefined, {
-        message: 'must be an image reference such as registry.example:5000/holdout/python-ml@sha256:<64 hex> ("holdout runtime push" prints one)',
-      }),
-    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be an image ID, sha256:<64 hex> ("holdout runtime pull" prints it)').optional(),
-    name: runtimeName.refine((n) => n !== 'host', '"host" is the machine\'s own /usr, not a name for an image').optional(),
-  })
-  .transform((r): RuntimeField => {
-    const ref = parseImageReference(r.image);
-    return { name: r.name ?? (ref ? runtimeNameOfImage(ref) : 'image'), image: r.image, ...(r.digest ? { digest: r.digest } : {}) };
-  });
-
-/**
- * `runtime: python-ml` (a recipe built on the installing host), `runtime: host`, or any image:
- * `runtime: { image: registry.example:5000/holdout/python-ml@sha256:…, digest?: sha256:<image ID>,
- * name?: python-ml }`. The image's ID is recorded at install; `digest`, when given, must match it.
- * @remarks Not a z.union: a union reports "no option matched" and hides which field is wrong.
- */
-const runtime = z.unknown().transform((value, ctx): RuntimeField => {
-  const form = typeof value === 'string' ? runtimeName.transform((name): RuntimeField => ({ name })) : typeof value === 'object' && value !== null && !Array.isArray(value) ? imageForm : undefined;
-  if (form === undefined) {
-    ctx.addIssue({ code: 'custom', message: `must be "host", a runtime recipe name such as "python-ml", or { image: registry/repo@sha256:… }, got ${describeValue(value)}` });
-    return z.NEVER;
-  }
-  const parsed = form.safeParse(value);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
-  return z.NEVER;
-});
 
 /** `layout: drivendata`: DrivenData's working folder, main.py beside `data/` and `submission/`. */
 const drivenDataLayout = { code: '/code_execution', data: '/code_execution/data', output: '/code_execution/submission' };
@@ -158,6 +112,7 @@ const phase = z
     // Merged over the competition's own (see `inheritOwn`), so a phase names only what differs.
     data: absentOr(() => data),
     limits: absentOr(() => limitsSchema),
+    runtime: runtimeSchema.optional(),
     logs: absentOr(() => logs),
     entrypoint: command.optional(),
     predictions_file: relativePath('the output folder').optional(),
@@ -173,6 +128,7 @@ const phase = z
     const own: PhaseOwn = {
       ...(p.data ? { data: p.data } : {}),
       ...(p.limits ? { limits: p.limits } : {}),
+      ...(p.runtime ? { runtime: p.runtime } : {}),
       ...(p.logs ? { logs: p.logs } : {}),
       ...(p.entrypoint ? { entrypoint: p.entrypoint } : {}),
       ...(p.predictions_file ? { predictionsFile: p.predictions_file } : {}),
@@ -236,6 +192,17 @@ const phases = z
         });
       }
     }
+    // A carried submission runs again on the phase's data: code from a code phase, into one.
+    order.forEach(({ p, i }, k) => {
+      if (!p.carrySelections) return;
+      const before = order[k - 1]?.p;
+      const problem =
+        before === undefined ? 'the first phase has no phase before it whose selections it could carry'
+          : before.submission === 'results' ? `phase "${before.name}" before it takes results, which cannot run again on this phase's data`
+            : p.submission === 'results' ? 'this phase takes results: a carried submission is code that runs again'
+              : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: [i, 'carry_selections'], message: problem });
+    });
   });
 
 /** `prize_limits:` what a run may use and still win a prize; every key optional. */
@@ -300,7 +267,7 @@ export const competitionSchema = z.preprocess(inheritOwn, z
     slug,
     title: z.string().trim().min(1).max(200),
     description: z.string().default(''),
-    runtime: runtime.default({ name: 'host' }),
+    runtime: runtimeSchema.default({ name: 'host' }),
     entrypoint: command.default(['python', 'main.py']),
     harness: harnessSchema.optional(),
     packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'must be a Debian package name such as "python3-lightgbm"')).default([]),

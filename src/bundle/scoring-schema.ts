@@ -65,6 +65,18 @@ const program = z.preprocess(
       limits: limitsSchema,
       // raw: Codabench's way, every file the run wrote and the whole reference data, no split.
       input: z.enum(['parts', 'raw']).default('parts'),
+      // The scores key where a raw program reports the reference rows it scored, and how many there are.
+      rows_key: z.string().trim().min(1).optional(),
+      label_rows: z.int().min(1).optional(),
+    })
+    .superRefine((p, ctx) => {
+      if (p.input !== 'raw') {
+        for (const key of ['rows_key', 'label_rows'] as const) {
+          if (p[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'applies to input: raw only: with parts, Holdout checks every row of the predictions against the submission format before the program runs' });
+        }
+      } else if (p.label_rows !== undefined && p.rows_key === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['rows_key'], message: 'required with label_rows: the scores key in which the program reports how many rows it scored' });
+      }
     })
     .transform(
       (p): ScoringProgram => ({
@@ -73,6 +85,7 @@ const program = z.preprocess(
         ...(p.runtime === undefined ? {} : { runtime: p.runtime }),
         limits: p.limits,
         ...(p.input === 'raw' ? { input: 'raw' as const } : {}),
+        ...(p.rows_key === undefined ? {} : { rows: { key: p.rows_key, ...(p.label_rows === undefined ? {} : { expected: p.label_rows }) } }),
       }),
     ),
 );

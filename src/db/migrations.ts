@@ -310,6 +310,24 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('uploads_expires_at').on('uploads').column('expires_at').execute();
     },
   },
+  '0180_carried_submissions': {
+    async up(db: Kysely<unknown>) {
+      // A phase may re-run the previous phase's selected submissions on its own data: each carried
+      // row names its origin, and (origin, phase) is unique, so no submission is carried twice.
+      await db.schema.alterTable('submissions').addColumn('carried_from', 'text').execute();
+      await db.schema.createIndex('submissions_carried').on('submissions').columns(['carried_from', 'phase']).unique().execute();
+      // One row per phase once its carry is done: a second carry (another server, a host's retry) does nothing.
+      await db.schema
+        .createTable('phase_carries')
+        .addColumn('competition_id', 'text', (c) => c.notNull().references('competitions.id').onDelete('cascade'))
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('from_phase', 'text', (c) => c.notNull())
+        .addColumn('carried', 'integer', (c) => c.notNull())
+        .addColumn('carried_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('phase_carries_pk', ['competition_id', 'phase'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

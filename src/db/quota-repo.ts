@@ -60,7 +60,7 @@ export class QuotaRepo {
 
   /**
    * CPU and GPU time of an entrant's runs created since `since`, for the weekly budget. Runs the
-   * platform failed and cancelled runs do not count (their quota slot is void).
+   * platform failed, cancelled runs (their quota slot is void) and carried runs do not count.
    */
   async computeSince(competitionId: string, owner: QuotaOwner, since: string): Promise<ComputeUsed> {
     let q = this.db
@@ -68,20 +68,23 @@ export class QuotaRepo {
       .select((eb) => [eb.fn.sum<number>('cpu_ms').as('cpu'), eb.fn.sum<number>('gpu_ms').as('gpu')])
       .where('competition_id', '=', competitionId)
       .where('created_at', '>=', since)
-      .where(sql<boolean>`quota_day not like 'void:%'`);
+      .where(sql<boolean>`quota_day not like 'void:%'`)
+      // A carried run is the host's doing (the phase re-runs a selection): it costs the entrant nothing.
+      .where('carried_from', 'is', null);
     q = owner.teamId ? q.where('quota_owner', '=', teamQuotaKey(owner.teamId)) : q.where('user_id', '=', owner.userId);
     const r = await q.executeTakeFirstOrThrow();
     return { cpuMs: Number(r.cpu ?? 0), gpuMs: Number(r.gpu ?? 0) };
   }
 
-  /** How many full (not smoke) submissions an owner has made in a phase: for its total quota. */
+  /** How many full (not smoke) submissions an owner has made in a phase (carried ones not counted): for its total quota. */
   async usedInPhase(competitionId: string, owner: QuotaOwner, phase: string): Promise<number> {
     let q = this.db
       .selectFrom('submissions')
       .select('id')
       .where('competition_id', '=', competitionId)
       .where('phase', '=', phase)
-      .where('kind', '=', 'full');
+      .where('kind', '=', 'full')
+      .where('carried_from', 'is', null);
     q = owner.teamId ? q.where('quota_owner', '=', teamQuotaKey(owner.teamId)) : q.where('user_id', '=', owner.userId).where('quota_owner', 'is', null);
     return (await q.execute()).length;
   }

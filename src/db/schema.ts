@@ -135,6 +135,19 @@ export interface SubmissionsTable {
   scorer_version: Generated<string | null>;
   /** 1 for a host's re-run or re-score: claimed after the participants' own runs of its competition. */
   background: Generated<number>;
+  /** The submission of the previous phase this one re-runs (carried into its phase); null for an upload. */
+  carried_from: Generated<string | null>;
+}
+
+/** That a phase's carry of the previous phase's selections was done: once per phase, never again. */
+export interface PhaseCarriesTable {
+  competition_id: string;
+  phase: string;
+  /** The phase whose selections were carried. */
+  from_phase: string;
+  /** How many submissions were carried. */
+  carried: number;
+  carried_at: string;
 }
 
 export interface TeamsTable {
@@ -325,6 +338,7 @@ export interface Database {
   login_failures: LoginFailuresTable;
   uploads: UploadsTable;
   worker_tokens: WorkerTokensTable;
+  phase_carries: PhaseCarriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -50,6 +50,13 @@ export interface ScoringProgram {
    * whole reference set, whose scores count for both leaderboards.
    */
   input?: 'parts' | 'raw';
+  /**
+   * A raw program reports how many reference rows it scored: the scores file's `key` holds the
+   * count, which must reach `expected` (or, without it, the data rows of the labels CSV file);
+   * fewer ends as `scoring_error`. A parts program needs none: its predictions are checked row by
+   * row against the submission format before it runs.
+   */
+  rows?: { key: string; expected?: number };
 }
 
 export interface ScoringConfig {
@@ -100,10 +107,25 @@ export interface ComputeBudget {
 export const submissionModes = ['code', 'results'] as const;
 export type SubmissionMode = (typeof submissionModes)[number];
 
+/**
+ * A runtime as a competition or a phase names it: "host", a recipe name, or an image; `digest` and
+ * `image` as in `CompetitionConfig.runtimeDigest` and `runtimeImage` (recorded at install).
+ */
+export interface RuntimeChoice {
+  name: string;
+  digest?: string;
+  image?: string;
+}
+
 /** Settings a phase may own; each replaces the competition's for that phase's submissions. */
 export interface PhaseOwn {
   data?: DataConfig;
   limits?: Limits;
+  /**
+   * What the phase's code (and harness) runs in, recorded at install as the competition's runtime
+   * is. The scoring program keeps the competition's runtime (it is the competition's, not the phase's).
+   */
+  runtime?: RuntimeChoice;
   logs?: LogPolicy;
   entrypoint?: string[];
   predictionsFile?: string;

@@ -1,3 +1,5 @@
+import type { RunAliasKind } from './limits.js';
+
 /**
  * A host's harness (Codabench's ingestion program, DrivenData's supervisor): a program of the
  * bundle that runs in the run's sandbox instead of the entry point and drives the participant's
@@ -22,3 +24,18 @@ export const harnessMount = '/holdout/harness';
  * deadline (`holdout_harness.call` exits with it; `timeout(1)`'s status too).
  */
 export const callTimeoutExit = 124;
+
+/**
+ * The paths Codabench's ingestion programs hard-code, where a harness run shows its folders too:
+ * the harness itself at /app/program, the participant's code at /app/ingested_program, the test
+ * features at /app/input_data, the outputs at /app/output, and an empty writable /app/shared
+ * (a run's own: scoring does not see it). A layout path among them wins.
+ */
+export const codabenchIngestionAliases: Readonly<Record<string, RunAliasKind>> = Object.freeze({
+  '/app/program': 'harness',
+  '/app/ingestion_program': 'harness',
+  '/app/ingested_program': 'code',
+  '/app/input_data': 'data',
+  '/app/output': 'output',
+  '/app/shared': 'scratch',
+});

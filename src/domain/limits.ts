@@ -26,6 +26,9 @@ export interface RunLayout {
   output: string;
 }
 
+/** What a further path of a run shows (see `RunSpec.aliases`): one of its folders, or an empty writable one. */
+export type RunAliasKind = 'code' | 'data' | 'output' | 'harness' | 'scratch';
+
 export const defaultLayout: RunLayout = Object.freeze({
   code: '/code_execution/src',
   data: '/code_execution/data',

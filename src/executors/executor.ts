@@ -1,4 +1,4 @@
-import type { Limits, RunLayout } from '../domain/limits.js';
+import type { Limits, RunAliasKind, RunLayout } from '../domain/limits.js';
 import type { ResourceUsage } from '../domain/resource-usage.js';
 
 /** Everything an executor needs to run one submission. Paths outside the run are host paths. */
@@ -33,6 +33,14 @@ export interface RunSpec {
   /** Mount the code at `layout.code` read-only (a harness imports it and the run writes elsewhere). @defaultValue false */
   codeReadOnly?: boolean;
   layout: RunLayout;
+  /**
+   * Further in-run paths where the run's folders appear too, with the same access (the fixed
+   * `/app/...` paths Codabench programs hard-code); `scratch` is an empty writable folder of the
+   * run's own, counted as memory like /tmp. An alias equal to, inside or around a layout path (or
+   * the harness's) is left out: the layout wins. See `runAliases`.
+   * @remarks The kubernetes executor mounts none (its pods have the layout's paths only).
+   */
+  aliases?: Readonly<Record<string, RunAliasKind>>;
   limits: Limits;
   /**
    * Ids of the host GPUs this run may use (N of /dev/nvidiaN), as many as `limits.gpus`; the worker
@@ -96,9 +104,36 @@ export interface Executor {
    */
   readonly clusterGpus?: readonly string[];
   /**
+   * Why this executor cannot run a host's harness, where it cannot: installing a competition with
+   * a harness on a host whose executor says so is refused, and a run of one fails at once.
+   * @remarks undefined: the executor mounts a harness (`RunSpec.harnessDir`).
+   */
+  readonly cannotRunHarness?: string;
+  /**
    * Checks that the host can run sandboxes (tools present, privileges), with `gpus` assigned to a
    * trial run when given; throws a clear error if not.
    */
   check(options?: { gpus?: readonly string[] }): Promise<void>;
   run(spec: RunSpec): Promise<RunResult>;
+}
+
+export type { RunAliasKind };
+
+/**
+ * The aliases a run can have: those clear of the layout's paths and the harness's mount (and,
+ * for `harness`, only with a harness). Pure.
+ */
+export function runAliases(aliases: RunSpec['aliases'], layout: RunLayout, taken: readonly string[], hasHarness: boolean): Array<[path: string, kind: RunAliasKind]> {
+  const busy = [layout.code, layout.data, layout.output, ...taken];
+  const clash = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  return Object.entries(aliases ?? {}).filter(([p, kind]) => (kind !== 'harness' || hasHarness) && !busy.some((b) => clash(p, b)));
+}
+
+/**
+ * The executor can never run this spec, whatever the attempt (not a passing fault): the worker
+ * fails the submission at once, as an infrastructure failure with this message, instead of
+ * retrying it (as BullMQ's UnrecoverableError).
+ */
+export class UnrunnableError extends Error {
+  override name = 'UnrunnableError';
 }

@@ -1,5 +1,6 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { carryOpenedPhases } from '../app/carry-selections.js';
 import type { AppContext } from '../app/context.js';
 import { hashToken } from '../app/passwords.js';
 import { isTransientDbError } from '../db/db-errors.js';
@@ -47,6 +48,9 @@ const BODY_LIMIT = 1 << 20;
 /** How often abandoned resumable uploads are looked for. */
 const UPLOAD_SWEEP_MS = 5 * 60_000;
 
+/** How often open phases are checked for selections still to carry in. */
+const CARRY_SWEEP_MS = 60_000;
+
 /** Options a test or an embedding program may set. */
 export interface ServerOptions {
   loginLimits?: LoginLimits;
@@ -65,6 +69,19 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
   const sweep = setInterval(() => void sweepUploads(deps).catch((err: unknown) => app.log.warn({ err }, 'sweeping expired uploads failed')), UPLOAD_SWEEP_MS);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
+  // A phase that carries selections does so within a minute of opening (once: any server may try).
+  const carry = () =>
+    void carryOpenedPhases(ctx.db, ctx.competitions).then(
+      (done) => {
+        for (const d of done) app.log.info(d, 'carried selected submissions into a phase that opened');
+        if (done.length > 0) ctx.worker?.wake();
+      },
+      (err: unknown) => app.log.warn({ err }, 'carrying selections into opened phases failed'),
+    );
+  const carrySweep = setInterval(carry, CARRY_SWEEP_MS);
+  carrySweep.unref();
+  app.addHook('onReady', async () => carry());
+  app.addHook('onClose', async () => clearInterval(carrySweep));
   gateUploadSize(app, ctx.config.maxUploadBytes);
   app.decorate('apiRoutes', [] as RegisteredRoute[]);
   app.decorateRequest('user', null);

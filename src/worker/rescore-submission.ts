@@ -22,7 +22,7 @@ export async function rescoreSubmission(sub: SubmissionRow, competition: Pick<St
   if (!(await fetchKeptPredictions(ctx.blobs, sub.id, file))) return undefined;
   await ctx.onScoring();
   const showsLog = logVisibility(config.logs, sub.kind) !== 'reason-only';
-  const scored = await scoreOutputs(sub, config, runData(config, sub.kind), file, { ...ctx, showsLog });
+  const scored = await scoreOutputs(sub, config, runData(config, sub.kind), file, { ...ctx, showsLog, scoringRuntime: competition.config });
   if (scored === 'cancelled') return scored;
   return {
     runMs: sub.run_ms,

@@ -13,11 +13,12 @@ import type { Executor, RunResult } from '../executors/executor.js';
 import { linkedOutputFolder } from '../executors/output-path.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { logVisibility } from '../domain/log-visibility.js';
+import { codabenchIngestionAliases } from '../domain/harness.js';
 import { phaseConfig, takesResults } from '../domain/phases.js';
 import { describeRunFailure } from './describe-run-failure.js';
 import { harnessEnvironment, prepareHarnessFolder } from './harness-folder.js';
 import { keepPredictions } from './kept-predictions.js';
-import { runData, scoreOutputs } from './score-outputs.js';
+import { runData, type ScoreContext, scoreOutputs } from './score-outputs.js';
 
 export interface RunContext {
   blobs: BlobStore;
@@ -56,7 +57,9 @@ export async function runSubmission(
   const logPath = path.join(ctx.workDir, 'log.txt');
   await pipeline(await ctx.blobs.get(sub.zip_key), createWriteStream(zipFile));
   await mkdir(codeDir);
-  if (sub.phase !== undefined && takesResults(config, sub.phase)) return scoreResults(sub, config, zipFile, codeDir, ctx);
+  // A scoring program runs in the competition's runtime, whatever runtime the phase's code runs in.
+  const scoring = { scoringRuntime: competition.config };
+  if (sub.phase !== undefined && takesResults(config, sub.phase)) return scoreResults(sub, config, zipFile, codeDir, { ...ctx, ...scoring });
   await extractZip(zipFile, codeDir, { maxBytes: ctx.limits.maxUnpackedBytes, maxFiles: ctx.limits.maxFiles });
   // The bundle loader requires test features of every phase that takes code.
   if (data.features === undefined) throw new Error(`phase "${sub.phase ?? ''}" runs code but has no test features`);
@@ -73,7 +76,8 @@ export async function runSubmission(
     // A harness runs instead of the entry point and drives the participant's code.
     command: harness ? harness.command : config.entrypoint,
     codeDir,
-    ...(harness ? { harnessDir, codeReadOnly: !harness.writableCode } : {}),
+    // Codabench ingestion programs hard-code /app paths: a harness sees its folders there too.
+    ...(harness ? { harnessDir, codeReadOnly: !harness.writableCode, aliases: codabenchIngestionAliases } : {}),
     dataDir: ctx.featuresDir ?? path.join(ctx.bundleDir, data.features),
     layout: config.layout,
     limits: config.limits,
@@ -104,7 +108,7 @@ export async function runSubmission(
 
     await ctx.onScoring();
     if (config.scoring.program?.input === 'raw') {
-      const scored = await scoreOutputs(sub, config, data, { resultsDir: run.outputDir }, { ...ctx, showsLog });
+      const scored = await scoreOutputs(sub, config, data, { resultsDir: run.outputDir }, { ...ctx, ...scoring, showsLog });
       return scored === 'cancelled' ? scored : { ...base, ...scored };
     }
     const linked = await linkedOutputFolder(run.outputDir, config.predictionsFile);
@@ -112,7 +116,7 @@ export async function runSubmission(
     const predictions = path.join(run.outputDir, config.predictionsFile);
     // Kept so that a host can re-score (after fixing the labels) without running the code again.
     await keepPredictions(ctx.blobs, sub.id, predictions, config.limits.outputBytes);
-    const scored = await scoreOutputs(sub, config, data, predictions, { ...ctx, showsLog });
+    const scored = await scoreOutputs(sub, config, data, predictions, { ...ctx, ...scoring, showsLog });
     return scored === 'cancelled' ? scored : { ...base, ...scored };
   } finally {
     await run.dispose();
@@ -128,7 +132,7 @@ async function scoreResults(
   config: CompetitionConfig,
   upload: string,
   resultsDir: string,
-  ctx: RunContext,
+  ctx: RunContext & Pick<ScoreContext, 'scoringRuntime'>,
 ): Promise<SubmissionResult | 'cancelled'> {
   const base = { runMs: 0, exitCode: null, logKey: null, logBytes: null, logTruncated: false };
   if (await isZip(upload)) {

@@ -27,6 +27,12 @@ export interface ScoreContext {
   signal: AbortSignal;
   /** Whether the participant may read the run's log: if not, messages withhold what the run wrote. */
   showsLog: boolean;
+  /**
+   * The runtime a scoring program without one of its own runs in: the competition's, also for a
+   * phase whose code runs in another (the program is the competition's, not the phase's).
+   * @defaultValue the runtime of `config`
+   */
+  scoringRuntime?: Pick<CompetitionConfig, 'runtime' | 'runtimeDigest' | 'runtimeImage'>;
 }
 
 type Scored = Omit<SubmissionResult, 'runMs' | 'exitCode' | 'logKey' | 'logBytes' | 'logTruncated'>;
@@ -45,14 +51,15 @@ export async function scoreOutputs(
   const program = config.scoring.program;
   const scoringDir = path.join(ctx.workDir, 'scoring');
   if (program) await mkdir(scoringDir);
+  const runtime = ctx.scoringRuntime ?? config;
   const programContext = {
     executor: ctx.executor,
     bundleDir: ctx.bundleDir,
     workDir: scoringDir,
     runId: `${sub.id}-${sub.attempts}`,
-    runtime: config.runtime,
-    ...(config.runtimeDigest === undefined ? {} : { runtimeDigest: config.runtimeDigest }),
-    ...(config.runtimeImage === undefined ? {} : { runtimeImage: config.runtimeImage }),
+    runtime: runtime.runtime,
+    ...(runtime.runtimeDigest === undefined ? {} : { runtimeDigest: runtime.runtimeDigest }),
+    ...(runtime.runtimeImage === undefined ? {} : { runtimeImage: runtime.runtimeImage }),
     signal: ctx.signal,
   };
   const labelsPath = path.join(ctx.bundleDir, data.labels);

@@ -10,6 +10,8 @@ import type { WorkerDeps, WorkerOptions } from './worker-deps.js';
 import type { DeterminismCheckRow, SubmissionRow } from '../db/schema.js';
 import { isTransientDbError } from '../db/db-errors.js';
 import type { Lease } from '../db/submissions-repo.js';
+import { phaseConfig } from '../domain/phases.js';
+import { UnrunnableError } from '../executors/executor.js';
 import { attemptLimitMs, defaultDeadlines, overdueMessage, queuedTooLongMessage, type Deadlines } from './deadlines.js';
 import { defaultSweepAges, markScratchOwner, scratchOwnerFile, type SweepAges, sweepHost } from './host-sweep.js';
 import { scorerVersion } from '../scoring/scorer-version.js';
@@ -182,7 +184,8 @@ export class Worker extends EventEmitter {
       (c) => c ?? new Error(`competition ${row.competition_id} not found`),
       (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
     );
-    const limits = competition instanceof Error ? { cpus: 0, memoryBytes: 0, gpus: 0 } : competition.config.limits;
+    // A phase with limits of its own runs (and reserves) under those, not the competition's.
+    const limits = competition instanceof Error ? { cpus: 0, memoryBytes: 0, gpus: 0 } : phaseConfig(competition.config, row.phase).limits;
     try {
       return { row, competition, reservation: this.resources.reserve({ cpus: limits.cpus, memoryBytes: limits.memoryBytes, gpus: limits.gpus }) };
     } catch (err) {
@@ -275,10 +278,9 @@ export class Worker extends EventEmitter {
     }, Math.max(1000, this.opts.leaseMs / 3));
     // The lease covers a dead worker; this covers a live one whose attempt hangs (a stuck download,
     // mount or scorer): past the deadline the attempt ends, whatever the code awaiting it does.
-    const deadline =
-      competition instanceof Error
-        ? undefined
-        : setTimeout(() => void this.overdue(row, abort, attemptLimitMs(competition.config), log), attemptLimitMs(competition.config) + this.deadlines.graceMs);
+    // The phase's limits, where it sets its own: a final phase with a longer wall time must not be cut short.
+    const limitMs = competition instanceof Error ? 0 : attemptLimitMs(phaseConfig(competition.config, row.phase));
+    const deadline = competition instanceof Error ? undefined : setTimeout(() => void this.overdue(row, abort, limitMs, log), limitMs + this.deadlines.graceMs);
     const workDir = path.join(this.scratch, `${row.id}-${row.attempts}`);
     // What the attempt did is recorded even across a short database outage (see `persist`).
     const recording = { withinMs: this.deadlines.recordMs, transient: this.isTransient, signal: abort.signal, log };
@@ -313,7 +315,9 @@ export class Worker extends EventEmitter {
       else {
         const message = err instanceof Error ? err.message : String(err);
         log.error({ err }, 'infrastructure failure');
-        if (row.attempts < this.opts.maxAttempts) await persist('queueing the submission again', () => submissions.requeue(row.id, this.leaseOf(row), message), recording);
+        // An executor that can never run it (a harness on kubernetes): retrying would only repeat it.
+        if (err instanceof UnrunnableError) await persist('recording the failure', () => submissions.finish(row.id, this.leaseOf(row), { status: 'failed', reason: 'infrastructure', message }), recording);
+        else if (row.attempts < this.opts.maxAttempts) await persist('queueing the submission again', () => submissions.requeue(row.id, this.leaseOf(row), message), recording);
         else await persist('recording the failure', () => submissions.finish(row.id, this.leaseOf(row), { status: 'failed', reason: 'infrastructure', message }), recording);
       }
     } finally {

@@ -3,7 +3,7 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { installCompetition } from '../../src/app/install-competition.js';
-import type { Executor, RunResult, RunSpec } from '../../src/executors/executor.js';
+import { type Executor, type RunResult, type RunSpec, UnrunnableError } from '../../src/executors/executor.js';
 import { demoBundle, upload } from '../helpers/holdout-server.js';
 import { fixtureZip, startBench, type AttackBench } from './attack-harness.js';
 
@@ -25,6 +25,20 @@ class StuckExecutor implements Executor {
       if (spec.signal?.aborted) stop();
       spec.signal?.addEventListener('abort', stop, { once: true });
     });
+  }
+}
+
+/** An executor that can never run the spec (as kubernetes with a harness). */
+class UnrunnableExecutor implements Executor {
+  readonly name: string;
+  constructor(private readonly real: Executor) {
+    this.name = real.name;
+  }
+  check(): Promise<void> {
+    return this.real.check();
+  }
+  run(): Promise<RunResult> {
+    return Promise.reject(new UnrunnableError('this executor cannot run a harness'));
   }
 }
 
@@ -55,6 +69,49 @@ describe('platform fault: every unfinished state has a deadline', () => {
       assert.ok([...seen].every((s) => ['queued', 'running', 'failed'].includes(s)), `statuses seen: ${[...seen].join(', ')}`);
       const quota = await b.h.ctx.db.selectFrom('submissions').select('quota_day').where('id', '=', id).executeTakeFirstOrThrow();
       assert.match(quota.quota_day, /^void:/, 'an infrastructure failure costs no quota');
+    });
+  });
+
+  describe('an attempt that hangs in a phase with limits of its own', () => {
+    let b: AttackBench;
+    before(async () => {
+      // The competition allows 10 minutes; the open phase only 1 s: the phase's limit sets the deadline.
+      b = await startBench({
+        limits: { wall_time: '10m' },
+        worker: { maxAttempts: 1, deadlines: { graceMs: 1000 } },
+        wrapExecutor: (real) => new StuckExecutor(real),
+        editBundle: async (dir) => {
+          const yaml = path.join(dir, 'competition.yaml');
+          const text = await readFile(yaml, 'utf8');
+          const edited = text.replace(/^( {2}- \{ name: development, .*)\}$/m, '$1, limits: { wall_time: 1s } }');
+          assert.notEqual(edited, text, 'the demo bundle has one phase on one line');
+          await writeFile(yaml, edited);
+        },
+      });
+    });
+    after(() => b.close());
+
+    it("ends at the phase's time limit plus the grace, not the competition's", async () => {
+      const id = await b.submit('sleeper', { settings: { token: 'unused', seconds: 0 } });
+      const done = await b.final(id, b.token, 20_000);
+      assert.equal(done.status, 'failed', JSON.stringify(done));
+      assert.equal(done.reason, 'infrastructure');
+      assert.match(String(done.message), /within 2 s \(its time limits of 1 s plus 1 s/);
+    });
+  });
+
+  describe('an attempt the executor can never run', () => {
+    let b: AttackBench;
+    before(async () => {
+      b = await startBench({ worker: { maxAttempts: 3 }, wrapExecutor: (real) => new UnrunnableExecutor(real) });
+    });
+    after(() => b.close());
+
+    it('fails at once as infrastructure with the reason, not after retries', async () => {
+      const id = await b.submit('sleeper', { settings: { token: 'unused', seconds: 0 } });
+      const done = await b.final(id, b.token, 20_000);
+      assert.deepEqual([done.status, done.reason, done.attempts], ['failed', 'infrastructure', 1], JSON.stringify(done));
+      assert.match(String(done.message), /cannot run a harness/);
     });
   });
 

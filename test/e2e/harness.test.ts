@@ -96,3 +96,42 @@ describe('a competition whose runs a host harness drives', () => {
     assert.equal((await fetch(`${h.url}/api/competitions/digits/files/harness/ingest.py`)).status, 404);
   });
 });
+
+// A Codabench ingestion program unchanged: every path hard-coded under /app, no Holdout helper.
+const codabenchIngestion = `import csv, glob, os, sys
+sys.path.append("/app/ingested_program")
+from model import Model
+assert os.path.samefile("/app/program", "/app/ingestion_program")
+model = Model()
+open("/app/shared/progress.txt", "w").write("started")
+with open("/app/output/submission.csv", "w", newline="") as out:
+    writer = csv.writer(out)
+    writer.writerow(["id", "label"])
+    for path in sorted(glob.glob("/app/input_data/*.csv")):
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                writer.writerow([row["id"], model.predict(row)])
+`;
+
+describe('a Codabench ingestion program that hard-codes /app paths, as a harness', () => {
+  let h: TestHoldout;
+  before(async () => {
+    h = await startHoldout({
+      editYaml: (yaml) => yaml.replace('entrypoint: python main.py\n', 'entrypoint: python3 model.py\nharness:\n  files: ingestion_program/\n  command: python3 /app/program/ingestion.py\n'),
+      editBundle: async (dir) => {
+        await mkdir(path.join(dir, 'ingestion_program'));
+        await writeFile(path.join(dir, 'ingestion_program', 'ingestion.py'), codabenchIngestion);
+      },
+    });
+  });
+  after(() => h.close());
+
+  it('runs unchanged: /app/program, /app/ingested_program, /app/input_data, /app/output and /app/shared are there', async () => {
+    const token = await h.participant();
+    const sent = await upload(h.url, token, 'digits', await zipSubmission(await submissionFolder('        pass')));
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    const done = await waitForFinal(h.url, token, String(sent.body.id));
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.equal(typeof done.publicScore, 'number');
+  });
+});

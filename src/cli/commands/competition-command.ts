@@ -60,6 +60,7 @@ export function competitionCommand(): Command {
     });
   }
   competition.addCommand(publishCommand());
+  competition.addCommand(carryCommand());
   competition.addCommand(importCommand());
   return competition;
 }
@@ -129,3 +130,16 @@ function publishCommand(): Command {
     });
 }
 
+
+/** `holdout competition carry SLUG PHASE`: the previous phase's selections re-run in PHASE now, as a host. */
+function carryCommand(): Command {
+  return new Command('carry')
+    .description("re-run the previous phase's selected submissions on PHASE's data now (a phase with carry_selections; the server also does it when the phase opens); done once per phase")
+    .argument('<slug>', 'the competition')
+    .argument('<phase>', 'the phase to carry into')
+    .action(async (slug: string, phase: string, _opts: unknown, cmd: Command) => {
+      const client = await connect(cmd, true);
+      const done = await client.json<{ phase: string; from: string; carried: number; carriedAt: string }>('POST', `${competitionPath(slug)}/phases/${encodeURIComponent(phase)}/carry`);
+      outputOf(cmd).result(done, `${done.carried} selected submission${done.carried === 1 ? '' : 's'} of phase "${done.from}" carried into phase "${done.phase}" (at ${done.carriedAt}); they run on its data and rank on its leaderboard`);
+    });
+}

@@ -29,9 +29,11 @@ export function leaderboardCommand(): Command {
     .description("a competition's leaderboard: the best entry of each participant or team, every metric")
     .argument('<slug>', 'the competition')
     .option('--private', 'the private part (once the host reveals it), with each rank\'s change since the public one')
-    .action(async (slug: string, opts: { private?: boolean }, cmd: Command) => {
+    .option('--phase <name>', "one phase's submissions only (a phase with data of its own ranks on its own)")
+    .action(async (slug: string, opts: { private?: boolean; phase?: string }, cmd: Command) => {
       const client = await connect(cmd, false);
-      const board = await client.get<Leaderboard>(`${competitionPath(slug)}/leaderboard?part=${opts.private ? 'private' : 'public'}`);
+      const phase = opts.phase === undefined ? '' : `&phase=${encodeURIComponent(opts.phase)}`;
+      const board = await client.get<Leaderboard>(`${competitionPath(slug)}/leaderboard?part=${opts.private ? 'private' : 'public'}${phase}`);
       const direction = board.higherIsBetter ? 'higher is better' : 'lower is better';
       const extras = board.extraMetrics ?? [];
       const changes = board.part === 'private';
@@ -39,7 +41,7 @@ export function leaderboardCommand(): Command {
       const rankOf = (r: Leaderboard['rows'][number]) => r.sharedRank ?? r.rank;
       const tied = (r: Leaderboard['rows'][number]) => board.rows.filter((x) => rankOf(x) === rankOf(r)).length > 1;
       outputOf(cmd).result(board, [
-        `${slug}: ${board.part} leaderboard, ${board.metric} (${direction})`,
+        `${slug}: ${board.part} leaderboard${opts.phase === undefined ? '' : ` of phase "${opts.phase}"`}, ${board.metric} (${direction})`,
         board.rows.length === 0
           ? 'no scored submissions yet'
           : formatTable(

@@ -1,4 +1,4 @@
-import type { RunSpec } from '../executor.js';
+import { type RunSpec, runAliases } from '../executor.js';
 import type { HostLauncher } from '../host/host-launcher.js';
 import { harnessMount } from '../../domain/harness.js';
 import { checkLayoutPath, sandboxEnvironment } from '../host/run-environment.js';
@@ -6,7 +6,7 @@ import { logPipeInRun } from './log-fifo.js';
 
 /** What decides a run's container, besides the spec. */
 export interface ContainerInput {
-  spec: Pick<RunSpec, 'command' | 'layout' | 'limits' | 'env' | 'dataDir' | 'harnessDir' | 'codeReadOnly'>;
+  spec: Pick<RunSpec, 'command' | 'layout' | 'limits' | 'env' | 'dataDir' | 'harnessDir' | 'codeReadOnly' | 'aliases'>;
   /** Image ID ("sha256:…") the container is made from: by ID, so a tag moved meanwhile cannot change it. */
   image: string;
   /** Binds the runtime adds ("host:container:ro"), e.g. the host's /usr for the "host" runtime. */
@@ -60,6 +60,8 @@ export function containerCreateBody(input: ContainerInput): Record<string, unkno
   const { spec, workspace, uid } = input;
   const { layout, limits } = spec;
   for (const [kind, dest] of Object.entries(layout)) checkLayoutPath(kind, dest);
+  const aliases = runAliases(spec.aliases, layout, [harnessMount], spec.harnessDir !== undefined);
+  for (const [dest] of aliases) checkLayoutPath(`alias ${dest}`, dest);
   const env = sandboxEnvironment({ ...spec.env, ...input.gpu?.env });
   return {
     Image: input.image,
@@ -91,6 +93,10 @@ export function containerCreateBody(input: ContainerInput): Record<string, unkno
         `${workspace.output}:${layout.output}:rw`,
         `${spec.dataDir}:${layout.data}:ro`,
         ...(spec.harnessDir === undefined ? [] : [`${spec.harnessDir}:${harnessMount}:ro`]),
+        ...aliases.flatMap(([dest, kind]) => {
+          const source = { code: `${workspace.src}:${dest}:${spec.codeReadOnly ? 'ro' : 'rw'}`, data: `${spec.dataDir}:${dest}:ro`, output: `${workspace.output}:${dest}:rw`, harness: `${spec.harnessDir ?? ''}:${dest}:ro`, scratch: undefined }[kind];
+          return source === undefined ? [] : [source];
+        }),
         `${workspace.etcFiles.passwd}:/etc/passwd:ro`,
         `${workspace.etcFiles.group}:/etc/group:ro`,
         `${workspace.etcFiles.hosts}:/etc/hosts:ro`,
@@ -99,7 +105,7 @@ export function containerCreateBody(input: ContainerInput): Record<string, unkno
         ...(input.gpu?.binds ?? []),
       ],
       // As Mounts, not Tmpfs: podman drops the mode from Tmpfs options (the run could not write /tmp).
-      Mounts: ['/tmp', '/dev/shm'].map((target) => ({ Type: 'tmpfs', Target: target, TmpfsOptions: { Mode: 0o1777 } })),
+      Mounts: ['/tmp', '/dev/shm', ...aliases.filter(([, kind]) => kind === 'scratch').map(([dest]) => dest)].map((target) => ({ Type: 'tmpfs', Target: target, TmpfsOptions: { Mode: 0o1777 } })),
       // What setpriv needs to drop to the run's uid, and what the init needs to signal the run
       // (another uid); the run itself has no capability at all.
       CapDrop: ['ALL'],

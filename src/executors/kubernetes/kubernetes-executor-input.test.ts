@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultLayout } from '../../domain/limits.js';
-import type { RunSpec } from '../executor.js';
+import { type RunSpec, UnrunnableError } from '../executor.js';
 import { KubernetesExecutor, stalePolicies } from './kubernetes-executor.js';
 
 // What the executor refuses before it talks to any cluster (these never reach an API server).
@@ -25,6 +25,11 @@ describe('kubernetes executor: what it refuses up front', () => {
     await assert.rejects(executor.run(spec({ runtime: 'host' })), /runs runtime images only/);
     const { runtimeImage: _, ...noImage } = spec({});
     await assert.rejects(executor.run(noImage), /runs runtime images only/);
+  });
+
+  it('a harness, as unrunnable (the worker does not retry it), with what to use instead', async () => {
+    await assert.rejects(executor.run(spec({ harnessDir: '/nonexistent/harness' })), (e: unknown) => e instanceof UnrunnableError && /does not run a host's harness.*sandbox, docker or slurm/.test(e.message));
+    assert.match(executor.cannotRunHarness, /does not run a host's harness/);
   });
 
   it('an image not pinned by digest', async () => {

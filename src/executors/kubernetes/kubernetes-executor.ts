@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import type { V1Job, V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import { measuredUsage } from '../host/measured-usage.js';
-import type { Executor, RunResult, RunSpec } from '../executor.js';
+import { type Executor, type RunResult, type RunSpec, UnrunnableError } from '../executor.js';
 import type { DataVolume } from './data-volume.js';
 import { apiStatus } from './api-status.js';
 import type { KubeClient } from './kube-client.js';
@@ -72,6 +72,7 @@ function stateOf(pod: V1Pod | undefined, name: string) {
  */
 export class KubernetesExecutor implements Executor {
   readonly name = 'kubernetes';
+  readonly cannotRunHarness = "the kubernetes executor does not run a host's harness (its pods mount the layout's folders only); run this competition's workers with the sandbox, docker or slurm executor";
   /** Loaded on first use: @kubernetes/client-node takes a second to import, which no other executor's process should pay. */
   #client: Promise<KubeClient> | undefined;
   readonly #options: Required<Omit<KubernetesExecutorOptions, 'kubeconfig' | 'helperImage' | 'gpuRuntimeClass'>> & Pick<KubernetesExecutorOptions, 'kubeconfig' | 'helperImage' | 'gpuRuntimeClass'>;
@@ -125,7 +126,8 @@ export class KubernetesExecutor implements Executor {
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
-    if (spec.harnessDir !== undefined) throw new Error('the kubernetes executor does not run a host\'s harness (the sandbox and docker executors mount it)');
+    // No retry could help: another attempt on this executor fails alike.
+    if (spec.harnessDir !== undefined) throw new UnrunnableError(this.cannotRunHarness);
     const image = spec.runtimeImage;
     if (spec.runtime === 'host' || image === undefined) throw new Error(`runtime "${spec.runtime}": the kubernetes executor runs runtime images only; record the competition's image (runtime: { image: …@sha256:… })`);
     if (!pinned.test(image)) throw new Error(`runtime image ${image} is not pinned by digest (…@sha256:<manifest digest>): a cluster would pull whatever the tag points at`);

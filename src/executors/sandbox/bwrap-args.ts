@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { RunLayout } from '../../domain/limits.js';
 import { harnessMount } from '../../domain/harness.js';
+import { type RunAliasKind, runAliases } from '../executor.js';
 import { checkLayoutPath, sandboxEnvironment } from '../host/run-environment.js';
 
 export { basePath, sandboxEnvironment } from '../host/run-environment.js';
@@ -14,6 +15,8 @@ export interface BwrapArgsInput {
   hostPaths: { code: string; output: string; data: string; harness?: string };
   /** Bind the code read-only. @defaultValue false */
   codeReadOnly?: boolean;
+  /** Further paths of the run's folders (see `RunSpec.aliases`). */
+  aliases?: Readonly<Record<string, RunAliasKind>>;
   /** Host files bound read-only at /etc/passwd, /etc/group and /etc/hosts. */
   etcFiles: { passwd: string; group: string; hosts: string };
   /** The unprivileged host uid (and gid) the command runs as. */
@@ -62,6 +65,17 @@ export function buildBwrapArgs(input: BwrapArgsInput): string[] {
   ];
   for (const t of targets) checkLayoutPath(t.kind, t.dest);
   if (hostPaths.harness !== undefined) targets.push({ kind: 'harness', dest: harnessMount, args: ['--ro-bind', hostPaths.harness] });
+  const aliasArgs: Record<RunAliasKind, string[]> = {
+    code: [input.codeReadOnly ? '--ro-bind' : '--bind', hostPaths.code],
+    data: ['--ro-bind', hostPaths.data],
+    output: ['--bind', hostPaths.output],
+    harness: ['--ro-bind', hostPaths.harness ?? ''],
+    scratch: ['--perms', '1777', '--tmpfs'],
+  };
+  for (const [dest, kind] of runAliases(input.aliases, layout, [harnessMount], hostPaths.harness !== undefined)) {
+    checkLayoutPath(`alias ${dest}`, dest);
+    targets.push({ kind: `alias ${dest}`, dest, args: aliasArgs[kind] });
+  }
   if (new Set(targets.map((t) => t.dest)).size !== targets.length) {
     throw new Error('layout.code, layout.data and layout.output must be different paths');
   }

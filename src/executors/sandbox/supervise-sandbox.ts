@@ -69,6 +69,7 @@ export function superviseSandbox(run: SupervisedRun): Promise<SandboxObservation
     layout: spec.layout,
     hostPaths: { code: workspace.src, output: workspace.output, data: spec.dataDir, ...(spec.harnessDir === undefined ? {} : { harness: spec.harnessDir }) },
     codeReadOnly: spec.codeReadOnly === true,
+    ...(spec.aliases === undefined ? {} : { aliases: spec.aliases }),
     etcFiles: workspace.etcFiles,
     uid: run.uid,
     command: spec.command,

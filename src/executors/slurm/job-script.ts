@@ -1,4 +1,5 @@
 import type { Limits, RunLayout } from '../../domain/limits.js';
+import type { RunAliasKind } from '../executor.js';
 
 /** Where one run's job folder lives on the shared file system, and what it holds. */
 export interface JobFolder {
@@ -120,6 +121,8 @@ export interface NodeJob {
     /** The host's harness (a copy in the job folder), mounted read-only beside the code. */
     harnessDir?: string;
     codeReadOnly?: boolean;
+    /** See `RunSpec.aliases`. */
+    aliases?: Readonly<Record<string, RunAliasKind>>;
     dataDir: string;
     layout: RunLayout;
     limits: Limits;

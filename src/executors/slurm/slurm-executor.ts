@@ -186,6 +186,7 @@ export class SlurmExecutor implements Executor {
         codeDir,
         ...(harnessDir === undefined ? {} : { harnessDir }),
         ...(spec.codeReadOnly === undefined ? {} : { codeReadOnly: spec.codeReadOnly }),
+        ...(spec.aliases === undefined ? {} : { aliases: spec.aliases }),
         dataDir,
         layout: spec.layout,
         limits: spec.limits,

@@ -1,4 +1,4 @@
-import type { RunLayout } from '../../domain/limits.js';
+import type { RunAliasKind, RunLayout } from '../../domain/limits.js';
 
 /**
  * Where a scoring program's folders appear in its run: Codabench's fixed paths. `$program`,
@@ -9,6 +9,15 @@ export const programLayout: Readonly<RunLayout> = Object.freeze({
   code: '/app/program',
   data: '/app/input',
   output: '/app/output',
+});
+
+/**
+ * Further fixed paths scoring programs hard-code: the program again as /app/scoring_program (how
+ * some run it), and an empty writable /app/shared of the scoring run's own.
+ */
+export const programAliases: Readonly<Record<string, RunAliasKind>> = Object.freeze({
+  '/app/scoring_program': 'code',
+  '/app/shared': 'scratch',
 });
 
 /** Codabench's names for its run's folders, as its programs' commands write them. */

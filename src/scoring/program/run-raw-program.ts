@@ -3,7 +3,7 @@ import { chmod, copyFile, lstat, mkdir, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ScoringProgram } from '../../domain/competition.js';
 import type { ProgramRunContext, ScoreOutcome, Scores } from '../score-types.js';
-import { programArgv, programLayout } from './program-layout.js';
+import { programAliases, programArgv, programLayout } from './program-layout.js';
 import { readProgramScores } from './read-program-scores.js';
 import { describeProgramFailure, logTail } from './run-scoring-program.js';
 
@@ -56,22 +56,65 @@ export async function runRawScoringProgram(input: RawScoreInput, program: Scorin
     codeDir: path.join(context.bundleDir, program.dir),
     dataDir: inputDir,
     layout: programLayout,
+    aliases: programAliases,
     limits: program.limits,
     logPath,
     ...(context.signal === undefined ? {} : { signal: context.signal }),
   });
   try {
     const failure = describeProgramFailure(run, program);
-    const read = failure === undefined ? await readProgramScores(run.outputDir, input.metrics) : { ok: false as const, message: failure };
-    if (!read.ok) {
-      const hostLog = `[scoring program: ${read.message}]\n${await logTail(logPath)}`;
-      return { ok: false, reason: 'scoring_error', message: `the competition's scoring program failed: ${read.message}`, hostLog };
+    const rowsKey = program.rows?.key;
+    const wanted = rowsKey === undefined || input.metrics.includes(rowsKey) ? input.metrics : [...input.metrics, rowsKey];
+    const read = failure === undefined ? await readProgramScores(run.outputDir, wanted) : { ok: false as const, message: failure };
+    const short = read.ok && program.rows ? await tooFewRows(read.scores, program.rows, input.labelsPath) : undefined;
+    if (!read.ok || short !== undefined) {
+      const problem = read.ok ? short : read.message;
+      const hostLog = `[scoring program: ${problem}]\n${await logTail(logPath)}`;
+      return { ok: false, reason: 'scoring_error', message: `the competition's scoring program failed: ${problem}`, hostLog };
     }
-    const scores: Scores = read.scores;
-    return { ok: true, public: scores, private: { ...scores }, rows: 0 };
+    const scores: Scores = Object.fromEntries(Object.entries(read.scores).filter(([k]) => input.metrics.includes(k)));
+    const rows = rowsKey === undefined ? 0 : (read.scores[rowsKey] ?? 0);
+    return { ok: true, public: scores, private: { ...scores }, rows };
   } finally {
     await run.dispose();
   }
+}
+
+/**
+ * Why the rows the program reports scoring fall short of the labels', or undefined when they do
+ * not: a program that skipped predictions it could not match would otherwise give a score on
+ * part of the reference set.
+ */
+async function tooFewRows(scores: Scores, rows: NonNullable<ScoringProgram['rows']>, labelsPath: string): Promise<string | undefined> {
+  const reported = scores[rows.key] as number;
+  if (!Number.isInteger(reported) || reported < 0) return `it reports ${reported} in "${rows.key}", not a count of rows`;
+  const expected = rows.expected ?? (await csvDataRows(labelsPath));
+  if (reported < expected) return `it reports scoring ${reported} rows in "${rows.key}", fewer than the ${expected} rows of the labels`;
+  return undefined;
+}
+
+/**
+ * The data rows of a labels CSV file (lines after the header, blank ones not counted). A quoted
+ * field with a line break inside would count twice: labels files of ids and values have none.
+ */
+export async function csvDataRows(file: string): Promise<number> {
+  let lines = 0;
+  let blank = true;
+  const handle = await open(file, constants.O_RDONLY);
+  try {
+    for await (const chunk of handle.createReadStream({ autoClose: false })) {
+      for (const byte of chunk as Buffer) {
+        if (byte === 0x0a) {
+          if (!blank) lines++;
+          blank = true;
+        } else if (byte !== 0x0d && byte !== 0x20 && byte !== 0x09) blank = false;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  if (!blank) lines++;
+  return Math.max(0, lines - 1);
 }
 
 /**

@@ -8,7 +8,7 @@ import { formatBytes } from '../open-predictions.js';
 import { PRIVATE, PUBLIC, type Labels } from '../read-labels.js';
 import type { ProgramRunContext, ScoreInput, ScoreOutcome, Scores } from '../score-types.js';
 import type { SubmissionFormat } from '../submission-format.js';
-import { programArgv, programLayout } from './program-layout.js';
+import { programAliases, programArgv, programLayout } from './program-layout.js';
 import { readProgramScores } from './read-program-scores.js';
 import { writePartFiles } from './write-part-files.js';
 
@@ -82,6 +82,7 @@ export async function runScoringProgram(
       codeDir: path.join(context.bundleDir, program.dir),
       dataDir: path.join(folder, 'input'),
       layout: programLayout,
+      aliases: programAliases,
       limits: program.limits,
       logPath,
       ...(context.signal === undefined ? {} : { signal: context.signal }),

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { CarryRefusedError, carrySelections } from '../../app/carry-selections.js';
 import { usageOf } from '../../db/submissions-repo.js';
 import { prizeIneligibility } from '../../domain/resource-usage.js';
 import { usageCsvColumns, usageCsvValues } from '../usage-csv.js';
@@ -14,6 +15,7 @@ import { slugParams } from './competition-routes.js';
 import { submissionView } from './submission-routes.js';
 
 const idParams = z.object({ id: z.string() });
+const carryView = z.object({ phase: z.string(), from: z.string(), carried: z.number(), carriedAt: z.string() });
 
 export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) => {
   /** The submission and its competition, for a host of that competition only. */
@@ -82,6 +84,31 @@ export const hostRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) 
       },
     });
   }
+
+  apiRoute(app, {
+    method: 'POST', url: '/competitions/:slug/phases/:phase/carry', tag: 'hosting', access: 'host',
+    summary: "Carry the previous phase's selected submissions into this phase now (re-run on its data)",
+    description:
+      "For a phase with `carry_selections: true`, once the phase before it has ended. Each entrant's selected scored submissions of that phase (without a selection: its best `finalSelections` by public score) are queued again in this phase, naming their origin in `carriedFrom`; they use no quota. Done once per phase: the server also does it by itself within a minute of the phase opening, and a later call answers 200 with that first carry's record (201 when this call did it).",
+    params: z.object({ slug: z.string(), phase: z.string() }),
+    responses: {
+      201: { description: 'Carried now', schema: carryView },
+      200: { description: 'Carried before; nothing was queued again', schema: carryView },
+      409: { description: 'The phase does not carry selections, is the first, or the phase before it is still open' },
+    },
+    handler: async (req, reply, { params }) => {
+      const { c } = await hostedCompetition(deps, req, params.slug);
+      if (!c.config.phases.some((p) => p.name === params.phase)) throw notFound(`phase "${params.phase}" of "${c.slug}"`);
+      try {
+        const carry = await carrySelections(deps.db, c, params.phase);
+        if (carry.fresh) deps.worker?.wake();
+        return reply.status(carry.fresh ? 201 : 200).send({ phase: carry.phase, from: carry.fromPhase, carried: carry.carried, carriedAt: carry.carriedAt });
+      } catch (err) {
+        if (err instanceof CarryRefusedError) throw new HttpError(409, err.message, 'not_carryable');
+        throw err;
+      }
+    },
+  });
 
   apiRoute(app, {
     method: 'GET', url: '/submissions/:id/scoring-log', tag: 'hosting', access: 'host', summary: "The end of a failed scoring program's log",

@@ -17,6 +17,7 @@ import { slugParams } from './competition-routes.js';
 const partQuery = z.object({
   part: z.enum(['public', 'private']).default('public').describe('private: once revealed, or for hosts'),
   top: z.coerce.number().int().min(0).max(20).default(5).describe('entrants whose best public score over time is returned in `history`'),
+  phase: z.string().min(1).optional().describe("one phase's submissions only (a phase with data of its own ranks on its own); absent: every phase's"),
 });
 
 /** Participant or team: a team's members share one entry. */
@@ -26,8 +27,9 @@ const entrantOf = (s: AttributedSubmission) =>
 const parseScores = (json: string | null) => (json ? (JSON.parse(json) as Record<string, number>) : {});
 
 /** The ranked leaderboard of one part, with each entrant's entries and best public score over time. */
-export async function leaderboard(deps: ServerDeps, c: StoredCompetition, part: 'public' | 'private', top: number) {
-  const rows = await deps.hostSubmissions.scoredForBoard(c.id);
+export async function leaderboard(deps: ServerDeps, c: StoredCompetition, part: 'public' | 'private', top: number, phase?: string) {
+  if (phase !== undefined && !c.config.phases.some((p) => p.name === phase)) throw new HttpError(404, `phase "${phase}" of "${c.slug}" not found; its phases are ${c.config.phases.map((p) => `"${p.name}"`).join(', ')}`, 'not_found');
+  const rows = (await deps.hostSubmissions.scoredForBoard(c.id)).filter((r) => phase === undefined || r.phase === phase);
   const { higherIsBetter, metric } = c.config.scoring.primary;
   const names = new Map(rows.map((r) => [entrantOf(r).key, entrantOf(r)]));
   const counts = new Map<string, number>();
@@ -60,13 +62,15 @@ export async function leaderboard(deps: ServerDeps, c: StoredCompetition, part: 
   });
   // Equal scores share a rank; on the private board each row also says where it stood in public.
   const shared = sharedRanks(board.map((r) => r.score));
-  const publicRanks: Map<string, number> | undefined = part === 'private' ? await publicRanksOf(deps, c) : undefined;
+  const publicRanks: Map<string, number> | undefined = part === 'private' ? await publicRanksOf(deps, c, phase) : undefined;
   const bySubmission = new Map(rows.map((r) => [r.id, r]));
   const rowsOut = board.map((r, i) => ({
     ...r,
     sharedRank: shared[i] ?? r.rank,
     ...(publicRanks ? { publicRank: publicRanks.get(r.userId) ?? null } : {}),
     ...resourceFields(c, bySubmission.get(r.submissionId)),
+    // A run carried from the previous phase names the submission it re-ran.
+    carriedFrom: bySubmission.get(r.submissionId)?.carried_from ?? null,
   }));
   const leaders = board.slice(0, top).map((r) => r.userId);
   const history = bestScoreHistory(
@@ -75,7 +79,7 @@ export async function leaderboard(deps: ServerDeps, c: StoredCompetition, part: 
     higherIsBetter,
   ).map((h) => ({ name: names.get(h.entrant)?.name ?? h.entrant, points: h.points }));
   const resources = { resourceColumns: c.config.resourceColumns ?? [], ...(c.config.prizeLimits ? { prizeLimits: c.config.prizeLimits } : {}) };
-  return { part, metric, higherIsBetter, extraMetrics: c.config.scoring.extra.map((m) => m.metric), ...resources, rows: rowsOut, history };
+  return { part, phase: phase ?? null, metric, higherIsBetter, extraMetrics: c.config.scoring.extra.map((m) => m.metric), ...resources, rows: rowsOut, history };
 }
 
 /**
@@ -93,8 +97,8 @@ function resourceFields(c: StoredCompetition, s: AttributedSubmission | undefine
 }
 
 /** Each entrant's shared rank on the public board (for the private board's rank change). */
-async function publicRanksOf(deps: ServerDeps, c: StoredCompetition): Promise<Map<string, number>> {
-  const board = await leaderboard(deps, c, 'public', 0);
+async function publicRanksOf(deps: ServerDeps, c: StoredCompetition, phase: string | undefined): Promise<Map<string, number>> {
+  const board = await leaderboard(deps, c, 'public', 0, phase);
   return new Map(board.rows.map((r) => [r.userId, r.sharedRank]));
 }
 
@@ -111,7 +115,7 @@ export const leaderboardRoutes = (deps: ServerDeps): FastifyPluginAsync => async
     handler: async (req, _reply, { params, query }) => {
       const c = await competitionOr404(deps, params.slug);
       await mayViewPart(deps, req, c, query.part);
-      return leaderboard(deps, c, query.part, query.top);
+      return leaderboard(deps, c, query.part, query.top, query.phase);
     },
   });
 
@@ -122,7 +126,7 @@ export const leaderboardRoutes = (deps: ServerDeps): FastifyPluginAsync => async
     handler: async (req, reply, { params, query }) => {
       const c = await competitionOr404(deps, params.slug);
       await mayViewPart(deps, req, c, query.part);
-      const b = await leaderboard(deps, c, query.part, 0);
+      const b = await leaderboard(deps, c, query.part, 0, query.phase);
       const csv = csvLines(
         [
           'rank', 'entrant', 'kind', b.metric, ...b.extraMetrics, 'entries', 'best_submitted_at', 'submission_id',

@@ -61,6 +61,8 @@ export function submissionView(s: SubmissionRow & { username?: string }, opts: {
       scorerVersion: s.scorer_version,
     },
     selected: s.selected === 1,
+    /** The submission of the previous phase this one re-runs on its phase's data; null for an upload. */
+    carriedFrom: s.carried_from,
     ...(s.username !== undefined ? { username: s.username } : {}),
   };
 }
@@ -191,8 +193,12 @@ export const submissionRoutes = (deps: ServerDeps): FastifyPluginAsync => async 
       const ids = await deps.teams.entrantUserIds(c.id, user.id);
       if (!ids.includes(s.user_id)) throw new HttpError(403, 'only the participant (or their team) chooses their final submissions');
       if (body.selected && (s.kind !== 'full' || s.status !== 'scored')) throw new HttpError(409, 'only a scored full run can count for the final ranking');
+      // Carried into the next phase already: a change now would count for nothing there.
+      const carried = await deps.carries.carriedFrom(c.id, s.phase);
+      if (carried) throw new HttpError(409, `the selections of phase "${s.phase}" were carried into phase "${carried.phase}" at ${carried.carriedAt}; they can no longer change`, 'selections_carried');
       if (body.selected && s.selected !== 1) {
-        const chosen = (await deps.hostSubmissions.forUsers(c.id, ids)).filter((x) => x.selected === 1).length;
+        // Each phase has selections of its own (a phase with its own data ranks on its own).
+        const chosen = (await deps.hostSubmissions.forUsers(c.id, ids)).filter((x) => x.selected === 1 && x.phase === s.phase).length;
         if (chosen >= finalSelectionsOf(c.config))
           throw new HttpError(409, `you have chosen ${chosen} already, the most that count; unselect one first`, 'too_many_selected');
       }
