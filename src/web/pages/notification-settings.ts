@@ -59,7 +59,7 @@ export async function accountNotifications(): Promise<HTMLElement> {
     const status = h('div', { 'aria-live': 'polite' });
     const address = h('input', { name: 'address', type: 'email', value: email.address ?? '', placeholder: 'you@example.org', maxlength: 320 });
     const notify = h('input', { name: 'notify', type: 'checkbox', checked: email.notify, disabled: !email.available });
-    const mailForm = h('form', { class: 'row' }, h('label', null, 'E-mail address ', address), h('label', null, notify, ' E-mail me when my runs end (hosts: and alerts of my competitions)'), h('button', { type: 'submit' }, 'Save e-mail settings'));
+    const mailForm = h('form', { class: 'row' }, h('label', null, 'E-mail address ', address), h('label', { class: 'check' }, notify, ' E-mail me when my runs end (hosts: and alerts of my competitions)'), h('button', { type: 'submit' }, 'Save e-mail settings'));
     mailForm.addEventListener('submit', (e) => {
       e.preventDefault();
       api('PUT', '/me/email', { address: address.value.trim() || null, notify: notify.checked })
