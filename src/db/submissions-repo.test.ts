@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
-import { createDatabase } from './create-database.js';
+import { createDatabase, dialectFor } from './create-database.js';
 import { QuotaExceededError } from './db-errors.js';
 import type { Database } from './schema.js';
 import { SubmissionsRepo } from './submissions-repo.js';
@@ -163,6 +163,17 @@ for (const dialect of testDialects) {
       assert.equal((await repo.get(recent.id))?.status, 'queued');
       assert.equal((await repo.get(running.id))?.status, 'running', 'only queued ones');
       assert.deepEqual(await repo.expireQueued('2026-01-01T00:00:05.000Z', 'too long'), [], 'idempotent');
+    });
+
+    it('tells the run-ended hook of each submission it ends for waiting too long, inside the transaction that ends it', async () => {
+      const seen: [string, string | undefined][] = [];
+      const told = new SubmissionsRepo(db, dialectFor(test.url), async (trx, id) => {
+        seen.push([id, (await trx.selectFrom('submissions').select('status').where('id', '=', id).executeTakeFirst())?.status]);
+      });
+      const old = await told.insertWithinQuota(queued('2026-01-01T00:00:01.000Z'), 5);
+      await told.insertWithinQuota(queued('2026-01-01T00:00:09.000Z'), 5);
+      await told.expireQueued('2026-01-01T00:00:05.000Z', 'too long');
+      assert.deepEqual(seen, [[old.id, 'failed']]);
     });
 
     it('returns byte counts and counts as numbers', async () => {

@@ -38,7 +38,7 @@ export function emailChannel(config: EmailChannelConfig): Channel {
         await (await transport).sendMail({ to: row.target, subject, text, headers: { 'X-Holdout-Event': row.kind, 'X-Holdout-Delivery': row.id } });
       } catch (err) {
         const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
-        throw new Error(`mail to ${row.target} not sent: ${e.response ?? e.code ?? e.message ?? String(err)}`);
+        throw new Error(`mail to ${row.target} not sent: ${e.response ?? e.message ?? e.code ?? String(err)}`);
       }
     },
     close(): void {

@@ -146,4 +146,33 @@ describe('notifications', () => {
     assert.ok(alerts.some((a) => a.event.alert === 'queue_stalled'));
     assert.equal((await getJson(`${h.url}/api/admin/alerts`, token)).status, 403);
   });
+
+  it('tells the participant when a host cancels their queued run, though no worker recorded the end', async () => {
+    // The in-process worker is stopped (previous test): the run stays queued until the host cancels it.
+    const token = await h.participant();
+    await put(`${h.url}/api/me/webhook`, token, { url: `${base}/cancelled` });
+    const sent = await upload(h.url, token, 'digits', await trivialSubmission());
+    const id = String(sent.body.id);
+    const cancel = await fetch(`${h.url}/api/submissions/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${await h.admin()}` } });
+    assert.equal(cancel.status, 200);
+    const { Notifications } = await import('../../src/notifications/notifications.js');
+    await new Notifications(h.ctx.db, { retryMs: 50, maxAttempts: 3, alertScanMs: 3_600_000, alerts: { queueStallMs: 1000, lostAfterMs: 4000, lookBackMs: 1000 }, webhookAllowPrivate: true }, h.ctx.logger).flush();
+    const got = received.find((r) => r.path === '/cancelled');
+    assert.ok(got, 'the cancel was sent through the outbox');
+    const body = JSON.parse(got.body) as { submission: { id: string; status: string }; score: unknown };
+    assert.deepEqual([body.submission.id, body.submission.status, body.score], [id, 'cancelled', null]);
+  });
+
+  it('shows a signing secret once and rotates it on request', async () => {
+    const token = await h.participant();
+    const first = (await (await put(`${h.url}/api/me/webhook`, token, { url: `${base}/rotate` })).json()) as { secret?: string };
+    assert.match(first.secret ?? '', /^[0-9a-f]{48}$/);
+    const again = (await (await put(`${h.url}/api/me/webhook`, token, { url: `${base}/rotate2` })).json()) as { secret?: string };
+    assert.equal(again.secret, undefined, 'not shown a second time');
+    const view = (await getJson(`${h.url}/api/me/webhook`, token)).body as { secretSet: boolean; secret?: string };
+    assert.deepEqual([view.secretSet, view.secret], [true, undefined]);
+    const rotated = (await (await fetch(`${h.url}/api/me/webhook/secret`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { secret: string };
+    assert.notEqual(rotated.secret, first.secret);
+    assert.equal(await h.ctx.notifications.outbox.secretOf((await h.ctx.db.selectFrom('users').select('id').where('webhook_url', '=', `${base}/rotate2`).executeTakeFirstOrThrow()).id), rotated.secret);
+  });
 });

@@ -1,6 +1,7 @@
 import { api, type User } from '../api.js';
 import { errorBox, me, navigate, signedOut, type PageFn } from '../app.js';
 import { fmtDate, h, mount } from '../dom.js';
+import { accountNotifications } from './notification-settings.js';
 
 function authForm(kind: 'signin' | 'signup'): PageFn {
   return async ({ query }) => {
@@ -65,6 +66,6 @@ export const profilePage: PageFn = async ({ user }) => {
   const signOut = h('button', { type: 'button', class: 'secondary', onclick: () => void api('POST', '/auth/logout').then(async () => { await signedOut(); navigate('/'); }) }, 'Sign out');
   return {
     title: 'Profile',
-    body: [h('h1', null, user.username), h('p', null, `Role: ${user.role} · member since ${fmtDate(user.createdAt)}`), signOut, h('h2', null, 'API tokens'), h('p', null, 'For scripts and the holdout CLI.'), form, shown, list],
+    body: [h('h1', null, user.username), h('p', null, `Role: ${user.role} · member since ${fmtDate(user.createdAt)}`), signOut, h('h2', null, 'API tokens'), h('p', null, 'For scripts and the holdout CLI.'), form, shown, list, await accountNotifications()],
   };
 };

@@ -2,6 +2,7 @@ import { api } from '../api.js';
 import { errorBox, render, type PageFn } from '../app.js';
 import { askFirst, confirmButton } from '../confirm.js';
 import { fmtDate, h, mount } from '../dom.js';
+import { recentAlerts } from './notification-settings.js';
 
 export const adminPage: PageFn = async ({ user }) => {
   if (user?.role !== 'admin') return { title: 'Admin', body: [h('h1', null, 'Admin'), h('p', null, 'Only admins manage users.')] };
@@ -34,6 +35,6 @@ export const adminPage: PageFn = async ({ user }) => {
         h('tbody', null, users.map((u) => h('tr', null, h('td', null, u.username), h('td', null, roleSelect(u)),
           h('td', null, u.hosts.map((slug) => h('span', { class: 'chip' }, slug, ' ', removeHost(u.username, slug)))),
           h('td', null, fmtDate(u.createdAt))))))),
-      h('h2', null, 'Who hosts which competition'), hostForm],
+      h('h2', null, 'Who hosts which competition'), hostForm, await recentAlerts()],
   };
 };

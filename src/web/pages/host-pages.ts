@@ -4,6 +4,7 @@ import { fmtBytes, fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
 import { competitionShell, loadCompetition } from './competition-shell.js';
 import { UploadProgress } from '../upload-progress.js';
 import { askFirst, confirmButton } from '../confirm.js';
+import { competitionWebhook } from './notification-settings.js';
 
 interface UploadLimits { maxZipBytes: number; maxUnpackedBytes: number; maxFiles: number }
 
@@ -107,6 +108,7 @@ export const hostPage: PageFn = async ({ params }) => {
       h('h2', null, 'Disqualifications'),
       dqs.length ? h('ul', null, dqs.map((d) => h('li', null, `${d.username}: ${d.reason} `, confirmButton(`Reinstate ${d.username}`, { question: `Reinstate ${d.username}? They return to the leaderboards and may submit again.`, yes: `Yes, reinstate ${d.username}` }, () => act(api('DELETE', `/competitions/${slug}/disqualifications/${encodeURIComponent(d.username)}`)))))) : h('p', null, 'None.'),
       dqForm,
+      await competitionWebhook(c.slug),
       h('h2', null, 'Update the bundle'),
       h('p', null, `Upload a bundle with slug "${c.slug}" to change dates, limits or data; submissions are kept. Current version from ${fmtDate(c.updatedAt)}.`),
       bundleForm('Upload new version', () => setTimeout(() => void render(), 800))),
