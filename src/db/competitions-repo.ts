@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DataImages } from '../domain/data-image.js';
 import type { CompetitionConfig } from '../domain/competition.js';
+import { phaseConfig } from '../domain/phases.js';
 import type { CompetitionRow, Database } from './schema.js';
 
 /** A competition row with its configuration parsed back (dates revived). */
@@ -105,12 +106,21 @@ export class CompetitionsRepo {
       max_running_per_entrant: c.config.scheduling?.maxRunningPerEntrant ?? null,
       updated_at: now,
     };
-    const row = await this.db
-      .insertInto('competitions')
-      .values({ id: c.id, slug: c.config.slug, created_at: now, ...fields })
-      .onConflict((oc) => oc.column('slug').doUpdateSet(fields))
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return fromRow(row);
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('competitions')
+        .values({ id: c.id, slug: c.config.slug, created_at: now, ...fields })
+        .onConflict((oc) => oc.column('slug').doUpdateSet(fields))
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      // Each phase's needs, as its submissions run (phaseConfig): what a worker's claim filters on.
+      await trx.deleteFrom('phase_needs').where('competition_id', '=', row.id).execute();
+      const needs = c.config.phases.map((p) => {
+        const { limits: own, runtime: ownRuntime } = phaseConfig(c.config, p.name);
+        return { competition_id: row.id, phase: p.name, need_cpus: own.cpus, need_memory_bytes: own.memoryBytes, need_gpus: own.gpus, runtime: ownRuntime };
+      });
+      if (needs.length > 0) await trx.insertInto('phase_needs').values(needs).execute();
+      return fromRow(row);
+    });
   }
 }

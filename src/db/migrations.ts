@@ -328,6 +328,33 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0181_phase_needs': {
+    async up(db: Kysely<unknown>) {
+      // What one run of each phase needs (its own limits and runtime, else the competition's),
+      // copied out as competitions.need_* are, so that a claim skips in SQL what a worker cannot fit.
+      await db.schema
+        .createTable('phase_needs')
+        .addColumn('competition_id', 'text', (c) => c.notNull().references('competitions.id').onDelete('cascade'))
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('need_cpus', 'double precision', (c) => c.notNull())
+        .addColumn('need_memory_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('need_gpus', 'integer', (c) => c.notNull())
+        .addColumn('runtime', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('phase_needs_pk', ['competition_id', 'phase'])
+        .execute();
+      type Needs = { cpus?: number; memoryBytes?: number; gpus?: number };
+      type Stored = { runtime?: string; limits?: Needs; phases?: { name: string; own?: { limits?: Needs; runtime?: { name: string } } }[] };
+      const rows = await sql<{ id: string; config_json: string }>`select id, config_json from competitions`.execute(db);
+      for (const row of rows.rows) {
+        const config = JSON.parse(row.config_json) as Stored;
+        for (const p of config.phases ?? []) {
+          const limits = p.own?.limits ?? config.limits ?? {};
+          await sql`insert into phase_needs (competition_id, phase, need_cpus, need_memory_bytes, need_gpus, runtime)
+            values (${row.id}, ${p.name}, ${limits.cpus ?? 0}, ${limits.memoryBytes ?? 0}, ${limits.gpus ?? 0}, ${p.own?.runtime?.name ?? config.runtime ?? ''})`.execute(db);
+        }
+      }
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

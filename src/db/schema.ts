@@ -150,6 +150,19 @@ export interface PhaseCarriesTable {
   carried_at: string;
 }
 
+/**
+ * What one run of a phase needs: its own limits and runtime, or the competition's (`phaseConfig`),
+ * written with the competition at every install so that a claim filters on the phase's needs.
+ */
+export interface PhaseNeedsTable {
+  competition_id: string;
+  phase: string;
+  need_cpus: number;
+  need_memory_bytes: number;
+  need_gpus: number;
+  runtime: string;
+}
+
 export interface TeamsTable {
   id: string;
   competition_id: string;
@@ -339,6 +352,7 @@ export interface Database {
   uploads: UploadsTable;
   worker_tokens: WorkerTokensTable;
   phase_carries: PhaseCarriesTable;
+  phase_needs: PhaseNeedsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -4,6 +4,7 @@ import type { ResourceUsage } from '../domain/resource-usage.js';
 import type { FailureReason } from '../domain/submission.js';
 import type { DatabaseDialect } from './database-dialect.js';
 import { isUniqueViolation, QuotaExceededError } from './db-errors.js';
+import { fitsWorker, type WorkerFit } from './claim-fit.js';
 import { checkCaps, fairShareOrder, OverCap, underRunningCaps } from './fair-share.js';
 import { usageColumns } from './usage-columns.js';
 import type { AttemptOutcome, AttemptRow, Database, NewSubmission, SubmissionRow } from './schema.js';
@@ -35,12 +36,8 @@ export interface SubmissionResult {
   runtime?: { name: string; digest: string | null; image?: string | null };
 }
 
-/** What a worker can take: a submission is claimed only if its competition fits. */
-export interface ClaimFilter {
-  /** Resources free on the worker now; undefined: no limit. */
-  free?: { cpus: number; memoryBytes: number; gpus: number };
-  /** Runtimes the worker can run; undefined: any. */
-  runtimes?: readonly string[];
+/** What a worker can take: a submission is claimed only if its phase's run fits (see `fitsWorker`). */
+export interface ClaimFilter extends WorkerFit {
   /** Ids of the competitions whose queues the worker serves (a worker token's scope); undefined: all. */
   competitions?: readonly string[];
 }
@@ -178,15 +175,8 @@ export class SubmissionsRepo {
         }
         const { free, runtimes, competitions } = filter;
         if (competitions) candidate = candidate.where('competition_id', 'in', [...competitions]);
-        if (free || runtimes) {
-          candidate = candidate.where('competition_id', 'in', (eb) => {
-            let fits = eb.selectFrom('competitions').select('competitions.id');
-            if (free) {
-              fits = fits.where('need_cpus', '<=', free.cpus).where('need_memory_bytes', '<=', free.memoryBytes).where('need_gpus', '<=', free.gpus);
-            }
-            return runtimes ? fits.where('runtime', 'in', [...runtimes]) : fits;
-          });
-        }
+        // By the needs of the submission's phase, which may differ from the competition's.
+        if (free || runtimes) candidate = candidate.where(fitsWorker({ ...(free ? { free } : {}), ...(runtimes ? { runtimes } : {}) }));
         const row = await trx
           .updateTable('submissions')
           .set((eb) => ({

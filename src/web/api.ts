@@ -1,7 +1,7 @@
 /** The public API, as the app uses it: same-origin cookies plus the CSRF header on writes. */
 
 export interface User { id: string; username: string; role: 'admin' | 'host' | 'participant'; createdAt: string }
-export interface Phase { name: string; start: string; end?: string; dailyQuota: number; state: 'past' | 'open' | 'upcoming' }
+export interface Phase { name: string; start: string; end?: string; dailyQuota: number; state: 'past' | 'open' | 'upcoming'; carrySelections?: boolean }
 export interface BudgetMeasure { usedMs: number; limitMs: number; leftMs: number }
 export interface Quota {
   phase: string; limit: number; full: { used: number; left: number }; smoke: { used: number; left: number };
@@ -43,7 +43,7 @@ export type ResourceColumn = 'wall_time' | 'cpu_time' | 'peak_memory' | 'gpu_tim
 export interface BoardRow { rank: number; sharedRank: number; publicRank?: number | null; entrant: { kind: 'user' | 'team'; id: string; name: string }; submissionId: string; score: number; scores: Record<string, number>; entries: number; createdAt: string;
   /** The ranked entry's resource use, in the board's resource columns (null: not measured). */
   usage?: Partial<Record<keyof Usage, number | null>>; prizeEligible?: boolean; prizeIneligible?: string[] }
-export interface Board { part: string; metric: string; higherIsBetter: boolean; extraMetrics: string[]; resourceColumns: ResourceColumn[]; prizeLimits?: Partial<Usage>; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }
+export interface Board { part: string; phase: string | null; metric: string; higherIsBetter: boolean; extraMetrics: string[]; resourceColumns: ResourceColumn[]; prizeLimits?: Partial<Usage>; rows: BoardRow[]; history: { name: string; points: { at: string; score: number }[] }[] }
 export interface Team { id: string; name: string; inviteCode: string; members: { userId: string; username: string; joinedAt: string }[] }
 
 /** An API error: its status, code and message in words (and, for a bundle, every problem). */

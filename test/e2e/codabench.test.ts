@@ -215,3 +215,50 @@ describe('phases with their own data, quotas and kind of submission, scored from
     assert.match(String(again.body.message), /used all 1 submissions of phase "final"/);
   });
 });
+
+describe('a Codabench code bundle: its ingestion program becomes the harness', () => {
+  let h: TestHoldout;
+  let work: string;
+  before(async () => {
+    h = await startHoldout();
+    work = await mkdtemp(path.join(tmpdir(), 'holdout-codabench-ingestion-'));
+  });
+  after(async () => {
+    await h.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it("imports the ingestion program as Codabench runs it, and scores the sample code submission through it", async () => {
+    const source = path.join(repoRoot, 'test', 'fixtures', 'codabench-ingestion');
+    const imported = await importCodabench(await zipOf(source, path.join(work, 'doubling.zip')));
+    const { config } = imported.bundle;
+    assert.deepEqual(config.harness, {
+      dir: 'ingestion_program',
+      // Codabench's variables as its compute worker replaces them, run in /app/program.
+      command: ['sh', '-c', 'export PYTHONUNBUFFERED=1; cd /app/program && exec "$@"', 'ingestion', 'python3', '/app/program/ingestion.py', '/app/input_data', '/app/output', '/app/program', '/app/ingested_program'],
+      writableCode: true,
+    });
+    assert.deepEqual(config.entrypoint, ['python3', 'model.py'], 'the file the sample solution has');
+    assert.deepEqual(config.phases.map((p) => p.submission), [undefined], 'a code phase');
+    assert.ok(imported.notes.some((n) => /ingestion program "ingestion_program": runs as the harness/.test(n)), imported.notes.join('\n'));
+    assert.ok(!imported.notes.some((n) => /needs a harness/.test(n)));
+    await openFirstPhase(imported.dir);
+    await installCompetition(imported.dir, h.ctx);
+
+    const token = await h.participant();
+    const sent = await upload(h.url, token, config.slug, await zipOf(path.join(imported.dir, 'solution'), path.join(work, 'solution.zip')));
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    const done = await waitForFinal(h.url, token, String(sent.body.id));
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    // model.py doubles; the last label is not double its feature: 5 of 6.
+    assert.equal(done.publicScore, 5 / 6);
+
+    // Code without the model the ingestion program imports fails as a run, with its reason.
+    const other = path.join(work, 'other');
+    await mkdir(other);
+    await writeFile(path.join(other, 'model.py'), 'raise ImportError("no model here")\n');
+    const broken = await upload(h.url, token, config.slug, await zipOf(other, path.join(work, 'other.zip')));
+    const failed = await waitForFinal(h.url, token, String(broken.body.id));
+    assert.deepEqual([failed.status, failed.reason], ['failed', 'nonzero_exit'], JSON.stringify(failed));
+  });
+});

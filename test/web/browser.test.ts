@@ -3,6 +3,9 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { createUser } from '../../src/app/accounts.js';
+import { installCompetition } from '../../src/app/install-competition.js';
 import { zipFolder } from '../../src/archive/zip-folder.js';
 import { demoBundle, ensureExampleModel, exampleSubmission, startHoldout, upload, waitForFinal, zipSubmission, type TestHoldout } from '../helpers/holdout-server.js';
 import { browserSkipReason, ensureWebBuilt, injectedEffects, openBrowser, type Browser } from './browser.js';
@@ -201,5 +204,56 @@ describe('the web app in Chromium', { skip }, () => {
     await page.waitForTimeout(200);
     assert.deepEqual(await injectedEffects(page), { pwned: null, violations: [] });
     assert.ok(!b.problems.some((p) => p.startsWith('dialog')), b.problems.join('\n'));
+  });
+
+  it("lets a host carry a phase's selections from the host page, and anyone pick a phase's leaderboard", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'holdout-web-phases-'));
+    await cp(demoBundle, dir, { recursive: true });
+    const day = 86_400_000;
+    /** Two phases of the demo; the final one carries the development selections. */
+    const install = async (finalOpen: boolean) => {
+      const at = (days: number) => new Date(Date.now() + days * day).toISOString();
+      const [devStart, devEnd, finalEnd] = finalOpen ? [at(-20), at(-10), at(10)] : [at(-10), at(10), at(20)];
+      const yaml = parse(await readFile(path.join(demoBundle, 'competition.yaml'), 'utf8')) as Record<string, unknown>;
+      Object.assign(yaml, { slug: 'phased', title: 'Phased digits' });
+      (yaml.limits as Record<string, unknown>).wall_time = '30s';
+      yaml.phases = [{ name: 'development', start: devStart, end: devEnd }, { name: 'final', start: devEnd, end: finalEnd, carry_selections: true }];
+      await writeFile(path.join(dir, 'competition.yaml'), stringify(yaml));
+      await installCompetition(dir, h.ctx);
+    };
+    await install(false);
+    const phaser = await h.participant('phaser');
+    const sent = await upload(h.url, phaser, 'phased', zip);
+    assert.equal((await waitForFinal(h.url, phaser, String(sent.body.id))).status, 'scored');
+    await install(true);
+
+    await createUser(h.ctx.users, 'phase-host', 'correct horse battery', 'admin');
+    const { page, context } = b;
+    await context.clearCookies();
+    await page.goto(`${h.url}/signin`);
+    await page.getByLabel('Username').fill('phase-host');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'phase-host' }).waitFor();
+    await page.goto(`${h.url}/c/phased/host`);
+    await page.getByRole('button', { name: 'Carry selections into final' }).click();
+    await page.getByRole('button', { name: 'Yes, carry them' }).click();
+    await page.getByText('1 selected submission of phase "development" carried into phase "final"').waitFor();
+    await b.screenshot('11-carried-selections');
+
+    const [carried] = await h.ctx.db.selectFrom('submissions').select('id').where('carried_from', '=', String(sent.body.id)).execute();
+    assert.equal((await waitForFinal(h.url, phaser, String(carried?.id))).status, 'scored');
+    await page.goto(`${h.url}/c/phased/leaderboard`);
+    await page.getByRole('link', { name: 'final', exact: true }).click();
+    await page.waitForURL(/\?phase=final$/);
+    // The page is rendered again for the phase: its link is the current one then.
+    await page.locator('nav[aria-label="Leaderboard phase"] a[aria-current="page"]', { hasText: 'final' }).waitFor();
+    await page.getByRole('cell', { name: 'phaser' }).waitFor();
+    assert.match(await page.getByRole('link', { name: 'Download as CSV' }).getAttribute('href') ?? '', /part=public&phase=final$/);
+    await b.screenshot('12-phase-leaderboard');
+    // Each phase ranks its own runs: the development board has the original, the final one the carried run.
+    const entry = (await call(h.url, 'GET', '/api/competitions/phased/leaderboard?phase=final')).body as { rows: Array<{ submissionId: string }> };
+    assert.deepEqual(entry.rows.map((r) => r.submissionId), [carried?.id]);
+    assert.deepEqual(b.problems, []);
   });
 });

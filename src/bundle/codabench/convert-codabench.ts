@@ -12,6 +12,11 @@ export interface Conversion {
   pages: Array<{ title: string; file?: string; text?: string }>;
   /** Folders of the example submissions (Codabench's `solutions`). */
   solutions: string[];
+  /**
+   * The ingestion program the code phases run with, when any does: the importer reads its
+   * metadata.yaml and makes it the harness (see codabench-harness.ts).
+   */
+  ingestion?: string;
   /** One line per thing not carried over, or carried over differently; read them before publishing. */
   notes: string[];
 }
@@ -79,7 +84,11 @@ export function convertCodabench(source: unknown): Conversion {
     tasks.set(typeof task['index'] === 'number' ? task['index'] : i, task);
   }
   const scoring = scoringOf(source, tasks, notes);
-  const phases = list(source['phases']).map((p, i) => phaseOf(p, i, tasks, notes));
+  const ingestions: string[] = [];
+  const phases = list(source['phases']).map((p, i) => phaseOf(p, i, tasks, notes, ingestions));
+  const ingestion = ingestions[0];
+  const others = [...new Set(ingestions)].filter((f) => f !== ingestion);
+  if (others.length > 0) notes.push(`tasks: ${others.length + 1} ingestion programs; every phase runs with the first ("${ingestion}"), a harness being the competition's`);
   if (phases.length === 0) throw new CodabenchError('competition.yaml: phases: none; a competition needs at least one');
   const base = phases[0]!.data as Yaml;
   for (const p of phases) if (JSON.stringify(p.data) === JSON.stringify(base)) delete p.data;
@@ -97,7 +106,7 @@ export function convertCodabench(source: unknown): Conversion {
     scoring,
     phases,
   };
-  return { yaml, pages, notes, solutions };
+  return { yaml, pages, notes, solutions, ...(ingestion === undefined ? {} : { ingestion }) };
 }
 
 /** The scoring program (raw: Codabench's layout) and the leaderboard's columns as metrics. */
@@ -127,8 +136,8 @@ function scoringOf(source: Yaml, tasks: Map<number, Yaml>, notes: string[]): Yam
   return { primary, ...(extra.length ? { extra } : {}), program: { path: `${[...programs][0]}/`, input: 'raw' } };
 }
 
-/** One Codabench phase: window, quotas, its task's data, and code or results. */
-function phaseOf(p: unknown, i: number, tasks: Map<number, Yaml>, notes: string[]): Yaml & { data?: Yaml } {
+/** One Codabench phase: window, quotas, its task's data, and code (its ingestion program added to `ingestions`) or results. */
+function phaseOf(p: unknown, i: number, tasks: Map<number, Yaml>, notes: string[], ingestions: string[]): Yaml & { data?: Yaml } {
   const where = `phases[${i}]`;
   if (!isMap(p)) throw new CodabenchError(`competition.yaml: ${where}: expected a mapping`);
   const name = text(p['name']) ?? `Phase ${i + 1}`;
@@ -143,8 +152,9 @@ function phaseOf(p: unknown, i: number, tasks: Map<number, Yaml>, notes: string[
   const labels = folder(task['reference_data']);
   if (labels === undefined) throw new CodabenchError(`competition.yaml: task ${ids[0] ?? 0}: no reference_data to score against`);
   const features = folder(task['input_data']);
-  const code = folder(task['ingestion_program']) !== undefined;
-  if (code) notes.push(`${where} "${name}": takes code with the ingestion program "${folder(task['ingestion_program'])}"; that needs a harness: check the entrypoint and limits before publishing`);
+  const ingestion = folder(task['ingestion_program']);
+  const code = ingestion !== undefined;
+  if (code) ingestions.push(ingestion);
   const publicData = [folder(p['public_data']), folder(p['starting_kit'])].filter((x) => x !== undefined);
   const data: Yaml = { ...(publicData.length ? { public: publicData.map((x) => `${x}/`) } : {}), labels: `${labels}/`, ...(features ? { test_features: `${features}/` } : {}) };
   if (text(p['description'])) notes.push(`${where} "${name}": its description is not shown (phases have none in Holdout)`);

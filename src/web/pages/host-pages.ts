@@ -89,9 +89,22 @@ export const hostPage: PageFn = async ({ params }) => {
   const reveal = c.privateRevealed
     ? confirmButton('Hide the private leaderboard', { question: 'Hide the private leaderboard and private scores from participants again?', yes: 'Yes, hide it' }, () => act(api('POST', `/competitions/${slug}/reveal`, { revealed: false })), '')
     : confirmButton('Reveal the private leaderboard', { question: 'Reveal the private leaderboard and every private score to everyone? Participants will have seen it even if you hide it later.', yes: 'Yes, reveal it' }, () => act(api('POST', `/competitions/${slug}/reveal`, { revealed: true })), '');
+  // A phase that carries selections re-runs them when it opens (a server sweep); the host may do it at once.
+  const carrying = c.phases.filter((p) => p.carrySelections);
+  const carried = h('div', { 'aria-live': 'polite' });
+  const carry = (phase: string) =>
+    void api<{ from: string; carried: number }>('POST', `/competitions/${slug}/phases/${encodeURIComponent(phase)}/carry`)
+      .then((r) => mount(carried, h('p', { class: 'ok' }, `${r.carried} selected submission${r.carried === 1 ? '' : 's'} of phase "${r.from}" carried into phase "${phase}": they run on its data and rank on its leaderboard.`)))
+      .catch((e: unknown) => mount(carried, errorBox(e)));
+  const carrySection = carrying.length === 0 ? null : [h('h2', null, 'Carried selections'),
+    h('p', null, "Each participant's selected submissions of the phase before (their best without a selection) run again on the phase's data, once, when it opens; carry them now instead:"),
+    h('ul', null, carrying.map((p) => h('li', null, `Phase "${p.name}" (${p.state}) `,
+      confirmButton(`Carry selections into ${p.name}`, { question: `Re-run the selected submissions of the phase before on the data of "${p.name}" now? It is done once per phase.`, yes: 'Yes, carry them' }, () => carry(p.name))))),
+    carried];
   return {
     title: `Host · ${c.title}`,
     body: competitionShell(c, '/host', status,
+      carrySection,
       h('h2', null, 'Private leaderboard'),
       h('p', null, c.privateRevealed ? 'Revealed: everyone sees the private leaderboard and their private scores.' : 'Hidden from participants.'),
       h('p', null, reveal),

@@ -60,8 +60,17 @@ export const leaderboardPage: PageFn = async ({ params, query, user }) => {
   const c = await loadCompetition(params.slug ?? '');
   const canPrivate = c.privateRevealed || Boolean(c.me?.isHost);
   const part = query.get('part') === 'private' && canPrivate ? 'private' : 'public';
-  const board = await api<Board>('GET', `/competitions/${encodeURIComponent(c.slug)}/leaderboard?part=${part}`);
+  // One phase's board (?phase=): a phase with data of its own ranks on its own; absent, every phase's.
+  const phase = c.phases.find((p) => p.name === query.get('phase'))?.name;
+  const inPhase = phase === undefined ? '' : `&phase=${encodeURIComponent(phase)}`;
+  const board = await api<Board>('GET', `/competitions/${encodeURIComponent(c.slug)}/leaderboard?part=${part}${inPhase}`);
   const base = `/c/${encodeURIComponent(c.slug)}/leaderboard`;
+  const link = (to: { part?: string; phase?: string }) => {
+    const q = new URLSearchParams({ ...(to.part === 'private' ? { part: 'private' } : {}), ...(to.phase === undefined ? {} : { phase: to.phase }) }).toString();
+    return q ? `${base}?${q}` : base;
+  };
+  const phaseNav = c.phases.length < 2 ? null : h('nav', { 'aria-label': 'Leaderboard phase', class: 'subtabs' }, 'Phase: ',
+    [undefined, ...c.phases.map((p) => p.name)].map((name) => [h('a', { href: link({ part, ...(name === undefined ? {} : { phase: name }) }), ...(name === phase ? { 'aria-current': 'page' } : {}) }, name ?? 'All phases'), ' ']));
   // The signed-in participant's row (or their team's) stands out, so nobody hunts for it.
   const mine = (r: BoardRow) => (r.entrant.kind === 'team' ? r.entrant.id === c.me?.team?.id : r.entrant.id === user?.id);
   const tied = (r: BoardRow) => board.rows.filter((x) => x.sharedRank === r.sharedRank).length > 1;
@@ -81,10 +90,11 @@ export const leaderboardPage: PageFn = async ({ params, query, user }) => {
   return {
     title: `Leaderboard · ${c.title}`,
     body: competitionShell(c, '/leaderboard',
-      h('nav', { 'aria-label': 'Leaderboard part', class: 'subtabs' }, h('a', { href: base, ...(part === 'public' ? { 'aria-current': 'page' } : {}) }, 'Public'), ' ',
-        canPrivate ? h('a', { href: `${base}?part=private`, ...(part === 'private' ? { 'aria-current': 'page' } : {}) }, 'Private') : h('span', { class: 'muted' }, 'Private: hidden until the host reveals it')),
+      h('nav', { 'aria-label': 'Leaderboard part', class: 'subtabs' }, h('a', { href: link({ ...(phase === undefined ? {} : { phase }) }), ...(part === 'public' ? { 'aria-current': 'page' } : {}) }, 'Public'), ' ',
+        canPrivate ? h('a', { href: link({ part: 'private', ...(phase === undefined ? {} : { phase }) }), ...(part === 'private' ? { 'aria-current': 'page' } : {}) }, 'Private') : h('span', { class: 'muted' }, 'Private: hidden until the host reveals it')),
+      phaseNav,
       board.rows.length ? h('div', { class: 'scroll' }, table) : h('p', null, 'No scored submissions yet.'),
-      h('p', null, h('a', { href: `/api/competitions/${encodeURIComponent(c.slug)}/leaderboard.csv?part=${part}`, download: `${c.slug}-${part}-leaderboard.csv` }, 'Download as CSV')),
+      h('p', null, h('a', { href: `/api/competitions/${encodeURIComponent(c.slug)}/leaderboard.csv?part=${part}${inPhase}`, download: `${c.slug}-${phase === undefined ? '' : `${phase}-`}${part}-leaderboard.csv` }, 'Download as CSV')),
       part === 'public' ? [h('h2', null, 'Best public score over time'), scorePlot(board)] : null),
   };
 };
