@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, SubmissionRow } from './schema.js';
 import type { RunEndedHook } from './submissions-repo.js';
+import { notDisqualified } from './disqualified.js';
 
 /** A submission with who made it (and their current team), for hosts and teams. */
 export type AttributedSubmission = SubmissionRow & { username: string; team_id: string | null; team_name: string | null };
@@ -47,16 +48,7 @@ export class HostSubmissionsRepo {
       .where('submissions.competition_id', '=', competitionId)
       .where('submissions.kind', '=', 'full')
       .where('submissions.status', '=', 'scored')
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('disqualifications')
-              .select('disqualifications.user_id')
-              .whereRef('disqualifications.competition_id', '=', 'submissions.competition_id')
-              .whereRef('disqualifications.user_id', '=', 'submissions.user_id'),
-          ),
-        ),
-      )
+      .where(notDisqualified)
       .orderBy('submissions.created_at')
       .execute();
   }

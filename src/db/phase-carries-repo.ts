@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { finalCandidates } from '../domain/score-history.js';
 import type { Database, NewSubmission, PhaseCarriesTable } from './schema.js';
+import { notDisqualified } from './disqualified.js';
 
 /** A phase's carry, as recorded; `fresh` when this call did it. */
 export interface PhaseCarry {
@@ -80,16 +81,7 @@ export class PhaseCarriesRepo {
       .where('submissions.phase', '=', r.fromPhase)
       .where('submissions.kind', '=', 'full')
       .where('submissions.status', '=', 'scored')
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('disqualifications')
-              .select('disqualifications.user_id')
-              .whereRef('disqualifications.competition_id', '=', 'submissions.competition_id')
-              .whereRef('disqualifications.user_id', '=', 'submissions.user_id'),
-          ),
-        ),
-      )
+      .where(notDisqualified)
       .orderBy('submissions.created_at')
       .execute();
     const byEntrant = new Map<string, typeof scored>();
