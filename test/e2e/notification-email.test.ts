@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { getJson, startHoldout, upload, waitForFinal, type TestHoldout } from '../helpers/holdout-server.js';
 import { trivialSubmission } from '../helpers/trivial-submission.js';
+import { until } from '../helpers/until.js';
 
 /* Issue 16, part 6: notification mails through a real SMTP server on loopback; webhook destinations refused. */
 interface Mail { from: string; to: string[]; headers: Map<string, string>; text: string }
@@ -56,15 +57,6 @@ after(async () => {
 });
 
 const put = (url: string, token: string, body: unknown) => fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-async function until<T>(what: string, get: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 type Deliveries = { deliveries: { channel: string; status: string; attempts: number; target: string; lastError: string | null; submissionId: string | null }[] };
 
 describe('notification mails', () => {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { verifySignature } from '../../src/notifications/events.js';
 import { getJson, startHoldout, upload, waitForFinal, type TestHoldout } from '../helpers/holdout-server.js';
 import { trivialSubmission } from '../helpers/trivial-submission.js';
+import { until } from '../helpers/until.js';
 
 /* Issue 16, part 6: run-ended events on the web (SSE) and by signed webhook; hosts' alerts. Loopback only. */
 interface Received { path: string; headers: IncomingHttpHeaders; body: string }
@@ -38,15 +39,6 @@ after(async () => {
 });
 
 const put = (url: string, token: string, body: unknown) => fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-async function until<T>(what: string, get: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('notifications', () => {
   it('tells the participant on the event stream and by a signed webhook when a run ends; the host hook gets it too', async () => {
