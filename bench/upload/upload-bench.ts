@@ -1,9 +1,11 @@
 /**
  * A large submission through the resumable upload API: the server's peak RSS, throughput against a
  * plain file copy on the same disk, and a resume after the client is killed half-way.
- * Run: node --import tsx bench/upload/upload-bench.ts [GiB=2]
+ * The server is the built one (`npm run build` first), `node dist/cli/main.js serve`, alone in its
+ * process, so that its RSS is what a deployment sees.
+ * Run: npm run build && node --import tsx bench/upload/upload-bench.ts [GiB=2] [chunk MiB=64]
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,19 +16,31 @@ import yazl from 'yazl';
 
 const role = process.argv[2];
 const MiB = 1 << 20;
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
-if (role === 'server') {
-  // The server alone in this process, so that its RSS is what is measured.
-  const { startHoldout } = await import('../../test/helpers/holdout-server.js');
-  const h = await startHoldout({ config: { workers: 0, maxUploadBytes: 64 * 1024 * MiB, maxUnpackedBytes: 64 * 1024 * MiB, dataDir: process.env.BENCH_DIR } });
-  const token = await h.participant();
-  await fetch(`${h.url}/api/competitions/digits/rules`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-  process.send?.({ url: h.url, token });
-} else if (role === 'client') {
+/** `holdout serve --demo` from dist/, no worker; resolves with its URL once it listens. */
+async function startServer(dataDir: string): Promise<{ server: ChildProcess; url: string }> {
+  const server = spawn(process.execPath, [path.join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--demo', '--port', '0', '--host', '127.0.0.1'], {
+    env: { ...process.env, HOLDOUT_DATA_DIR: dataDir, HOLDOUT_WORKERS: '0', HOLDOUT_MAX_UPLOAD_BYTES: String(64 * 1024 * MiB), HOLDOUT_MAX_UNPACKED_BYTES: String(64 * 1024 * MiB), HOLDOUT_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    server.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /running on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1].replace('localhost', '127.0.0.1'));
+    });
+    server.once('exit', (code) => reject(new Error(`the server exited (${code}): ${out}`)));
+  });
+  return { server, url };
+}
+
+if (role === 'client') {
   // One tus-js-client upload; prints progress so the parent can kill it.
-  const [, , , file, endpoint, token, uploadUrl] = process.argv;
+  const [, , , file, endpoint, token, chunkMiB, uploadUrl] = process.argv;
   const upload = new tus.Upload(createReadStream(file!), {
-    endpoint: endpoint!, headers: { authorization: `Bearer ${token}` }, chunkSize: 64 * MiB, retryDelays: [],
+    endpoint: endpoint!, headers: { authorization: `Bearer ${token}` }, chunkSize: Number(chunkMiB) * MiB, retryDelays: [],
     ...(uploadUrl ? { uploadUrl } : {}),
     onAfterResponse: () => void process.send?.({ url: upload.url }),
     onProgress: (sent, total) => void process.send?.({ sent, total, url: upload.url }),
@@ -36,6 +50,7 @@ if (role === 'server') {
   upload.start();
 } else {
   const gib = Number(process.argv[2] ?? 2);
+  const chunkMiB = Number(process.argv[3] ?? 64);
   const dir = await mkdtemp(path.join(tmpdir(), 'holdout-upload-bench-'));
   const zip = path.join(dir, 'submission.zip');
   // A stored (uncompressed) zip: main.py and a large model of incompressible bytes.
@@ -51,18 +66,21 @@ if (role === 'server') {
   const size = (await stat(zip)).size;
   execFileSync('sync');
 
+  const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   const copyStart = performance.now();
   execFileSync('cp', [zip, path.join(dir, 'copy.zip')]);
   const copyS = (performance.now() - copyStart) / 1000;
   await rm(path.join(dir, 'copy.zip'));
 
   const serverDir = path.join(dir, 'server');
-  const server = fork(import.meta.filename, ['server'], { env: { ...process.env, BENCH_DIR: serverDir }, execArgv: ['--import', 'tsx'] });
-  const { url, token } = (await once(server, 'message'))[0] as { url: string; token: string };
+  const { server, url } = await startServer(serverDir);
+  const session = await fetch(`${url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bencher', password: 'correct horse battery' }) });
+  const { token } = (await session.json()) as { token: string };
+  await fetch(`${url}/api/competitions/digits/rules`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   const rss = () => readFile(`/proc/${server.pid}/status`, 'utf8').then((s) => ({ now: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1]) / 1024, peak: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1]) / 1024 }));
   const before = await rss();
   const endpoint = `${url}/api/competitions/digits/submissions/uploads`;
-  const client = (uploadUrl?: string) => fork(import.meta.filename, ['client', zip, endpoint, token, ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx'] });
+  const client = (uploadUrl?: string) => fork(import.meta.filename, ['client', zip, endpoint, token, String(chunkMiB), ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx'] });
   const finished = (c: ChildProcess) => new Promise<void>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`client exited ${code}`)))));
 
   const t0 = performance.now();
@@ -93,7 +111,7 @@ if (role === 'server') {
 
   const mbs = (s: number) => (size / MiB / s).toFixed(0);
   const lines = [
-    `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, 64 MiB chunks, fs blob store, same disk)`,
+    `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, ${chunkMiB} MiB chunks, built server, fs blob store, same disk; load average before: ${loadBefore})`,
     '| measure | value |', '|---|---|',
     `| plain file copy (cp) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
     `| upload through the API | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× the copy) |`,

@@ -27,7 +27,7 @@ export async function completeBundleUpload(deps: ServerDeps, uploads: UploadsRep
   const key = bundleZipKey(upload.id);
   const local = path.join(deps.config.dataDir, 'uploads', `${upload.id}.bundle.zip`);
   try {
-    const digest = await assembleParts(deps.blobs, key, upload.parts, Boolean(upload.metadata.sha256));
+    const digest = await assembleParts(deps.blobs, key, upload.id, upload.parts, upload.length, Boolean(upload.metadata.sha256));
     const expected = upload.metadata.sha256?.toLowerCase();
     if (expected && digest !== expected)
       throw new HttpError(460, `the uploaded bundle's sha256 is ${digest}, not ${expected}: it changed or was damaged on the way; publish it again`, 'digest_mismatch');

@@ -35,7 +35,7 @@ export async function completeUpload(deps: ServerDeps, uploads: UploadsRepo, upl
     const now = new Date();
     // The phase may have closed, or the quota been used, since the upload began.
     const admission = await admitSubmission(deps, user, c, upload.kind, reply, now);
-    const digest = await assembleParts(deps.blobs, zipKey, upload.parts, Boolean(upload.metadata.sha256));
+    const digest = await assembleParts(deps.blobs, zipKey, upload.id, upload.parts, upload.length, Boolean(upload.metadata.sha256));
     const expected = upload.metadata.sha256?.toLowerCase();
     if (expected && digest !== expected)
       throw new HttpError(460, `the uploaded file's sha256 is ${digest}, not ${expected}: it changed or was damaged on the way; submit it again`, 'digest_mismatch');

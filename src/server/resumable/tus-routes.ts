@@ -124,6 +124,41 @@ export const tusRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) =
     },
   });
 
+  const writing = new Set<string>();
+  const patchChunk = async (req: FastifyRequest, reply: FastifyReply) => {
+    const upload = await ownUpload(req);
+    const offset = byteCountHeader('Upload-Offset', req.headers['upload-offset']);
+    if (upload.completed || upload.checking) return offsets(reply, upload).status(204).send();
+    if (offset !== upload.received) {
+      reply.header('upload-offset', String(upload.received));
+      throw new HttpError(409, `Upload-Offset is ${offset ?? 'missing'}, but ${upload.received} bytes are stored; ask for the offset (HEAD) and continue from there`, 'offset_mismatch');
+    }
+    const room = upload.length - upload.received;
+    const length = byteCountHeader('Content-Length', req.headers['content-length']);
+    if (length !== undefined && length > room) {
+      reply.header('connection', 'close');
+      throw new HttpError(413, `the chunk is ${length} bytes, but only ${room} remain of the announced Upload-Length; nothing was stored`, 'payload_too_large');
+    }
+    const part = await storePart(deps.blobs, upload.id, offset, req.raw, room, parseChecksum(req.headers['upload-checksum']));
+    let current = upload;
+    if (part) {
+      const expires = expiresAt();
+      const stored = { key: part.key, bytes: part.bytes };
+      if (!(await uploads.appendPart(upload, stored, expires))) {
+        await part.drop();
+        throw new HttpError(409, 'another request wrote to this upload at the same time; ask for the offset (HEAD) and continue from there', 'offset_mismatch');
+      }
+      part.commit();
+      current = { ...upload, received: upload.received + part.bytes, parts: [...upload.parts, stored], expiresAt: expires };
+    }
+    if (current.received === current.length) {
+      if (isSubmissionUpload(current)) await completeUpload(deps, uploads, current, requireUser(req), reply);
+      else await completeBundleUpload(deps, uploads, current, requireUser(req));
+      current = { ...current, completed: true };
+    }
+    return offsets(reply, current).status(204).send();
+  };
+
   apiRoute(app, {
     method: 'PATCH', url: '/uploads/:id', tag: 'uploads', access: 'owner', params: idParams, headers: patchHeaders,
     rawBody: { contentType: CHUNK_TYPE, description: 'The next bytes of the file, from Upload-Offset on; a body cut off is kept up to where it stopped (unless it has a checksum)' },
@@ -131,35 +166,16 @@ export const tusRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) =
     responses: { 204: { description: 'Stored: `Upload-Offset` is the new offset' } },
     handler: async (req, reply) => {
       if (req.headers['content-type'] !== CHUNK_TYPE) throw new HttpError(415, `send the chunk as ${CHUNK_TYPE}`, 'unsupported_media_type');
-      const upload = await ownUpload(req);
-      const offset = byteCountHeader('Upload-Offset', req.headers['upload-offset']);
-      if (upload.completed || upload.checking) return offsets(reply, upload).status(204).send();
-      if (offset !== upload.received) {
-        reply.header('upload-offset', String(upload.received));
-        throw new HttpError(409, `Upload-Offset is ${offset ?? 'missing'}, but ${upload.received} bytes are stored; ask for the offset (HEAD) and continue from there`, 'offset_mismatch');
+      const { id } = idParams.parse(req.params);
+      // One write at a time per upload here (the fs store writes in place). A client that restarts
+      // while its old request still runs gets 409, which tus-js-client retries after asking the offset.
+      if (writing.has(id)) throw new HttpError(409, 'another request is writing to this upload; ask for the offset (HEAD) and continue from there', 'offset_mismatch');
+      writing.add(id);
+      try {
+        return await patchChunk(req, reply);
+      } finally {
+        writing.delete(id);
       }
-      const room = upload.length - upload.received;
-      const length = byteCountHeader('Content-Length', req.headers['content-length']);
-      if (length !== undefined && length > room) {
-        reply.header('connection', 'close');
-        throw new HttpError(413, `the chunk is ${length} bytes, but only ${room} remain of the announced Upload-Length; nothing was stored`, 'payload_too_large');
-      }
-      const part = await storePart(deps.blobs, upload.id, offset, req.raw, room, parseChecksum(req.headers['upload-checksum']));
-      let current = upload;
-      if (part) {
-        const expires = expiresAt();
-        if (!(await uploads.appendPart(upload, part, expires))) {
-          await deps.blobs.delete(part.key);
-          throw new HttpError(409, 'another request wrote to this upload at the same time; ask for the offset (HEAD) and continue from there', 'offset_mismatch');
-        }
-        current = { ...upload, received: upload.received + part.bytes, parts: [...upload.parts, part], expiresAt: expires };
-      }
-      if (current.received === current.length) {
-        if (isSubmissionUpload(current)) await completeUpload(deps, uploads, current, requireUser(req), reply);
-        else await completeBundleUpload(deps, uploads, current, requireUser(req));
-        current = { ...current, completed: true };
-      }
-      return offsets(reply, current).status(204).send();
     },
   });
 
