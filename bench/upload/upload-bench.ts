@@ -20,7 +20,7 @@ const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
 /** `holdout serve --demo` from dist/, no worker; resolves with its URL once it listens. */
 async function startServer(dataDir: string): Promise<{ server: ChildProcess; url: string }> {
-  const server = spawn(process.execPath, [path.join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--demo', '--port', '0', '--host', '127.0.0.1'], {
+  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : []), path.join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--demo', '--port', '0', '--host', '127.0.0.1'], {
     env: { ...process.env, HOLDOUT_DATA_DIR: dataDir, HOLDOUT_WORKERS: '0', HOLDOUT_MAX_UPLOAD_BYTES: String(64 * 1024 * MiB), HOLDOUT_MAX_UNPACKED_BYTES: String(64 * 1024 * MiB), HOLDOUT_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -38,9 +38,11 @@ async function startServer(dataDir: string): Promise<{ server: ChildProcess; url
 
 if (role === 'client') {
   // One tus-js-client upload; prints progress so the parent can kill it.
-  const [, , , file, endpoint, token, chunkMiB, uploadUrl] = process.argv;
+  const [, , , file, endpoint, token, chunkMiB, sha256, uploadUrl] = process.argv;
   const upload = new tus.Upload(createReadStream(file!), {
     endpoint: endpoint!, headers: { authorization: `Bearer ${token}` }, chunkSize: Number(chunkMiB) * MiB, retryDelays: [],
+    // As `holdout submit` sends it: the server checks the whole file against it.
+    metadata: { filename: 'submission.zip', sha256: sha256! },
     ...(uploadUrl ? { uploadUrl } : {}),
     onAfterResponse: () => void process.send?.({ url: upload.url }),
     onProgress: (sent, total) => void process.send?.({ sent, total, url: upload.url }),
@@ -64,6 +66,11 @@ if (role === 'client') {
   z.end();
   await new Promise<void>((r) => z.outputStream.pipe(createWriteStream(zip)).on("close", () => r()));
   const size = (await stat(zip)).size;
+  // The CLI hashes the file before it uploads; not part of the upload's time.
+  const { createHash } = await import('node:crypto');
+  const hash = createHash('sha256');
+  for await (const c of createReadStream(zip)) hash.update(c as Buffer);
+  const sha256 = hash.digest('hex');
   execFileSync('sync');
 
   const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
@@ -80,7 +87,7 @@ if (role === 'client') {
   const rss = () => readFile(`/proc/${server.pid}/status`, 'utf8').then((s) => ({ now: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1]) / 1024, peak: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1]) / 1024 }));
   const before = await rss();
   const endpoint = `${url}/api/competitions/digits/submissions/uploads`;
-  const client = (uploadUrl?: string) => fork(import.meta.filename, ['client', zip, endpoint, token, String(chunkMiB), ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx'] });
+  const client = (uploadUrl?: string) => fork(import.meta.filename, ['client', zip, endpoint, token, String(chunkMiB), sha256, ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CLIENT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CLIENT_PROF}`] : [])] });
   const finished = (c: ChildProcess) => new Promise<void>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`client exited ${code}`)))));
 
   const t0 = performance.now();
@@ -111,7 +118,7 @@ if (role === 'client') {
 
   const mbs = (s: number) => (size / MiB / s).toFixed(0);
   const lines = [
-    `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, ${chunkMiB} MiB chunks, built server, fs blob store, same disk; load average before: ${loadBefore})`,
+    `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, ${chunkMiB} MiB chunks, built server, sha256 checked, fs blob store, same disk; load average before: ${loadBefore})`,
     '| measure | value |', '|---|---|',
     `| plain file copy (cp) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
     `| upload through the API | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× the copy) |`,
