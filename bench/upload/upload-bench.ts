@@ -4,6 +4,7 @@
  * The server is the built one (`npm run build` first), `node dist/cli/main.js serve`, alone in its
  * process, so that its RSS is what a deployment sees.
  * Run: npm run build && node --import tsx bench/upload/upload-bench.ts [GiB=2] [chunk MiB=64]
+ * (BENCH_SERVER_NODE_FLAGS: node flags for the server process; BENCH_SERVER_PROF / BENCH_CLIENT_PROF: folders for CPU profiles.)
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -18,9 +19,12 @@ const role = process.argv[2];
 const MiB = 1 << 20;
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
+/** Node flags for the server, e.g. the Docker image's "--max-semi-space-size=2" (deploy/Dockerfile). */
+const serverFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 /** `holdout serve --demo` from dist/, no worker; resolves with its URL once it listens. */
 async function startServer(dataDir: string): Promise<{ server: ChildProcess; url: string }> {
-  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : []), path.join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--demo', '--port', '0', '--host', '127.0.0.1'], {
+  const server = spawn(process.execPath, [...serverFlags, ...(process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : []), path.join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--demo', '--port', '0', '--host', '127.0.0.1'], {
     env: { ...process.env, HOLDOUT_DATA_DIR: dataDir, HOLDOUT_WORKERS: '0', HOLDOUT_MAX_UPLOAD_BYTES: String(64 * 1024 * MiB), HOLDOUT_MAX_UNPACKED_BYTES: String(64 * 1024 * MiB), HOLDOUT_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -74,10 +78,17 @@ if (role === 'client') {
   execFileSync('sync');
 
   const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-  const copyStart = performance.now();
-  execFileSync('cp', [zip, path.join(dir, 'copy.zip')]);
-  const copyS = (performance.now() - copyStart) / 1000;
-  await rm(path.join(dir, 'copy.zip'));
+  // The median of three copies, each from a clean page cache state (nothing dirty): a copy's time
+  // swings with the writeback of what was written before it.
+  const copies: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    execFileSync('sync');
+    const copyStart = performance.now();
+    execFileSync('cp', [zip, path.join(dir, 'copy.zip')]);
+    copies.push((performance.now() - copyStart) / 1000);
+    await rm(path.join(dir, 'copy.zip'));
+  }
+  const copyS = copies.sort((a, b) => a - b)[1]!;
 
   const serverDir = path.join(dir, 'server');
   const { server, url } = await startServer(serverDir);
@@ -86,10 +97,14 @@ if (role === 'client') {
   await fetch(`${url}/api/competitions/digits/rules`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   const rss = () => readFile(`/proc/${server.pid}/status`, 'utf8').then((s) => ({ now: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1]) / 1024, peak: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1]) / 1024 }));
   const before = await rss();
+  // Sampled while the uploads run: VmHWM also counts the start (the demo's install, password hashing).
+  let during = 0;
+  const sampler = setInterval(() => void rss().then((r) => (during = Math.max(during, r.now)), () => {}), 50);
   const endpoint = `${url}/api/competitions/digits/submissions/uploads`;
   const client = (uploadUrl?: string) => fork(import.meta.filename, ['client', zip, endpoint, token, String(chunkMiB), sha256, ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CLIENT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CLIENT_PROF}`] : [])] });
   const finished = (c: ChildProcess) => new Promise<void>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`client exited ${code}`)))));
 
+  execFileSync('sync');
   const t0 = performance.now();
   await finished(client());
   const uploadS = (performance.now() - t0) / 1000;
@@ -112,17 +127,19 @@ if (role === 'client') {
   const id = uploadUrl.split('/').pop();
   const sub = (await (await fetch(`${url}/api/submissions/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string; zipBytes: number };
   const end = await rss();
+  clearInterval(sampler);
   server.kill('SIGTERM');
   await once(server, 'exit');
   await rm(dir, { recursive: true, force: true });
 
   const mbs = (s: number) => (size / MiB / s).toFixed(0);
   const lines = [
-    `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, ${chunkMiB} MiB chunks, built server, sha256 checked, fs blob store, same disk; load average before: ${loadBefore})`,
+    `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, ${chunkMiB} MiB chunks, built server${serverFlags.length ? ` run with ${serverFlags.join(' ')}` : ''}, sha256 checked, fs blob store, same disk; load average before: ${loadBefore})`,
     '| measure | value |', '|---|---|',
-    `| plain file copy (cp) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
+    `| plain file copy (cp, median of 3: ${copies.map((c) => c.toFixed(1)).join(' / ')} s) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
     `| upload through the API | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× the copy) |`,
-    `| server RSS idle / after upload / peak (VmHWM) | ${before.now.toFixed(0)} / ${afterOne.now.toFixed(0)} / ${end.peak.toFixed(0)} MiB |`,
+    `| server RSS idle / highest while uploading (sampled every 50 ms) / after | ${before.now.toFixed(0)} / ${during.toFixed(0)} / ${afterOne.now.toFixed(0)} MiB |`,
+    `| server VmHWM at idle / at the end (lifetime peaks, start included) | ${before.peak.toFixed(0)} / ${end.peak.toFixed(0)} MiB |`,
     `| killed at 50 %: bytes the server kept | ${(kept / MiB).toFixed(0)} MiB of ${(size / MiB).toFixed(0)} |`,
     `| resume of the rest | ${resumeS.toFixed(1)} s; submission ${sub.status}, ${sub.zipBytes === size ? 'whole' : 'WRONG SIZE'} |`,
   ];
