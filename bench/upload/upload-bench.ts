@@ -78,17 +78,22 @@ if (role === 'client') {
   execFileSync('sync');
 
   const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-  // The median of three copies, each from a clean page cache state (nothing dirty): a copy's time
-  // swings with the writeback of what was written before it.
-  const copies: number[] = [];
+  // The median of three copies, each from a clean page cache (nothing dirty), timed when cp ends
+  // (the bytes in the page cache, as the upload's are when it ends) and after a sync (on the disk):
+  // the first swings with the writeback of what was written before it.
+  const copies: { cached: number; synced: number }[] = [];
   for (let i = 0; i < 3; i++) {
     execFileSync('sync');
     const copyStart = performance.now();
     execFileSync('cp', [zip, path.join(dir, 'copy.zip')]);
-    copies.push((performance.now() - copyStart) / 1000);
+    const cached = (performance.now() - copyStart) / 1000;
+    execFileSync('sync');
+    copies.push({ cached, synced: (performance.now() - copyStart) / 1000 });
     await rm(path.join(dir, 'copy.zip'));
   }
-  const copyS = copies.sort((a, b) => a - b)[1]!;
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
+  const copyS = median(copies.map((c) => c.cached));
+  const copySyncedS = median(copies.map((c) => c.synced));
 
   const serverDir = path.join(dir, 'server');
   const { server, url } = await startServer(serverDir);
@@ -108,6 +113,8 @@ if (role === 'client') {
   const t0 = performance.now();
   await finished(client());
   const uploadS = (performance.now() - t0) / 1000;
+  execFileSync('sync');
+  const uploadSyncedS = (performance.now() - t0) / 1000;
   const afterOne = await rss();
 
   // Kill the client at 50 %, then a new client resumes from the server's offset.
@@ -136,8 +143,9 @@ if (role === 'client') {
   const lines = [
     `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, ${chunkMiB} MiB chunks, built server${serverFlags.length ? ` run with ${serverFlags.join(' ')}` : ''}, sha256 checked, fs blob store, same disk; load average before: ${loadBefore})`,
     '| measure | value |', '|---|---|',
-    `| plain file copy (cp, median of 3: ${copies.map((c) => c.toFixed(1)).join(' / ')} s) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
-    `| upload through the API | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× the copy) |`,
+    `| plain file copy (cp), median of 3 (${copies.map((c) => c.cached.toFixed(1)).join(' / ')} s) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
+    `| upload through the API, until queued | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× the copy) |`,
+    `| on the disk: cp + sync (median of ${copies.map((c) => c.synced.toFixed(1)).join(' / ')} s) / upload + sync | ${copySyncedS.toFixed(1)} s / ${uploadSyncedS.toFixed(1)} s (${(copySyncedS / uploadSyncedS).toFixed(2)}×) |`,
     `| server RSS idle / highest while uploading (sampled every 50 ms) / after | ${before.now.toFixed(0)} / ${during.toFixed(0)} / ${afterOne.now.toFixed(0)} MiB |`,
     `| server VmHWM at idle / at the end (lifetime peaks, start included) | ${before.peak.toFixed(0)} / ${end.peak.toFixed(0)} MiB |`,
     `| killed at 50 %: bytes the server kept | ${(kept / MiB).toFixed(0)} MiB of ${(size / MiB).toFixed(0)} |`,
