@@ -102,7 +102,7 @@ export async function storePart(blobs: BlobStore, uploadId: string, offset: numb
  * Makes `key` the parts in order and removes the parts. In the fs store the upload's one file is
  * moved into place; other stores' parts are concatenated by the store or streamed through this
  * process (memory stays at a few chunks).
- * @returns the whole blob's sha256 (hex) when `withDigest`: the one computed as the bytes came in, or read back
+ * @returns the whole blob's sha256 (hex): the one computed as the bytes came in, or, when `withDigest`, read back
  * @throws HttpError 500 when the parts do not add up to `length` (then nothing is assembled)
  */
 export async function assembleParts(blobs: BlobStore, key: string, uploadId: string, parts: readonly UploadPart[], length: number, withDigest: boolean): Promise<string | undefined> {
@@ -117,7 +117,8 @@ export async function assembleParts(blobs: BlobStore, key: string, uploadId: str
       throw new HttpError(500, 'the stored upload does not have the announced length (two requests wrote to it at once?); upload it again', 'upload_damaged');
     if (blobs.concat) await blobs.concat(key, keys);
     else await blobs.put(key, await blobs.get(keys[0]!)).then(() => blobs.delete(keys[0]!));
-    return withDigest ? (known ?? digestOf(await blobs.get(key))) : undefined;
+    // Known without a read, the digest is recorded even when the client sent none (provenance).
+    return withDigest ? (known ?? digestOf(await blobs.get(key))) : known;
   }
   const hash = createHash('sha256');
   const all = async function* () {
