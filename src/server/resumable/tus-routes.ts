@@ -169,7 +169,11 @@ export const tusRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) =
       const { id } = idParams.parse(req.params);
       // One write at a time per upload here (the fs store writes in place). A client that restarts
       // while its old request still runs gets 409, which tus-js-client retries after asking the offset.
-      if (writing.has(id)) throw new HttpError(409, 'another request is writing to this upload; ask for the offset (HEAD) and continue from there', 'offset_mismatch');
+      if (writing.has(id)) {
+        // Its body is not read: the connection cannot carry another request after it.
+        reply.header('connection', 'close');
+        throw new HttpError(409, 'another request is writing to this upload; ask for the offset (HEAD) and continue from there', 'offset_mismatch');
+      }
       writing.add(id);
       try {
         return await patchChunk(req, reply);
