@@ -1,9 +1,12 @@
 /**
  * A large submission through the resumable upload API: the server's peak RSS, throughput against a
  * plain file copy on the same disk, and a resume after the client is killed half-way.
- * Run: node --import tsx bench/upload/upload-bench.ts [GiB=2]
+ * The server is the built one (`npm run build` first), `node dist/cli/main.js serve`, alone in its
+ * process, so that its RSS is what a deployment sees.
+ * Run: npm run build && node --import tsx bench/upload/upload-bench.ts [GiB=2] [chunk MiB=64]
+ * (BENCH_SERVER_NODE_FLAGS: node flags for the server process; BENCH_SERVER_PROF / BENCH_CLIENT_PROF: folders for CPU profiles.)
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,19 +17,36 @@ import yazl from 'yazl';
 
 const role = process.argv[2];
 const MiB = 1 << 20;
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
-if (role === 'server') {
-  // The server alone in this process, so that its RSS is what is measured.
-  const { startHoldout } = await import('../../test/helpers/holdout-server.js');
-  const h = await startHoldout({ config: { workers: 0, maxUploadBytes: 64 * 1024 * MiB, maxUnpackedBytes: 64 * 1024 * MiB, dataDir: process.env.BENCH_DIR } });
-  const token = await h.participant();
-  await fetch(`${h.url}/api/competitions/digits/rules`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-  process.send?.({ url: h.url, token });
-} else if (role === 'client') {
+/** Node flags for the server, e.g. the Docker image's "--max-semi-space-size=2" (deploy/Dockerfile). */
+const serverFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
+/** `holdout serve --demo` from dist/, no worker; resolves with its URL once it listens. */
+async function startServer(dataDir: string): Promise<{ server: ChildProcess; url: string }> {
+  const server = spawn(process.execPath, [...serverFlags, ...(process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : []), path.join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--demo', '--port', '0', '--host', '127.0.0.1'], {
+    env: { ...process.env, HOLDOUT_DATA_DIR: dataDir, HOLDOUT_WORKERS: '0', HOLDOUT_MAX_UPLOAD_BYTES: String(64 * 1024 * MiB), HOLDOUT_MAX_UNPACKED_BYTES: String(64 * 1024 * MiB), HOLDOUT_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    server.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /running on (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1].replace('localhost', '127.0.0.1'));
+    });
+    server.once('exit', (code) => reject(new Error(`the server exited (${code}): ${out}`)));
+  });
+  return { server, url };
+}
+
+if (role === 'client') {
   // One tus-js-client upload; prints progress so the parent can kill it.
-  const [, , , file, endpoint, token, uploadUrl] = process.argv;
+  const [, , , file, endpoint, token, chunkMiB, sha256, uploadUrl] = process.argv;
   const upload = new tus.Upload(createReadStream(file!), {
-    endpoint: endpoint!, headers: { authorization: `Bearer ${token}` }, chunkSize: 64 * MiB, retryDelays: [],
+    endpoint: endpoint!, headers: { authorization: `Bearer ${token}` }, chunkSize: Number(chunkMiB) * MiB, retryDelays: [],
+    // As `holdout submit` sends it: the server checks the whole file against it.
+    metadata: { filename: 'submission.zip', sha256: sha256! },
     ...(uploadUrl ? { uploadUrl } : {}),
     onAfterResponse: () => void process.send?.({ url: upload.url }),
     onProgress: (sent, total) => void process.send?.({ sent, total, url: upload.url }),
@@ -36,6 +56,7 @@ if (role === 'server') {
   upload.start();
 } else {
   const gib = Number(process.argv[2] ?? 2);
+  const chunkMiB = Number(process.argv[3] ?? 64);
   const dir = await mkdtemp(path.join(tmpdir(), 'holdout-upload-bench-'));
   const zip = path.join(dir, 'submission.zip');
   // A stored (uncompressed) zip: main.py and a large model of incompressible bytes.
@@ -49,25 +70,51 @@ if (role === 'server') {
   z.end();
   await new Promise<void>((r) => z.outputStream.pipe(createWriteStream(zip)).on("close", () => r()));
   const size = (await stat(zip)).size;
+  // The CLI hashes the file before it uploads; not part of the upload's time.
+  const { createHash } = await import('node:crypto');
+  const hash = createHash('sha256');
+  for await (const c of createReadStream(zip)) hash.update(c as Buffer);
+  const sha256 = hash.digest('hex');
   execFileSync('sync');
 
-  const copyStart = performance.now();
-  execFileSync('cp', [zip, path.join(dir, 'copy.zip')]);
-  const copyS = (performance.now() - copyStart) / 1000;
-  await rm(path.join(dir, 'copy.zip'));
+  const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  // The median of three copies, each from a clean page cache (nothing dirty), timed when cp ends
+  // (the bytes in the page cache, as the upload's are when it ends) and after a sync (on the disk):
+  // the first swings with the writeback of what was written before it.
+  const copies: { cached: number; synced: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    execFileSync('sync');
+    const copyStart = performance.now();
+    execFileSync('cp', [zip, path.join(dir, 'copy.zip')]);
+    const cached = (performance.now() - copyStart) / 1000;
+    execFileSync('sync');
+    copies.push({ cached, synced: (performance.now() - copyStart) / 1000 });
+    await rm(path.join(dir, 'copy.zip'));
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
+  const copyS = median(copies.map((c) => c.cached));
+  const copySyncedS = median(copies.map((c) => c.synced));
 
   const serverDir = path.join(dir, 'server');
-  const server = fork(import.meta.filename, ['server'], { env: { ...process.env, BENCH_DIR: serverDir }, execArgv: ['--import', 'tsx'] });
-  const { url, token } = (await once(server, 'message'))[0] as { url: string; token: string };
+  const { server, url } = await startServer(serverDir);
+  const session = await fetch(`${url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bencher', password: 'correct horse battery' }) });
+  const { token } = (await session.json()) as { token: string };
+  await fetch(`${url}/api/competitions/digits/rules`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   const rss = () => readFile(`/proc/${server.pid}/status`, 'utf8').then((s) => ({ now: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1]) / 1024, peak: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1]) / 1024 }));
   const before = await rss();
+  // Sampled while the uploads run: VmHWM also counts the start (the demo's install, password hashing).
+  let during = 0;
+  const sampler = setInterval(() => void rss().then((r) => (during = Math.max(during, r.now)), () => {}), 50);
   const endpoint = `${url}/api/competitions/digits/submissions/uploads`;
-  const client = (uploadUrl?: string) => fork(import.meta.filename, ['client', zip, endpoint, token, ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx'] });
+  const client = (uploadUrl?: string) => fork(import.meta.filename, ['client', zip, endpoint, token, String(chunkMiB), sha256, ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CLIENT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CLIENT_PROF}`] : [])] });
   const finished = (c: ChildProcess) => new Promise<void>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`client exited ${code}`)))));
 
+  execFileSync('sync');
   const t0 = performance.now();
   await finished(client());
   const uploadS = (performance.now() - t0) / 1000;
+  execFileSync('sync');
+  const uploadSyncedS = (performance.now() - t0) / 1000;
   const afterOne = await rss();
 
   // Kill the client at 50 %, then a new client resumes from the server's offset.
@@ -87,17 +134,20 @@ if (role === 'server') {
   const id = uploadUrl.split('/').pop();
   const sub = (await (await fetch(`${url}/api/submissions/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string; zipBytes: number };
   const end = await rss();
+  clearInterval(sampler);
   server.kill('SIGTERM');
   await once(server, 'exit');
   await rm(dir, { recursive: true, force: true });
 
   const mbs = (s: number) => (size / MiB / s).toFixed(0);
   const lines = [
-    `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, 64 MiB chunks, fs blob store, same disk)`,
+    `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, ${chunkMiB} MiB chunks, built server${serverFlags.length ? ` run with ${serverFlags.join(' ')}` : ''}, sha256 checked, fs blob store, same disk; load average before: ${loadBefore})`,
     '| measure | value |', '|---|---|',
-    `| plain file copy (cp) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
-    `| upload through the API | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× the copy) |`,
-    `| server RSS idle / after upload / peak (VmHWM) | ${before.now.toFixed(0)} / ${afterOne.now.toFixed(0)} / ${end.peak.toFixed(0)} MiB |`,
+    `| plain file copy (cp), median of 3 (${copies.map((c) => c.cached.toFixed(1)).join(' / ')} s) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
+    `| upload through the API, until queued | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× the copy) |`,
+    `| on the disk: cp + sync (median of ${copies.map((c) => c.synced.toFixed(1)).join(' / ')} s) / upload + sync | ${copySyncedS.toFixed(1)} s / ${uploadSyncedS.toFixed(1)} s (${(copySyncedS / uploadSyncedS).toFixed(2)}×) |`,
+    `| server RSS idle / highest while uploading (sampled every 50 ms) / after | ${before.now.toFixed(0)} / ${during.toFixed(0)} / ${afterOne.now.toFixed(0)} MiB |`,
+    `| server VmHWM at idle / at the end (lifetime peaks, start included) | ${before.peak.toFixed(0)} / ${end.peak.toFixed(0)} MiB |`,
     `| killed at 50 %: bytes the server kept | ${(kept / MiB).toFixed(0)} MiB of ${(size / MiB).toFixed(0)} |`,
     `| resume of the rest | ${resumeS.toFixed(1)} s; submission ${sub.status}, ${sub.zipBytes === size ? 'whole' : 'WRONG SIZE'} |`,
   ];

@@ -22,19 +22,24 @@ async function sha256Of(file: string): Promise<string> {
 
 /**
  * Uploads `file` to a tus creation endpoint of the API (`path`) and resolves with the upload's id
- * (the submission's). An interrupted upload — Ctrl+C, a killed process, a dropped network — resumes
- * where the server stopped receiving when the same file is uploaded again to the same endpoint:
- * tus-js-client keeps the upload URL under the file's path, size and mtime in the cache folder.
+ * (a submission's is the submission's). An interrupted upload — Ctrl+C, a killed process, a
+ * dropped network — resumes where the server stopped receiving when the same bytes are uploaded
+ * again to the same endpoint: tus-js-client keeps the upload URL in the cache folder under the
+ * file's sha256 and the endpoint (not its path or mtime: `competition publish` zips the bundle
+ * afresh each time, to the same bytes).
+ * `metadata`: more Upload-Metadata (a bundle's slug).
  */
-export async function resumableUpload(client: ApiClient, apiPath: string, file: string, onProgress?: (sent: number, total: number) => void, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function resumableUpload(client: ApiClient, apiPath: string, file: string, onProgress?: (sent: number, total: number) => void, env: NodeJS.ProcessEnv = process.env, metadata: Record<string, string> = {}): Promise<string> {
   const dir = cacheDir(env);
   await mkdir(dir, { recursive: true });
   const sha256 = await sha256Of(file);
+  const endpoint = `${client.server}${apiPath}`;
   return new Promise((resolve, reject) => {
     const upload = new tus.Upload(createReadStream(file), {
-      endpoint: `${client.server}${apiPath}`,
+      endpoint,
       headers: client.authHeaders(),
-      metadata: { filename: path.basename(file), sha256 },
+      metadata: { filename: path.basename(file), sha256, ...metadata },
+      fingerprint: async () => `holdout-${sha256}-${endpoint}`,
       chunkSize: CHUNK_BYTES,
       urlStorage: new FileUrlStorage(path.join(dir, 'uploads.json')),
       storeFingerprintForResuming: true,

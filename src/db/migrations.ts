@@ -355,9 +355,42 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0190_bundle_uploads': {
+    async up(db: Kysely<unknown>) {
+      // Bundle uploads are resumable too: they belong to no competition until installed (the slug
+      // is inside the zip), and they leave a result (the competition made) for the client to read.
+      // SQLite cannot drop a NOT NULL, so the table is rebuilt (in both dialects, alike).
+      await db.schema
+        .createTable('uploads_0190')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('competition_id', 'text')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('length', 'bigint', (c) => c.notNull())
+        .addColumn('received', 'bigint', (c) => c.notNull())
+        .addColumn('parts', 'text', (c) => c.notNull())
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('completed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('result', 'text')
+        .execute();
+      await sql`insert into uploads_0190 (id, user_id, competition_id, kind, length, received, parts, metadata, created_at, expires_at, completed)
+        select id, user_id, competition_id, kind, length, received, parts, metadata, created_at, expires_at, completed from uploads`.execute(db);
+      await db.schema.dropTable('uploads').execute();
+      await db.schema.alterTable('uploads_0190').renameTo('uploads').execute();
+      await db.schema.createIndex('uploads_expires_at').on('uploads').column('expires_at').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Brings the schema up to migration `name` and no further: a migration's test starts from the schema before it. */
+export async function migrateTo(db: Kysely<unknown>, name: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateTo(name);
+  if (error) throw error;
+}
 
 /** Brings the schema up to date; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {

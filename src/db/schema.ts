@@ -210,8 +210,9 @@ export interface LoginFailuresTable {
 export interface UploadsTable {
   id: string;
   user_id: string;
-  competition_id: string;
-  /** What the upload becomes: a full run or a smoke test. */
+  /** null for a bundle: its competition is known only once it is installed. */
+  competition_id: string | null;
+  /** What the upload becomes: a full run or a smoke test, or a competition bundle ('bundle'). */
   kind: string;
   /** Bytes announced at creation (Upload-Length), checked against the limit before any is stored. */
   length: number;
@@ -224,8 +225,10 @@ export interface UploadsTable {
   created_at: string;
   /** Unfinished uploads past this time are removed with their parts. */
   expires_at: string;
-  /** 1 once the submission exists (its id is the upload's id). */
+  /** 0 while receiving; 2 while a bundle is being checked and installed; 1 once the submission (its id is the upload's id) or the competition exists. */
   completed: Generated<number>;
+  /** JSON of what a completed bundle upload became (`{ slug, title, created }`); null otherwise. */
+  result: string | null;
 }
 
 /** A worker process, registered while it runs; one whose `seen_at` is old has been lost. */

@@ -8,18 +8,32 @@ export interface UploadPart {
   bytes: number;
 }
 
+/** What an upload becomes: a submission (full or smoke run), or a competition bundle. */
+export type UploadKind = SubmissionKind | 'bundle';
+
+/** What a completed bundle upload installed. */
+export interface BundleResult {
+  slug: string;
+  title: string;
+  created: boolean;
+}
+
 /** A resumable upload as the server works with it. */
 export interface Upload {
   id: string;
   userId: string;
-  competitionId: string;
-  kind: SubmissionKind;
+  /** null for a bundle (its competition exists only once it is installed). */
+  competitionId: string | null;
+  kind: UploadKind;
   length: number;
   received: number;
   parts: UploadPart[];
   metadata: Record<string, string>;
   expiresAt: string;
   completed: boolean;
+  /** All bytes are in and the upload is being turned into what it becomes (a bundle's install). */
+  checking: boolean;
+  result: BundleResult | null;
 }
 
 function fromRow(r: UploadRow): Upload {
@@ -27,7 +41,7 @@ function fromRow(r: UploadRow): Upload {
     id: r.id,
     userId: r.user_id,
     competitionId: r.competition_id,
-    kind: r.kind as SubmissionKind,
+    kind: r.kind as UploadKind,
     // PostgreSQL returns bigint as text.
     length: Number(r.length),
     received: Number(r.received),
@@ -35,6 +49,8 @@ function fromRow(r: UploadRow): Upload {
     metadata: JSON.parse(r.metadata) as Record<string, string>,
     expiresAt: r.expires_at,
     completed: r.completed === 1,
+    checking: r.completed === 2,
+    result: r.result ? (JSON.parse(r.result) as BundleResult) : null,
   };
 }
 
@@ -42,7 +58,7 @@ function fromRow(r: UploadRow): Upload {
 export class UploadsRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(u: Omit<Upload, 'received' | 'parts' | 'completed'>, now: Date): Promise<void> {
+  async create(u: Omit<Upload, 'received' | 'parts' | 'completed' | 'checking' | 'result'>, now: Date): Promise<void> {
     await this.db.insertInto('uploads').values({
       id: u.id, user_id: u.userId, competition_id: u.competitionId, kind: u.kind, length: u.length, received: 0,
       parts: '[]', metadata: JSON.stringify(u.metadata), created_at: now.toISOString(), expires_at: u.expiresAt,
@@ -69,8 +85,17 @@ export class UploadsRepo {
     return result.numUpdatedRows === 1n;
   }
 
-  async markCompleted(id: string): Promise<void> {
-    await this.db.updateTable('uploads').set({ completed: 1, parts: '[]' }).where('id', '=', id).execute();
+  /**
+   * Claims a fully received upload for completing it (state 2): of two requests that both saw the
+   * last byte arrive, only one installs the bundle. @returns whether this caller got it
+   */
+  async claimCompletion(id: string): Promise<boolean> {
+    const result = await this.db.updateTable('uploads').set({ completed: 2 }).where('id', '=', id).where('completed', '=', 0).whereRef('received', '=', 'length').executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async markCompleted(id: string, result?: BundleResult): Promise<void> {
+    await this.db.updateTable('uploads').set({ completed: 1, parts: '[]', ...(result ? { result: JSON.stringify(result) } : {}) }).where('id', '=', id).execute();
   }
 
   async delete(id: string): Promise<void> {

@@ -18,7 +18,7 @@ export interface ApiResponse {
  * field) and describe it in the OpenAPI document, so the two cannot drift apart.
  */
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Fastify path relative to the plugin prefix, e.g. `/competitions/:slug`. */
   url: string;
   summary: string;
@@ -30,6 +30,10 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   body?: B;
   /** The request is multipart/form-data with one file field `file` described here. */
   upload?: string;
+  /** The request body is raw bytes of this content type (a tus chunk), read by the handler as it streams. */
+  rawBody?: { contentType: string; description: string };
+  /** Request headers the operation reads (the tus protocol's), for the reference. */
+  headers?: Record<string, { description: string; required?: boolean }>;
   responses?: Record<number, ApiResponse>;
   handler: (
     req: FastifyRequest,

@@ -35,6 +35,7 @@ function parameters(route: RegisteredRoute): Json[] {
       out.push({ name, in: 'query', required: required.has(name), schema, ...(schema.description ? { description: schema.description } : {}) });
     }
   }
+  for (const [name, h] of Object.entries(route.spec.headers ?? {})) out.push({ name, in: 'header', required: h.required ?? false, schema: { type: 'string' }, description: h.description });
   return out;
 }
 
@@ -82,6 +83,7 @@ export function buildOpenApi(routes: readonly RegisteredRoute[], info: { version
         },
       };
     }
+    if (spec.rawBody) op.requestBody = { required: true, description: spec.rawBody.description, content: { [spec.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } } };
     (paths[openApiPath(route.path)] ??= {})[spec.method.toLowerCase()] = op;
   }
   return {
@@ -91,7 +93,7 @@ export function buildOpenApi(routes: readonly RegisteredRoute[], info: { version
       version: info.version,
       description:
         'Code execution competitions. Authenticate with `Authorization: Bearer <token>` (an API token or a session ' +
-        'token from /api/auth/login), or with the session cookie the web app uses; cookie-authenticated POST, PUT and ' +
+        'token from /api/auth/login), or with the session cookie the web app uses; cookie-authenticated POST, PUT, PATCH and ' +
         'DELETE requests must also send the `x-csrf-token` header equal to the `holdout_csrf` cookie.',
     },
     servers: [{ url: '/' }],

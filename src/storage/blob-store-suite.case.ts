@@ -174,6 +174,19 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<BlobSto
       assert.equal(await store.stat('other/blob'), undefined);
     });
 
+    it('writes in place from an offset, cutting what lay beyond, and back to the offset when the body fails, where it can', async (t) => {
+      const store = await makeStore();
+      if (!store.writeAt) return t.skip(`${store.name} writes nothing in place`);
+      assert.deepEqual(await store.writeAt('staging/file', 0, Readable.from(['abcdef'])), { bytes: 6 });
+      assert.deepEqual(await store.writeAt('staging/file', 3, Readable.from(['XY'])), { bytes: 2 });
+      assert.equal(await text(await store.get('staging/file')), 'abcXY');
+      const failing = new Readable({ read() {} });
+      failing.push('zzzz');
+      setTimeout(() => failing.destroy(new Error('the client went away')), 20);
+      await assert.rejects(store.writeAt('staging/file', 2, failing));
+      assert.equal(await text(await store.get('staging/file')), 'ab', 'cut back to where the failed write began');
+    });
+
     it('streams a multi-MiB blob intact, in bounded chunks', async () => {
       const store = await makeStore();
       // A different byte pattern per MiB, so a lost, repeated or reordered chunk changes the digest.

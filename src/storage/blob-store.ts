@@ -50,6 +50,14 @@ export interface BlobStore {
    * Without it, callers stream the parts into a `put`.
    */
   concat?(key: string, parts: readonly string[]): Promise<{ bytes: number }>;
+  /**
+   * Writes the stream into the blob from byte `offset` on, creating the blob; the blob then ends
+   * where the stream ended (bytes beyond are cut off). A stream that fails leaves the blob cut at
+   * `offset`. Not atomic, so only for staging blobs that their one writer reads: the resumable
+   * upload's file, which then becomes its blob by a `concat` of that one part (a rename in the fs
+   * store), with no byte copied. Adapters whose blobs cannot be written in place leave it out.
+   */
+  writeAt?(key: string, offset: number, body: Readable): Promise<{ bytes: number }>;
   signedUrl?(key: string, ttlSeconds: number, options?: { downloadName?: string }): Promise<string>;
 }
 

@@ -84,29 +84,3 @@ export interface Upload<T> {
   done: Promise<T>;
   cancel(): void;
 }
-
-/** Uploads one file as multipart with progress (fetch has no upload progress; XHR does). */
-export function uploadFile<T>(path: string, file: File, onProgress: (fraction: number) => void): Upload<T> {
-  const xhr = new XMLHttpRequest();
-  const done = new Promise<T>((resolve, reject) => {
-    xhr.open('POST', `/api${path}`);
-    xhr.setRequestHeader('x-csrf-token', csrfToken());
-    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
-    xhr.onerror = () => reject(new ApiError(0, 'network', 'the upload failed: check your connection and try again'));
-    xhr.onabort = () => reject(new ApiError(0, 'cancelled', `the upload of ${file.name} was cancelled; nothing was submitted`));
-    xhr.onload = () => {
-      let body: { error?: string; message?: string; details?: unknown } = {};
-      try {
-        body = JSON.parse(xhr.responseText) as typeof body;
-      } catch {
-        // Not JSON: reported by status below.
-      }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
-      else reject(new ApiError(xhr.status, body.error ?? 'error', body.message ?? `upload failed (${xhr.status})`, body.details));
-    };
-    const form = new FormData();
-    form.append('file', file, file.name);
-    xhr.send(form);
-  });
-  return { done, cancel: () => xhr.abort() };
-}

@@ -89,6 +89,29 @@ describe('resumable submission uploads (tus)', () => {
     assert.ok((await buffer(await h.ctx.blobs.get(row.zip_key))).equals(data), 'the stored zip is the file, byte for byte');
   });
 
+  it('answers 409 to a second PATCH while one is still writing to the upload, and keeps the first one\'s bytes', async () => {
+    const token = await h.participant();
+    await acceptRules(h, token);
+    const u = await createUpload(h.url, token, 'digits', data.length);
+    const half = Math.floor(data.length / 2);
+    // A client that hangs mid-chunk, and a restarted one that asks the offset and sends again.
+    const { request } = await import('node:http');
+    const hanging = request(u.uploadUrl, { method: 'PATCH', headers: tusHeaders(token, { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0', 'content-length': String(data.length) }) });
+    hanging.on('error', () => {});
+    await new Promise<void>((resolve) => hanging.write(data.subarray(0, half), () => resolve()));
+    await sleep(200);
+    const second = await patch(u.uploadUrl, token, 0, data);
+    assert.equal(second.status, 409);
+    assert.match(((await second.json()) as { message: string }).message, /another request is writing to this upload/);
+    hanging.destroy();
+    let head = await offsetOf(u.uploadUrl, token);
+    for (let i = 0; head.offset !== half && i < 50; i++, head = await offsetOf(u.uploadUrl, token)) await sleep(50);
+    assert.equal(head.offset, half, 'the first request\'s bytes are kept');
+    assert.equal((await patch(u.uploadUrl, token, half, data.subarray(half))).status, 204);
+    const row = await h.ctx.submissions.get(u.uploadUrl.split('/').pop() ?? '');
+    assert.ok(row && (await buffer(await h.ctx.blobs.get(row.zip_key))).equals(data));
+  });
+
   it('refuses an upload larger than the limit before storing a byte, and a chunk past the length', async () => {
     const token = await h.participant();
     await acceptRules(h, token);
@@ -124,7 +147,10 @@ describe('resumable submission uploads (tus)', () => {
     await sleep(100);
     assert.equal((await offsetOf(u.uploadUrl, token)).offset, 100, 'nothing of the cut-off chunk is kept');
     assert.equal((await patch(u.uploadUrl, token, 100, rest)).status, 204);
-    assert.ok(await h.ctx.submissions.get(u.uploadUrl.split('/').pop() ?? ''));
+    const row = await h.ctx.submissions.get(u.uploadUrl.split('/').pop() ?? '');
+    assert.ok(row);
+    // Hashed as the chunks came in, the dropped one left out: recorded though the client sent no sha256.
+    assert.equal(row.zip_sha256, sha256Hex(data));
   });
 
   it('refuses a whole file whose sha256 differs, or that is no zip, leaving nothing; the next upload works', async () => {

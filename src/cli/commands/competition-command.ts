@@ -7,11 +7,14 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../app/config.js';
 import { zipFolder } from '../../archive/zip-folder.js';
 import { BundleError } from '../../bundle/bundle-error.js';
-import { ApiError } from '../api-client.js';
+import { setTimeout } from 'node:timers/promises';
+import type { BundleResult } from '../../db/uploads-repo.js';
+import { ApiError, type ApiClient } from '../api-client.js';
 import { formatBytes, outputOf } from '../cli-output.js';
 import { competitionPath } from '../competition-details.js';
 import { connect } from '../connect.js';
 import { CliError, exitCodes } from '../exit-codes.js';
+import { resumableUpload } from '../resumable-upload.js';
 
 function requireBundle(dir: string): void {
   if (!existsSync(path.join(dir, 'competition.yaml'))) throw new CliError(`${dir}: no competition.yaml here; point at the bundle folder`, exitCodes.invalidInput);
@@ -91,6 +94,19 @@ function importCommand(): Command {
   return imports;
 }
 
+/**
+ * What a completed bundle upload installed. The last chunk's answer comes once the bundle is
+ * installed; an upload resumed after that answer was lost may find it still installing.
+ */
+async function installedBundle(client: ApiClient, id: string): Promise<BundleResult> {
+  for (;;) {
+    const u = await client.get<{ state: string; competition: BundleResult | null }>(`/api/uploads/${encodeURIComponent(id)}`);
+    if (u.competition) return u.competition;
+    if (u.state !== 'checking') throw new CliError(`the server kept the bundle upload ${id} but says it is ${u.state}; run the same command again`, exitCodes.failure);
+    await setTimeout(2000);
+  }
+}
+
 /** `holdout competition publish BUNDLE [--update]`: zips the folder and uploads it to the server, as a host. */
 function publishCommand(): Command {
   return new Command('publish')
@@ -117,12 +133,14 @@ function publishCommand(): Command {
           throw new CliError(`${dir} zips to ${formatBytes(size)}, larger than the limit of ${formatBytes(limits.maxZipBytes)} of ${client.server}; leave large public files out of the bundle, or ask its admin to raise HOLDOUT_MAX_UPLOAD_BYTES`, exitCodes.invalidInput, 'payload_too_large');
         }
         const bar = out.progress('uploading', size);
-        let sent: { slug: string; title: string; created: boolean };
+        let id: string;
         try {
-          sent = await client.upload(`/api/competitions`, zip, (n) => bar.update(n));
+          // Resumable: the same command again after an interruption continues the upload.
+          id = await resumableUpload(client, '/api/competitions/uploads', zip, (n) => bar.update(n), process.env, slug ? { slug } : {});
         } finally {
           bar.done();
         }
+        const sent = await installedBundle(client, id);
         out.result(sent, `${sent.created ? 'created' : 'updated'} competition "${sent.slug}" (${sent.title}) on ${client.server}: ${client.server}/c/${encodeURIComponent(sent.slug)}`);
       } finally {
         await rm(work, { recursive: true, force: true });

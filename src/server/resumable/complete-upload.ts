@@ -2,6 +2,7 @@ import { ArchiveError, checkEntryPoint, inspectZip } from '../../archive/safe-un
 import { isUniqueViolation, QuotaExceededError } from '../../db/db-errors.js';
 import type { Upload } from '../../db/uploads-repo.js';
 import { entryFile } from '../../domain/entry-file.js';
+import type { SubmissionKind } from '../../domain/submission.js';
 import type { FastifyReply } from 'fastify';
 import type { RequestUser } from '../access.js';
 import { HttpError } from '../http-error.js';
@@ -11,6 +12,13 @@ import type { ServerDeps } from '../server-deps.js';
 import { assembleParts, removeParts } from './upload-parts.js';
 import type { UploadsRepo } from '../../db/uploads-repo.js';
 
+/** A submission's upload: it belongs to a competition from its start. */
+export type SubmissionUpload = Upload & { kind: SubmissionKind; competitionId: string };
+
+export function isSubmissionUpload(u: Upload): u is SubmissionUpload {
+  return u.kind !== 'bundle' && u.competitionId !== null;
+}
+
 /**
  * Turns a fully received upload into a queued submission whose id is the upload's: assembles the
  * parts into the zip's blob, checks the announced sha256 and the zip's central directory, and takes
@@ -18,7 +26,7 @@ import type { UploadsRepo } from '../../db/uploads-repo.js';
  * upload and its blobs: nothing is left half-visible, and the client's next try starts afresh.
  * @remarks Idempotent: a second call for a completed upload changes nothing.
  */
-export async function completeUpload(deps: ServerDeps, uploads: UploadsRepo, upload: Upload, user: RequestUser, reply: FastifyReply): Promise<void> {
+export async function completeUpload(deps: ServerDeps, uploads: UploadsRepo, upload: SubmissionUpload, user: RequestUser, reply: FastifyReply): Promise<void> {
   if (upload.completed || (await deps.submissions.get(upload.id))) return;
   const c = await deps.competitions.byId(upload.competitionId);
   const zipKey = c ? `submissions/${c.slug}/${upload.id}.zip` : undefined;
@@ -27,7 +35,7 @@ export async function completeUpload(deps: ServerDeps, uploads: UploadsRepo, upl
     const now = new Date();
     // The phase may have closed, or the quota been used, since the upload began.
     const admission = await admitSubmission(deps, user, c, upload.kind, reply, now);
-    const digest = await assembleParts(deps.blobs, zipKey, upload.parts, Boolean(upload.metadata.sha256));
+    const digest = await assembleParts(deps.blobs, zipKey, upload.id, upload.parts, upload.length, Boolean(upload.metadata.sha256));
     const expected = upload.metadata.sha256?.toLowerCase();
     if (expected && digest !== expected)
       throw new HttpError(460, `the uploaded file's sha256 is ${digest}, not ${expected}: it changed or was damaged on the way; submit it again`, 'digest_mismatch');

@@ -1,13 +1,9 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { installCompetition } from '../../app/install-competition.js';
 import { localTestKit } from '../../app/local-test.js';
-import { ArchiveError, extractZip } from '../../archive/safe-unzip.js';
-import { BundleError } from '../../bundle/bundle-error.js';
 import { formatColumns } from '../../bundle/format-columns.js';
-import { loadBundle } from '../../bundle/load-bundle.js';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
 import { finalSelectionsOf } from '../../domain/competition.js';
 import { budgetStanding } from '../../domain/compute-budget.js';
@@ -16,6 +12,7 @@ import { budgetWeekStart, currentPhase, quotaDay } from '../../domain/phases.js'
 import { competitionOr404, isHostOf, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
 import { sendBlobDownload } from '../blob-download.js';
+import { installBundleZip, requireHostRole } from '../bundle-install.js';
 import { competitionRules, limitsInWords } from '../competition-rules.js';
 import { HttpError, notFound } from '../http-error.js';
 import { receiveUpload } from '../receive-upload.js';
@@ -71,7 +68,7 @@ function competitionState(c: StoredCompetition, now: Date): 'open' | 'upcoming' 
   return c.config.phases.some((p) => p.start > now) ? 'upcoming' : 'finished';
 }
 
-function summary(c: StoredCompetition, now = new Date()) {
+export function summary(c: StoredCompetition, now = new Date()) {
   const phase = currentPhase(c.config.phases, now);
   return { slug: c.slug, title: c.config.title, runtime: c.config.runtime, openPhase: phase?.name ?? null, state: competitionState(c, now) };
 }
@@ -198,26 +195,12 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
     responses: { 201: { description: 'Created or updated', schema: summarySchema.extend({ created: z.boolean() }) } },
     handler: async (req, reply) => {
       const user = requireUser(req);
-      if (user.role === 'participant') throw new HttpError(403, 'only an admin or a host may upload a competition bundle');
-      const uploads = path.join(deps.config.dataDir, 'uploads');
-      const upload = await receiveUpload(req, uploads, deps.config.maxUploadBytes, 'the bundle zip');
-      await mkdir(uploads, { recursive: true });
-      const dir = await mkdtemp(path.join(uploads, 'bundle-'));
+      requireHostRole(user);
+      const upload = await receiveUpload(req, path.join(deps.config.dataDir, 'uploads'), deps.config.maxUploadBytes, 'the bundle zip');
       try {
-        await extractZip(upload.file, dir, { maxBytes: deps.config.maxUnpackedBytes, maxFiles: deps.config.maxFiles });
-        // Validate first: the slug decides whether this is a create or someone else's competition.
-        const { config } = await loadBundle(dir);
-        const existing = await deps.competitions.bySlug(config.slug);
-        if (existing && !(await isHostOf(deps, user, existing))) throw new HttpError(403, `"${config.slug}" exists and you are not one of its hosts; choose another slug`);
-        const c = await installCompetition(dir, deps);
-        if (!existing && user.role !== 'admin') await deps.roles.addHost(c.id, user.id);
-        return reply.status(201).send({ ...summary(c), created: !existing });
-      } catch (err) {
-        if (err instanceof ArchiveError) throw new HttpError(400, err.message, 'invalid_archive');
-        if (err instanceof BundleError) throw new HttpError(422, err.message, 'invalid_bundle', err.issues);
-        throw err;
+        const { competition, created } = await installBundleZip(deps, user, upload.file);
+        return reply.status(201).send({ ...summary(competition), created });
       } finally {
-        await rm(dir, { recursive: true, force: true });
         await rm(upload.file, { force: true });
       }
     },

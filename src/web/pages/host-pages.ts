@@ -1,8 +1,9 @@
-import { api, uploadFile, type Submission } from '../api.js';
+import { api, type Submission } from '../api.js';
 import { errorBox, navigate, render, type PageFn } from '../app.js';
 import { fmtBytes, fmtDate, fmtMs, fmtScore, h, mount } from '../dom.js';
 import { competitionShell, loadCompetition } from './competition-shell.js';
 import { UploadProgress } from '../upload-progress.js';
+import { resumableUpload } from '../resumable-upload.js';
 import { askFirst, confirmButton } from '../confirm.js';
 import { competitionWebhook } from './notification-settings.js';
 
@@ -17,7 +18,8 @@ function bundleForm(label: string, done: (slug: string) => void): HTMLElement {
   const progress = new UploadProgress(button);
   const limitNote = h('p', { class: 'muted' });
   void limits.then((l) => l && mount(limitNote, `At most ${fmtBytes(l.maxZipBytes)} zipped, ${fmtBytes(l.maxUnpackedBytes)} unpacked and ${l.maxFiles} files.`));
-  const form = h('form', { class: 'stack' }, h('label', null, 'Bundle zip (competition.yaml and data) ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })), limitNote, button, progress.element);
+  const resumeNote = h('p', { class: 'muted' }, 'If the upload stops (a reload, a closed tab, a dropped connection), choose the same zip again: it continues where it stopped.');
+  const form = h('form', { class: 'stack' }, h('label', null, 'Bundle zip (competition.yaml and data) ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })), limitNote, resumeNote, button, progress.element);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const file = new FormData(form).get('file');
@@ -31,7 +33,11 @@ function bundleForm(label: string, done: (slug: string) => void): HTMLElement {
     });
   });
   const send = (file: File) => {
-    const sent = progress.run((onProgress) => uploadFile<{ slug: string; created: boolean }>('/competitions', file, onProgress));
+    const onResume = () => mount(result, h('p', null, `Continuing the earlier upload of ${file.name} where it stopped…`));
+    const sent = progress.run((onProgress) => {
+      const upload = resumableUpload('/competitions/uploads', file, onProgress, { onResume });
+      return { ...upload, done: upload.done.then(installed) };
+    });
     if (!sent) return;
     mount(result, h('p', null, 'Uploading and checking…'));
     sent
@@ -42,6 +48,16 @@ function bundleForm(label: string, done: (slug: string) => void): HTMLElement {
       .catch((err: unknown) => mount(result, h('h3', null, 'The bundle was not accepted'), errorBox(err)));
   };
   return h('div', null, form, result);
+}
+
+/** What a completed bundle upload installed; an upload resumed after its last answer was lost may still be installing. */
+async function installed(id: string): Promise<{ slug: string; created: boolean }> {
+  for (;;) {
+    const u = await api<{ state: string; competition: { slug: string; created: boolean } | null }>('GET', `/uploads/${encodeURIComponent(id)}`);
+    if (u.competition) return u.competition;
+    if (u.state !== 'checking') throw new Error(`the server kept the upload but says it is ${u.state}; upload the same zip again`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
 
 export const newCompetitionPage: PageFn = async ({ user }) => ({

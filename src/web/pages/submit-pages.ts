@@ -1,9 +1,10 @@
-import { uploadFile, type BudgetMeasure, type Quota, type Submission } from '../api.js';
+import { api, type BudgetMeasure, type Quota, type Submission } from '../api.js';
 import { errorBox, type PageFn } from '../app.js';
 import { fmtBytes, fmtDate, fmtMs, h, mount } from '../dom.js';
 import { competitionShell, loadCompetition, signInFirst } from './competition-shell.js';
 import { liveSubmission } from './live-submission.js';
 import { UploadProgress } from '../upload-progress.js';
+import { resumableUpload } from '../resumable-upload.js';
 
 export const submitPage: PageFn = async ({ params, user, onLeave }) => {
   const c = await loadCompetition(params.slug ?? '');
@@ -23,6 +24,7 @@ export const submitPage: PageFn = async ({ params, user, onLeave }) => {
     allowances(q),
     h('label', null, 'submission.zip ', h('input', { type: 'file', name: 'file', accept: '.zip,application/zip', required: true })),
     h('p', { class: 'muted' }, 'The zip holds your code and model; ', h('code', null, c.entrypoint), ` is run with the limits on the overview page and must write ${c.predictionsFile}. At most ${fmtBytes(c.upload.maxZipBytes)} zipped, ${fmtBytes(c.upload.maxUnpackedBytes)} unpacked and ${c.upload.maxFiles} files.`),
+    h('p', { class: 'muted', 'data-testid': 'resume-note' }, 'If the upload stops (a reload, a closed tab, a dropped connection), choose the same file here again and upload: it continues where it stopped, and the run is counted once.'),
     button, progress.element);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -31,7 +33,12 @@ export const submitPage: PageFn = async ({ params, user, onLeave }) => {
     if (!(file instanceof File) || file.size === 0) return mount(result, errorBox(new Error('choose a submission.zip first')));
     // The server would refuse it too, but only after the file was on its way: say so before sending.
     if (file.size > c.upload.maxZipBytes) return mount(result, errorBox(new Error(`${file.name} is ${fmtBytes(file.size)}, larger than the limit of ${fmtBytes(c.upload.maxZipBytes)} for a submission; remove files you do not need (training data, caches) and zip it again`)));
-    const sent = progress.run((onProgress) => uploadFile<Submission>(`/competitions/${encodeURIComponent(c.slug)}/submissions?kind=${String(data.get('kind'))}`, file, onProgress));
+    const onResume = () => mount(result, h('p', null, `Continuing the earlier upload of ${file.name} (${fmtBytes(file.size)}) where it stopped…`));
+    const sent = progress.run((onProgress) => {
+      const upload = resumableUpload(`/competitions/${encodeURIComponent(c.slug)}/submissions/uploads?kind=${String(data.get('kind'))}`, file, onProgress, { onResume });
+      // The submission's id is the upload's.
+      return { ...upload, done: upload.done.then((id) => api<Submission>('GET', `/submissions/${encodeURIComponent(id)}`)) };
+    });
     if (!sent) return;
     mount(result, h('p', null, `Uploading ${file.name} (${fmtBytes(file.size)})…`));
     sent
