@@ -359,6 +359,16 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/**
+ * Brings the schema up to (and including) migration `name`, or down to it: for tests of what a
+ * later migration does to rows written before it. @throws Error with the failing migration's name
+ */
+export async function migrateTo(db: Kysely<unknown>, name: string): Promise<void> {
+  if (!(name in migrations)) throw new Error(`there is no migration "${name}"`);
+  const { error, results } = await new Migrator({ db, provider }).migrateTo(name);
+  if (error) throw new Error(`migration ${results?.find((r) => r.status === 'Error')?.migrationName ?? name} failed: ${error instanceof Error ? error.message : String(error)}`);
+}
+
 /** Brings the schema up to date; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
