@@ -58,10 +58,19 @@ export class ExecutorUnavailableError extends Error {
   }
 }
 
-async function sandboxFor(runtime: string, runtimesDir: string): Promise<Executor> {
+/** A runtime a local run needs: a name, and the image reference the sandbox pulls it from, if any. */
+export interface LocalRuntime {
+  runtime: string;
+  runtimeImage?: string;
+}
+
+async function sandboxFor(runtimes: readonly LocalRuntime[], runtimesDir: string): Promise<Executor> {
   const missing = missingHostRequirements();
   if (missing.length > 0) throw new ExecutorUnavailableError(`the sandbox cannot run here: ${missing.join('; ')}`);
-  if (runtime !== 'host' && !(await new RuntimeStore(runtimesDir).get(runtime))) {
+  const store = new RuntimeStore(runtimesDir);
+  for (const { runtime, runtimeImage } of runtimes) {
+    // A runtime with an image reference is pulled by the sandbox's image cache; a recipe must be built here.
+    if (runtime === 'host' || runtimeImage !== undefined || (await store.get(runtime))) continue;
     throw new ExecutorUnavailableError(`runtime "${runtime}" is not built here (${runtimesDir}); run "holdout runtime build ${runtime}" as root first`);
   }
   const executor = createExecutor({ kind: 'sandbox', runtimesDir });
@@ -73,6 +82,12 @@ async function sandboxFor(runtime: string, runtimesDir: string): Promise<Executo
   return executor;
 }
 
+function runtimesOf(c: LocalRuntime & { scoringRuntime?: { name: string; image?: string } }): LocalRuntime[] {
+  const code: LocalRuntime = { runtime: c.runtime, ...(c.runtimeImage === undefined ? {} : { runtimeImage: c.runtimeImage }) };
+  const scoring = c.scoringRuntime;
+  return scoring === undefined ? [code] : [code, { runtime: scoring.name, ...(scoring.image === undefined ? {} : { runtimeImage: scoring.image }) }];
+}
+
 /** What a container on a participant's machine enforces differently from the platform. */
 const portableDockerApproximations = [
   'writes to the code and output folders are not size-limited',
@@ -81,20 +96,21 @@ const portableDockerApproximations = [
 
 /**
  * Picks the executor of `holdout test-submission`: the platform's sandbox (same isolation and
- * cgroup limits) when this machine can run it (root, bubblewrap, cgroups, the runtime built),
+ * cgroup limits) when this machine can run it (root, bubblewrap, cgroups, the runtime built or
+ * pinned to an image; also the scoring program's, `scoringRuntime`, when a phase runs in its own),
  * else, for `auto`, a container of the competition's image where Docker or podman answers, else
  * the rlimit-based local runner, with the list of what each only approximates.
  * @throws ExecutorUnavailableError when `sandbox` was asked for and cannot run.
  */
 export async function chooseLocalTestExecutor(
   choice: LocalTestExecutorChoice,
-  competition: { runtime: string; limits: Limits },
+  competition: LocalRuntime & { limits: Limits; scoringRuntime?: { name: string; image?: string } },
   runtimesDir: string,
 ): Promise<ChosenExecutor> {
   if (choice === 'docker') return { executor: await dockerFor(), approximations: [...portableDockerApproximations] };
   if (choice !== 'local') {
     try {
-      return { executor: await sandboxFor(competition.runtime, runtimesDir), approximations: [] };
+      return { executor: await sandboxFor(runtimesOf(competition), runtimesDir), approximations: [] };
     } catch (error) {
       if (choice === 'sandbox' || !(error instanceof ExecutorUnavailableError)) throw error;
       const reasons = [error.message];

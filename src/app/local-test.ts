@@ -4,8 +4,9 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/prom
 import os from 'node:os';
 import path from 'node:path';
 import { checkEntryPoint, extractZip } from '../archive/safe-unzip.js';
-import type { CompetitionConfig, DataConfig } from '../domain/competition.js';
+import type { CompetitionConfig, DataConfig, RuntimeChoice } from '../domain/competition.js';
 import { entryFile } from '../domain/entry-file.js';
+import { phaseConfig } from '../domain/phases.js';
 import type { SubmissionResult } from '../db/submissions-repo.js';
 import type { Executor } from '../executors/executor.js';
 import { discoverGpus } from '../executors/gpu-host.js';
@@ -23,6 +24,13 @@ export type LocalTestKit = Pick<
   'slug' | 'title' | 'runtime' | 'runtimeDigest' | 'runtimeImage' | 'entrypoint' | 'limits' | 'layout' | 'predictionsFile' | 'idColumn' | 'scoring'
 > & {
   smoke: NonNullable<DataConfig['smoke']>;
+  /** The phase whose runs the kit repeats (its runtime, limits, data...); absent: the competition's own settings. */
+  phase?: string;
+  /**
+   * Set when the phase's code runs in a runtime of its own: the competition's runtime, which the
+   * scoring program keeps (as on the platform); `runtime` above is then the phase's.
+   */
+  scoringRuntime?: RuntimeChoice;
   /**
    * Set when the host's harness drives the runs: its files are never published, so a local run
    * could not be the platform's; `holdout test-submission` says so and points to a smoke submission.
@@ -30,11 +38,17 @@ export type LocalTestKit = Pick<
   drivenByHarness?: true;
 };
 
-/** The kit of a competition, or null when it declares no smoke sample. Pure. */
-export function localTestKit(config: CompetitionConfig): LocalTestKit | null {
+/**
+ * The kit of a competition's phase `phase` (its own runtime, limits, data... in place of the
+ * competition's, as a worker runs its submissions), or of the competition's own settings without
+ * a phase; null when it declares no smoke sample. Pure.
+ */
+export function localTestKit(competition: CompetitionConfig, phase?: string): LocalTestKit | null {
+  const config = phase === undefined ? competition : phaseConfig(competition, phase);
   const smoke = config.data.smoke;
   if (smoke === undefined) return null;
   const { slug, title, runtime, runtimeDigest, runtimeImage, entrypoint, limits, layout, predictionsFile, idColumn, scoring } = config;
+  const ownRuntime = competition.phases.find((p) => p.name === phase)?.own?.runtime !== undefined;
   return {
     slug,
     title,
@@ -48,8 +62,14 @@ export function localTestKit(config: CompetitionConfig): LocalTestKit | null {
     idColumn,
     scoring,
     smoke,
+    ...(phase === undefined ? {} : { phase }),
+    ...(ownRuntime ? { scoringRuntime: runtimeChoice(competition) } : {}),
     ...(config.harness ? { drivenByHarness: true as const } : {}),
   };
+}
+
+function runtimeChoice(c: Pick<CompetitionConfig, 'runtime' | 'runtimeDigest' | 'runtimeImage'>): RuntimeChoice {
+  return { name: c.runtime, ...(c.runtimeDigest === undefined ? {} : { digest: c.runtimeDigest }), ...(c.runtimeImage === undefined ? {} : { image: c.runtimeImage }) };
 }
 
 /** The platform's defaults for unpacking a submission (HOLDOUT_MAX_UNPACKED_BYTES, HOLDOUT_MAX_FILES). */
@@ -93,7 +113,8 @@ export async function runLocalTest(input: LocalTestInput): Promise<SubmissionRes
     await blobs.put(zipKey, createReadStream(input.zipFile));
     const runDir = path.join(work, 'run');
     await mkdir(runDir);
-    const result = await runSubmission({ id, kind: 'smoke', zip_key: zipKey, attempts: 1 }, { config: configOf(input.kit) }, {
+    const { config, phase } = configOf(input.kit);
+    const result = await runSubmission({ id, kind: 'smoke', zip_key: zipKey, attempts: 1, ...(phase ? { phase } : {}) }, { config }, {
       blobs,
       executor: input.executor,
       bundleDir,
@@ -126,17 +147,26 @@ async function localGpus(needed: number): Promise<string[]> {
  * The competition as the worker sees it for a smoke run. A smoke run reads only `data.smoke`; the
  * full run's paths are set to the smoke sample's too, so nothing else could ever be read.
  * A runtime image (pinned by `runtimeImage`) is the competition's own, pulled here if needed; a
- * runtime without one leaves its digest out: built on this machine, it has its own.
+ * runtime without one leaves its digest out: built on this machine, it has its own. A phase in a
+ * runtime of its own becomes the one phase of the result, so that the worker's own `phaseConfig`
+ * runs the code in it and the scoring program in the competition's.
  */
-function configOf(kit: LocalTestKit): CompetitionConfig {
-  const { runtimeDigest, runtimeImage, smoke, ...rest } = kit;
-  return {
+function configOf(kit: LocalTestKit): { config: CompetitionConfig; phase?: string } {
+  const { runtime, runtimeDigest, runtimeImage, smoke, phase, scoringRuntime, ...rest } = kit;
+  const pinned = (r: RuntimeChoice): RuntimeChoice => ({ name: r.name, ...(r.image !== undefined && r.digest !== undefined ? { image: r.image, digest: r.digest } : {}) });
+  const code = pinned({ name: runtime, ...(runtimeDigest === undefined ? {} : { digest: runtimeDigest }), ...(runtimeImage === undefined ? {} : { image: runtimeImage }) });
+  const top = scoringRuntime === undefined ? code : pinned(scoringRuntime);
+  const config: CompetitionConfig = {
     ...rest,
-    ...(runtimeImage !== undefined && runtimeDigest !== undefined ? { runtimeImage, runtimeDigest } : {}),
+    runtime: top.name,
+    ...(top.image !== undefined && top.digest !== undefined ? { runtimeImage: top.image, runtimeDigest: top.digest } : {}),
     description: '',
     data: { public: [], testFeatures: smoke.features, labels: smoke.labels, submissionFormat: smoke.submissionFormat, smoke },
     phases: [],
   };
+  if (scoringRuntime === undefined) return { config };
+  const name = phase ?? 'local';
+  return { config: { ...config, phases: [{ name, start: new Date(0), dailyQuota: 1, own: { runtime: code } }] }, phase: name };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { type LocalTestKit, localTestKit } from '../app/local-test.js';
 import { BundleError } from '../bundle/bundle-error.js';
 import { loadBundle } from '../bundle/load-bundle.js';
+import { currentPhase } from '../domain/phases.js';
 import type { Output } from './cli-output.js';
 import { fetchCompetition, smokeFiles } from './competition-details.js';
 import { connect } from './connect.js';
@@ -27,9 +28,10 @@ export function isBundleFolder(value: string): boolean {
 /**
  * Resolves `--competition`: a bundle folder is read and validated like `competition create` does;
  * anything else is a slug on the server, whose smoke sample is downloaded once into the cache
- * folder (per server, competition and bundle digest) and reused.
+ * folder (per server, competition and bundle digest) and reused. The kit is that of `phase`, else
+ * of the phase open now (its own runtime, limits and data, as the platform runs it).
  */
-export async function resolveKit(value: string, cmd: Command, out: Output): Promise<ResolvedKit> {
+export async function resolveKit(value: string, cmd: Command, out: Output, phase?: string): Promise<ResolvedKit> {
   if (isBundleFolder(value)) {
     let loaded;
     try {
@@ -38,7 +40,11 @@ export async function resolveKit(value: string, cmd: Command, out: Output): Prom
       if (error instanceof BundleError) throw new CliError(error.message, exitCodes.invalidInput, 'invalid_bundle');
       throw error;
     }
-    const kit = localTestKit(loaded.config);
+    const phases = loaded.config.phases;
+    if (phase !== undefined && !phases.some((p) => p.name === phase)) {
+      throw new CliError(`${value} has no phase "${phase}"; its phases are ${phases.map((p) => `"${p.name}"`).join(', ')}`, exitCodes.notFound);
+    }
+    const kit = localTestKit(loaded.config, phase ?? currentPhase(phases, new Date())?.name);
     if (!kit) throw new CliError(`${value} declares no smoke sample (data.smoke in competition.yaml); test-submission runs on it`, exitCodes.invalidInput);
     return { kit, bundleDir: loaded.root, source: loaded.root };
   }
@@ -46,7 +52,7 @@ export async function resolveKit(value: string, cmd: Command, out: Output): Prom
     throw new CliError(`${value} is not a bundle folder (no competition.yaml there) nor a competition slug`, exitCodes.invalidInput);
   }
   const client = await connect(cmd, false);
-  const details = await fetchCompetition(client, value);
+  const details = await fetchCompetition(client, value, phase);
   if (details.localTest === undefined) {
     throw new CliError(`${client.server} does not serve local test kits; it runs an older Holdout`, exitCodes.failure);
   }

@@ -166,10 +166,14 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Brings the schema up to migration `name` and no further: a migration's test starts from the schema before it. */
+/**
+ * Brings the schema up to (and including) migration `name`, or down to it: for tests of what a
+ * later migration does to rows written before it. @throws Error with the failing migration's name
+ */
 export async function migrateTo(db: Kysely<unknown>, name: string): Promise<void> {
-  const { error } = await new Migrator({ db, provider }).migrateTo(name);
-  if (error) throw error;
+  if (!(name in migrations)) throw new Error(`there is no migration "${name}"`);
+  const { error, results } = await new Migrator({ db, provider }).migrateTo(name);
+  if (error) throw new Error(`migration ${results?.find((r) => r.status === 'Error')?.migrationName ?? name} failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /** Brings the schema up to date; throws with the failing migration's name. */

@@ -18,8 +18,10 @@ export interface Competition {
   phases: Phase[]; hasSmoke: boolean; finalSelections: number; files: { path: string; bytes: number }[];
   privateRevealed: boolean; rules: string; updatedAt: string;
   upload: { maxZipBytes: number; maxUnpackedBytes: number; maxFiles: number };
-  /** The runtime image to pull for a local test, pinned; null for the host runtime. */
+  /** The runtime image to pull for a local test, pinned; null for the host runtime. Of `runsPhase`, as runtime, entrypoint and limits are. */
   runtimeImage: { reference: string; digest: string | null } | null;
+  /** The phase whose run settings these are (the open one); null when none is open (the competition's own). */
+  runsPhase: string | null;
   me: { rulesAcceptedAt: string | null; isHost: boolean; team: { id: string; name: string } | null; disqualified: string | null; quota: Quota | null } | null;
 }
 export type CompetitionSummary = Pick<Competition, 'slug' | 'title' | 'runtime' | 'openPhase' | 'state'>;

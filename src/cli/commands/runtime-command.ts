@@ -9,6 +9,8 @@ import { listRuntimeRecipes, loadRuntimeRecipe, type RuntimeRecipe, RuntimeRecip
 import { type BuiltRuntime, RuntimeStore } from '../../runtimes/runtime-store.js';
 import { testRuntime } from '../../runtimes/test-runtime.js';
 import { formatTable, type Output, outputOf } from '../cli-output.js';
+import { fetchCompetition } from '../competition-details.js';
+import { connect } from '../connect.js';
 import { CliError, exitCodes } from '../exit-codes.js';
 import { shippedRecipes } from '../package-root.js';
 
@@ -83,6 +85,24 @@ function tlsOf(value: string | undefined): { tlsVerify?: boolean } {
   if (value === undefined) return {};
   if (value !== 'true' && value !== 'false') throw new CliError(`--tls-verify takes true or false, not "${value}"`, exitCodes.usage);
   return { tlsVerify: value === 'true' };
+}
+
+/** The image `runtime pull` pulls: the one named, or that of the competition's phase, with the image ID it must have. */
+async function pullTarget(ref: string | undefined, local: { competition?: string; phase?: string }, cmd: Command): Promise<{ reference: string; digest: string | null; of: string; phase?: string | null }> {
+  if ((ref === undefined) === (local.competition === undefined)) throw new CliError('name an image, or --competition SLUG for its runtime image (not both)', exitCodes.usage);
+  if (ref !== undefined) {
+    if (local.phase !== undefined) throw new CliError('--phase goes with --competition', exitCodes.usage);
+    return { reference: ref, digest: null, of: ref };
+  }
+  const slug = local.competition ?? '';
+  const details = await fetchCompetition(await connect(cmd, false), slug, local.phase);
+  if (details.runsPhase === undefined || details.runtimeImage === undefined) throw new CliError('the server does not name its runtime images (it runs an older Holdout); pull the image by name', exitCodes.failure);
+  const of = `"${slug}"${details.runsPhase === null ? '' : ` (phase ${details.runsPhase})`}`;
+  if (details.runtimeImage === null) {
+    const how = details.runtime === 'host' ? "runs on the workers' own system (runtime host): there is no image to pull" : `runs in runtime ${details.runtime}, built from its recipe rather than pulled: "holdout runtime build ${details.runtime}"`;
+    throw new CliError(`${of} ${how}`, exitCodes.notFound, 'no_runtime_image');
+  }
+  return { reference: details.runtimeImage.reference, digest: details.runtimeImage.digest, of, phase: details.runsPhase };
 }
 
 /** `holdout runtime list|build|test|export|push|pull`: runtime images, built from recipes in runtimes/<name>/. */
@@ -201,12 +221,25 @@ export function runtimeCommand(): Command {
     });
 
   runtime
-    .command('pull <image>')
-    .description("pull a competition's runtime image (registry/repo@sha256:…) and print its image ID, to compare with the competition's digest")
+    .command('pull [image]')
+    .description("pull a runtime image (registry/repo@sha256:…) and print its image ID; with --competition, the image of the phase open now (or --phase), checked against the digest the competition recorded")
+    .option('-c, --competition <slug>', "the competition (on the server) whose runtime image to pull, instead of naming one")
+    .option('--phase <name>', "with --competition: the runtime of this phase; default: the phase open now")
     .option(...tlsOption)
-    .action(async (ref: string, local: { tlsVerify?: string }, cmd: Command) => {
-      const digest = await podmanStep(() => new Podman().pull(ref, tlsOf(local.tlsVerify)));
-      outputOf(cmd).result({ image: ref, digest }, [`pulled ${ref}`, `image ID ${digest}`]);
+    .action(async (ref: string | undefined, local: { competition?: string; phase?: string; tlsVerify?: string }, cmd: Command) => {
+      const wanted = await pullTarget(ref, local, cmd);
+      const digest = await podmanStep(() => new Podman().pull(wanted.reference, tlsOf(local.tlsVerify)));
+      if (wanted.digest !== null && wanted.digest !== digest) {
+        throw new CliError(
+          `pulled ${wanted.reference}, whose image ID is ${digest}, but ${wanted.of} runs ${wanted.digest}; a local test in it would not be the platform's (ask the host to pin the image by digest)`,
+          exitCodes.failure,
+          'digest_mismatch',
+        );
+      }
+      outputOf(cmd).result({ image: wanted.reference, digest, ...(wanted.phase === undefined ? {} : { competition: local.competition, phase: wanted.phase }) }, [
+        `pulled ${wanted.reference}${wanted.digest === null ? '' : ` for ${wanted.of}`}`,
+        `image ID ${digest}${wanted.digest === null ? '' : ' (the one the platform runs)'}`,
+      ]);
     });
 
   return runtime;

@@ -17,6 +17,7 @@ export function testSubmissionCommand(): Command {
     .description("run a submission.zip on the competition's smoke sample, locally, as the platform would, and score it")
     .argument('<zip>', 'the submission zip (see "holdout pack")')
     .requiredOption('-c, --competition <slug-or-bundle>', 'a competition slug on the server, or a bundle folder')
+    .option('--phase <name>', "run as a submission to this phase would (its runtime, limits, data); default: the phase open now")
     .addOption(
       new Option('--executor <kind>', 'sandbox: the platform\'s own (root, bubblewrap, cgroups); docker: a container of the competition\'s image (Docker or podman, no root; DOCKER_HOST); local: rlimits only, approximate; auto: the first that works')
         .choices([...localTestExecutorChoices])
@@ -30,11 +31,11 @@ export function testSubmissionCommand(): Command {
         '(HOLDOUT_DOCKER_HOST, DOCKER_HOST, or the usual sockets), else the local runner, and lists\n' +
         'what is then only approximate. Built runtimes are looked up in HOLDOUT_RUNTIMES_DIR.',
     )
-    .action(async (zip: string, opts: { competition: string; executor: LocalTestExecutorChoice }, cmd: Command) => {
+    .action(async (zip: string, opts: { competition: string; phase?: string; executor: LocalTestExecutorChoice }, cmd: Command) => {
       const out = outputOf(cmd);
       const info = await stat(zip).catch(() => undefined);
       if (!info?.isFile()) throw new CliError(`${zip} does not exist or is not a file; create it with "holdout pack"`, exitCodes.invalidInput);
-      const { kit, bundleDir, source } = await resolveKit(opts.competition, cmd, out);
+      const { kit, bundleDir, source } = await resolveKit(opts.competition, cmd, out, opts.phase);
       if (kit.drivenByHarness) {
         throw new CliError(
           `the runs of "${kit.title}" are driven by the host's harness, which is not published, so a local run would not be the platform's; submit a smoke run instead ("holdout submit ${path.basename(zip)} --competition ${kit.slug} --smoke"), whose log you can read`,
@@ -60,7 +61,8 @@ export function testSubmissionCommand(): Command {
         out.note('note: the local runner enforces these only approximately; the platform enforces them exactly:');
         for (const line of chosen.approximations) out.note(`  - ${line}`);
       }
-      out.note(`running ${path.basename(zip)} on the smoke sample of "${kit.title}" (${source}), runtime ${kit.runtime}, executor ${chosen.executor.name}`);
+      const ofPhase = kit.phase === undefined ? '' : `, phase ${kit.phase}`;
+      out.note(`running ${path.basename(zip)} on the smoke sample of "${kit.title}" (${source}${ofPhase}), runtime ${kit.runtime}${kit.runtimeDigest ? ` ${kit.runtimeDigest}` : ''}, executor ${chosen.executor.name}`);
       out.note('--- log ---');
 
       let result;
@@ -74,6 +76,8 @@ export function testSubmissionCommand(): Command {
       const primary = kit.scoring.primary.metric;
       const json = {
         competition: kit.slug,
+        phase: kit.phase ?? null,
+        runtime: { name: kit.runtime, digest: kit.runtimeDigest ?? null },
         executor: chosen.executor.name,
         approximations: chosen.approximations,
         status: result.status,

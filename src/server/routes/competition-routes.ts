@@ -5,10 +5,10 @@ import { z } from 'zod';
 import { localTestKit } from '../../app/local-test.js';
 import { formatColumns } from '../../bundle/format-columns.js';
 import type { StoredCompetition } from '../../db/competitions-repo.js';
-import { finalSelectionsOf } from '../../domain/competition.js';
+import { type CompetitionConfig, finalSelectionsOf } from '../../domain/competition.js';
 import { budgetStanding } from '../../domain/compute-budget.js';
 import { formatCommand } from '../../domain/entry-file.js';
-import { budgetWeekStart, currentPhase, quotaDay } from '../../domain/phases.js';
+import { budgetWeekStart, currentPhase, phaseConfig, quotaDay } from '../../domain/phases.js';
 import { competitionOr404, isHostOf, requireUser } from '../access.js';
 import { apiRoute } from '../api-route.js';
 import { sendBlobDownload } from '../blob-download.js';
@@ -26,8 +26,9 @@ export const slugParams = z.object({ slug: z.string() });
  */
 async function publicFiles(deps: ServerDeps, c: StoredCompetition): Promise<{ path: string; bytes: number }[]> {
   const prefix = `${c.bundleKey}/files/`;
-  const smoke = c.config.data.smoke;
-  const roots = [...c.config.data.public, ...(smoke ? [smoke.features, smoke.labels, smoke.submissionFormat] : [])].map((p) => p.replace(/\/+$/, ''));
+  // The smoke sample of every phase with data of its own too: a local test of that phase runs on it.
+  const smokes = [c.config.data.smoke, ...c.config.phases.map((p) => p.own?.data?.smoke)].flatMap((s) => (s ? [s.features, s.labels, s.submissionFormat] : []));
+  const roots = [...c.config.data.public, ...smokes].map((p) => p.replace(/\/+$/, ''));
   // Never served, whatever a root names (a smoke sample pointing at the real labels, say): any
   // phase's test features or labels (a file, or a raw scoring program's folder), and the
   // harness's files (a host's program that participants must not read or copy).
@@ -70,7 +71,14 @@ function competitionState(c: StoredCompetition, now: Date): 'open' | 'upcoming' 
 
 export function summary(c: StoredCompetition, now = new Date()) {
   const phase = currentPhase(c.config.phases, now);
-  return { slug: c.slug, title: c.config.title, runtime: c.config.runtime, openPhase: phase?.name ?? null, state: competitionState(c, now) };
+  // The runtime a submission sent now runs in: the open phase's.
+  const runtime = phase ? phaseConfig(c.config, phase.name).runtime : c.config.runtime;
+  return { slug: c.slug, title: c.config.title, runtime, openPhase: phase?.name ?? null, state: competitionState(c, now) };
+}
+
+/** What a participant pulls to test in a runtime (holdout runtime pull), and the image ID it must have; null without an image. */
+function runtimeImageOf(config: Pick<CompetitionConfig, 'runtimeImage' | 'runtimeDigest'>) {
+  return config.runtimeImage === undefined ? null : { reference: config.runtimeImage, digest: config.runtimeDigest ?? null };
 }
 
 const summarySchema = z.object({ slug: z.string(), title: z.string(), runtime: z.string(), openPhase: z.string().nullable(), state: z.enum(['open', 'upcoming', 'finished']) });
@@ -115,13 +123,24 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
   apiRoute(app, {
     method: 'GET', url: '/competitions/:slug', tag: 'competitions', access: 'anyone',
     summary: 'A competition: overview, limits, upload limits, timeline, public files, rules; and, signed in, your quota and standing',
+    description:
+      'The run settings (runtime, runtimeImage, entrypoint, limits, layout, predictionsFile, localTest) are those of the phase a submission sent now goes to (`runsPhase`, the open one), ' +
+      'or of `?phase=NAME`; the competition\'s own when no phase is open. Each of `phases` names its runtime and image too.',
     params: slugParams,
-    handler: async (req, _reply, { params }) => {
+    query: z.object({ phase: z.string().min(1).max(200).optional().describe("a phase whose run settings to describe instead of the open phase's") }),
+    handler: async (req, _reply, { params, query }) => {
       const c = await competitionOr404(deps, params.slug);
-      const { config } = c;
       const now = new Date();
+      if (query.phase !== undefined && !c.config.phases.some((p) => p.name === query.phase)) {
+        throw notFound(`phase "${query.phase}" of "${c.slug}" (its phases are ${c.config.phases.map((p) => `"${p.name}"`).join(', ')})`);
+      }
+      const runsPhase = query.phase ?? currentPhase(c.config.phases, now)?.name;
+      // What the phase owns (runtime, limits, data...) in place of the competition's, as a worker runs it.
+      const config = runsPhase === undefined ? c.config : phaseConfig(c.config, runsPhase);
       return {
         ...summary(c, now),
+        runtime: config.runtime,
+        runsPhase: runsPhase ?? null,
         description: config.description,
         entrypoint: formatCommand(config.entrypoint),
         limits: config.limits,
@@ -137,11 +156,14 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
         predictionsFormat: config.predictionsFormat ?? 'csv',
         metric: config.scoring.primary,
         extraMetrics: config.scoring.extra,
-        phases: config.phases.map((p) => ({ ...p, state: p.start > now ? 'upcoming' : p.end && p.end <= now ? 'past' : 'open' })),
+        phases: c.config.phases.map((p) => {
+          const own = phaseConfig(c.config, p.name);
+          return { ...p, state: p.start > now ? 'upcoming' : p.end && p.end <= now ? 'past' : 'open', runtime: own.runtime, runtimeImage: runtimeImageOf(own) };
+        }),
         hasSmoke: config.data.smoke !== undefined,
-        localTest: localTestKit(config),
+        localTest: localTestKit(c.config, runsPhase),
         // What a participant pulls to test in the platform's exact runtime (holdout runtime pull), and the image ID it must have.
-        runtimeImage: config.runtimeImage === undefined ? null : { reference: config.runtimeImage, digest: config.runtimeDigest ?? null },
+        runtimeImage: runtimeImageOf(config),
         finalSelections: finalSelectionsOf(config),
         bundleDigest: c.bundleDigest,
         updatedAt: c.updatedAt,

@@ -22,7 +22,7 @@ export const overviewPage: PageFn = async ({ params }) => {
     body: competitionShell(c, '',
       h('article', { class: 'markdown' }, withoutTitle(renderMarkdown(c.description), c.title)),
       h('h2', null, 'Runtime and limits'),
-      h('ul', null, h('li', null, `Runtime: ${c.runtime}; your code is started with `, h('code', null, c.entrypoint), ' and must write ', h('code', null, c.predictionsFile), '.'), c.runtimeImage ? runtimeImageItem(c.runtimeImage) : null, c.limitsInWords.map((l) => h('li', null, l)),
+      h('ul', null, h('li', null, `Runtime${c.runsPhase ? ` of phase ${c.runsPhase}` : ''}: ${c.runtime}; your code is started with `, h('code', null, c.entrypoint), ' and must write ', h('code', null, c.predictionsFile), '.'), c.runtimeImage ? runtimeImageItem(c.runtimeImage, c.slug) : null, c.limitsInWords.map((l) => h('li', null, l)),
         h('li', null, q ? `Submissions left today: ${q.full.left} of ${q.limit} full runs, ${q.smoke.left} of ${q.limit} smoke tests${c.me?.team ? ` (shared by team ${c.me.team.name})` : ''}.` : c.me ? 'No phase is open now.' : 'Sign in to see how many submissions you have left today.')),
       h('h2', null, 'Timeline'), h('div', { class: 'scroll' }, timeline)),
   };
@@ -53,8 +53,8 @@ export const rulesPage: PageFn = async ({ params, user }) => {
 };
 
 /** Exactly which image a participant pulls to test locally in the platform's runtime. */
-function runtimeImageItem(image: NonNullable<Competition['runtimeImage']>) {
+function runtimeImageItem(image: NonNullable<Competition['runtimeImage']>, slug: string) {
   return h('li', null, 'Runtime image: ', h('code', null, `podman pull ${image.reference}`), ' (or docker pull)',
     image.digest ? [', image ID ', h('code', { class: 'digest' }, image.digest)] : null,
-    '; ', h('code', null, 'holdout test-submission --executor docker'), ' runs your zip in it.');
+    '; ', h('code', null, `holdout runtime pull --competition ${slug}`), ' pulls it and checks the ID, and ', h('code', null, 'holdout test-submission --executor docker'), ' runs your zip in it.');
 }
