@@ -10,7 +10,7 @@ import { dialectFor } from './create-database.js';
 import { migrateTo, migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
 import { SubmissionsRepo } from './submissions-repo.js';
-import { testDialects, type TestDatabase } from './test-databases.case.js';
+import { queuedRow, testDialects, type TestDatabase } from './test-databases.case.js';
 
 const GiB = 2 ** 30;
 const limits = (l: Partial<Limits>): Limits => ({ wallTimeMs: 60_000, memoryBytes: GiB, cpus: 1, pids: 64, outputBytes: 1e6, logBytes: 1e6, gpus: 0, ...l });
@@ -54,15 +54,7 @@ for (const dialect of testDialects) {
       return id;
     }
     async function queue(competitionId: string, phase: string): Promise<string> {
-      const row = await submissions.insertWithinQuota(
-        {
-          id: randomUUID(), competition_id: competitionId, user_id: 'u1', phase, kind: 'full', status: 'queued', reason: null, message: null,
-          zip_key: 'k', zip_bytes: 1, created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, ++createdAt)).toISOString(), started_at: null, finished_at: null,
-          run_ms: null, exit_code: null, public_scores: null, private_scores: null, public_primary: null, private_primary: null,
-          log_key: null, log_bytes: null, lease_owner: null, lease_expires_at: null, quota_day: '2026-01-01',
-        },
-        5,
-      );
+      const row = await submissions.insertWithinQuota(queuedRow(new Date(Date.UTC(2026, 0, 1, 0, 0, ++createdAt)).toISOString(), competitionId, phase), 5);
       return row.id;
     }
 

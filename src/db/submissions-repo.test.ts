@@ -6,16 +6,9 @@ import { createDatabase, dialectFor } from './create-database.js';
 import { QuotaExceededError } from './db-errors.js';
 import type { Database } from './schema.js';
 import { SubmissionsRepo } from './submissions-repo.js';
-import { testDialects, type TestDatabase } from './test-databases.case.js';
+import { queuedRow, testDialects, type TestDatabase } from './test-databases.case.js';
 
-function queued(createdAt: string, competitionId = 'c1') {
-  return {
-    id: randomUUID(), competition_id: competitionId, user_id: 'u1', phase: 'dev', kind: 'full' as const, status: 'queued' as const,
-    reason: null, message: null, zip_key: 'k', zip_bytes: 1, created_at: createdAt, started_at: null, finished_at: null,
-    run_ms: null, exit_code: null, public_scores: null, private_scores: null, public_primary: null, private_primary: null,
-    log_key: null, log_bytes: null, lease_owner: null, lease_expires_at: null, quota_day: '2026-01-01',
-  };
-}
+const queued = (createdAt: string, competitionId = 'c1') => queuedRow(createdAt, competitionId);
 
 for (const dialect of testDialects) {
   describe(`SubmissionsRepo on ${dialect.name}`, { skip: dialect.skip }, () => {

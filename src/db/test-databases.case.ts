@@ -61,3 +61,13 @@ async function adminQuery(statement: string): Promise<void> {
 
 /** SQLite always; PostgreSQL when a test server is configured. */
 export const testDialects: readonly TestDialect[] = [sqlite, postgres];
+
+/** A queued full submission row of user u1, as an upload inserts it (for the repositories' tests). */
+export function queuedRow(createdAt: string, competitionId = 'c1', phase = 'dev') {
+  return {
+    id: randomUUID(), competition_id: competitionId, user_id: 'u1', phase, kind: 'full' as const, status: 'queued' as const,
+    reason: null, message: null, zip_key: 'k', zip_bytes: 1, created_at: createdAt, started_at: null, finished_at: null,
+    run_ms: null, exit_code: null, public_scores: null, private_scores: null, public_primary: null, private_primary: null,
+    log_key: null, log_bytes: null, lease_owner: null, lease_expires_at: null, quota_day: '2026-01-01',
+  };
+}

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,8 +11,9 @@ import { pinnedReference } from '../../src/domain/image-reference.js';
 import { missingHostRequirements } from '../../src/executors/sandbox/host-check.js';
 import { Podman } from '../../src/runtimes/podman.js';
 import { demoBundle, getJson, startHoldout, type TestHoldout } from '../helpers/holdout-server.js';
-import { buildTinyPythonImage, canBuildTinyImage, podmanStorageEnv, removePodmanStorage } from '../helpers/tiny-image.js';
+import { buildTinyPythonImage, canBuildTinyImage, podmanStorageEnv, removePodmanStorage, whereItRanMain } from '../helpers/tiny-image.js';
 import { CliUser, show } from './cli-harness.js';
+import { hasRegistry, startRegistry } from '../helpers/registry.js';
 
 /**
  * The participant's side of a phase with a runtime of its own: a competition on the host's /usr
@@ -22,48 +21,16 @@ import { CliUser, show } from './cli-harness.js';
  * docker-registry). The API, `holdout runtime pull --competition` and `holdout test-submission`
  * give the open phase's image, and the local score is the one that image gives, not the host's.
  */
-const registryBinary = '/usr/bin/docker-registry';
 const blockers = [
   ...missingHostRequirements(),
   ...(spawnSync('podman', ['--version']).status === 0 ? [] : ['podman (apt-get install podman runc)']),
-  ...(existsSync(registryBinary) ? [] : ['docker-registry (apt-get install docker-registry)']),
+  ...(hasRegistry() ? [] : ['docker-registry (apt-get install docker-registry)']),
   ...(canBuildTinyImage() ? [] : ["Debian's python3.11"]),
 ];
 const skip = blockers.length > 0 ? blockers.join('; ') : false;
 const day = 86_400_000;
 
-// Label 4 where the marker of the tiny image is, 0 elsewhere: the score says where the code ran.
-const main = `import csv, os
-label = 4 if os.path.exists("/etc/holdout-tiny") else 0
-with open(os.path.join(os.environ["HOLDOUT_DATA"], "test_features.csv"), newline="") as f, open(os.path.join(os.environ["HOLDOUT_OUTPUT"], "submission.csv"), "w", newline="") as g:
-    rows = csv.reader(f)
-    next(rows)
-    w = csv.writer(g)
-    w.writerow(["id", "label"])
-    for row in rows:
-        w.writerow([row[0], label])
-`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForRegistry(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}`);
-    if (await fetch(`${url}/v2/`).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('docker-registry did not answer within 10 s');
-}
+const main = whereItRanMain;
 
 type Details = { runtime: string; runsPhase: string | null; runtimeImage: { reference: string; digest: string | null } | null; phases: { name: string; runtime: string; runtimeImage: unknown }[]; localTest: { runtime: string; phase?: string } };
 
@@ -81,11 +48,9 @@ describe("a participant tests in the runtime of the phase open now", { skip }, (
 
   before(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'holdout-phase-kit-'));
-    const host = `127.0.0.1:${await freePort()}`;
-    const config = path.join(work, 'registry.yml');
-    await writeFile(config, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${work}/registry-data\nhttp:\n  addr: ${host}\n`);
-    registry = spawn(registryBinary, ['serve', config], { stdio: 'ignore' });
-    await waitForRegistry(`http://${host}`, registry);
+    const started = await startRegistry(work);
+    const host = started.host;
+    registry = started.process;
 
     // The platform's podman storage (this process: install and the server's sandbox) and the participant's.
     const storage = async (name: string) => {

@@ -10,7 +10,7 @@ import { zipFolder } from '../../src/archive/zip-folder.js';
 import { missingHostRequirements } from '../../src/executors/sandbox/host-check.js';
 import { Podman } from '../../src/runtimes/podman.js';
 import { demoBundle, getJson, startHoldout, upload, waitForFinal, type TestHoldout } from '../helpers/holdout-server.js';
-import { buildTinyPythonImage, canBuildTinyImage, podmanStorageEnv, removePodmanStorage } from '../helpers/tiny-image.js';
+import { buildTinyPythonImage, canBuildTinyImage, podmanStorageEnv, removePodmanStorage, whereItRanMain } from '../helpers/tiny-image.js';
 
 /**
  * Two phases of one competition in two runtimes, through the real server, worker and sandbox: the
@@ -28,17 +28,7 @@ const skip = blockers.length > 0 ? blockers.join('; ') : false;
 const day = 86_400_000;
 const tag = 'localhost/holdout-test/tiny-final:1';
 
-// Label 4 where the marker of the tiny image is, 0 elsewhere; the scorer says where it ran.
-const main = `import csv, os
-label = 4 if os.path.exists("/etc/holdout-tiny") else 0
-with open(os.path.join(os.environ["HOLDOUT_DATA"], "test_features.csv"), newline="") as f, open(os.path.join(os.environ["HOLDOUT_OUTPUT"], "submission.csv"), "w", newline="") as g:
-    rows = csv.reader(f)
-    next(rows)
-    w = csv.writer(g)
-    w.writerow(["id", "label"])
-    for row in rows:
-        w.writerow([row[0], label])
-`;
+const main = whereItRanMain;
 const scorer = `import csv, json, os, sys
 def rows(folder):
     (name,) = [n for n in os.listdir(folder) if n.endswith(".csv")]

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,44 +14,22 @@ import { CliUser, show } from '../cli/cli-harness.js';
 import { getJson, startHoldout, upload, waitForFinal } from '../helpers/holdout-server.js';
 import { buildTinyPythonImage, canBuildTinyImage, podmanStorageEnv, removePodmanStorage } from '../helpers/tiny-image.js';
 import { trivialSubmission } from '../helpers/trivial-submission.js';
+import { freePort, hasRegistry, startRegistry } from '../helpers/registry.js';
 
 /**
  * A real registry (Debian's docker-registry) on a loopback port: a runtime image is pushed from
  * one podman storage, pulled into others, and scores a submission exactly as the host's Python
  * does. The image is the tiny one (the host's python3.11), so the suite takes seconds.
  */
-const registryBinary = '/usr/bin/docker-registry';
 const hasPodman = spawnSync('podman', ['--version']).status === 0;
 const blockers = [
   ...missingHostRequirements(),
   ...(hasPodman ? [] : ['podman (apt-get install podman runc)']),
-  ...(existsSync(registryBinary) ? [] : ['docker-registry (apt-get install docker-registry)']),
+  ...(hasRegistry() ? [] : ['docker-registry (apt-get install docker-registry)']),
   ...(spawnSync('skopeo', ['--version']).status === 0 ? [] : ['skopeo (apt-get install skopeo)']),
   ...(canBuildTinyImage() ? [] : ["Debian's python3.11"]),
 ];
 const skip = blockers.length > 0 ? blockers.join('; ') : false;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForRegistry(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/v2/`).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('docker-registry did not answer within 10 s');
-}
 
 describe('runtime images through a real registry', { skip }, () => {
   let dir: string;
@@ -74,12 +51,7 @@ describe('runtime images through a real registry', { skip }, () => {
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'holdout-registry-'));
-    const port = await freePort();
-    host = `127.0.0.1:${port}`;
-    const config = path.join(dir, 'registry.yml');
-    await writeFile(config, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/registry-data\nhttp:\n  addr: ${host}\n`);
-    registry = spawn(registryBinary, ['serve', config], { stdio: 'ignore' });
-    await waitForRegistry(`http://${host}`, registry);
+    ({ host, process: registry } = await startRegistry(dir));
     user = await CliUser.create();
   });
   after(async () => {

@@ -95,3 +95,18 @@ export async function removePodmanStorage(podman: Podman, dir: string): Promise<
   await podman.exec(['rmi', '--all', '--force'], 'removing the images of a test storage').catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 }
+
+/**
+ * A main.py that labels every row 4 inside a tiny image (its marker file /etc/holdout-tiny) and 0
+ * elsewhere: the score says where the code ran.
+ */
+export const whereItRanMain = `import csv, os
+label = 4 if os.path.exists("/etc/holdout-tiny") else 0
+with open(os.path.join(os.environ["HOLDOUT_DATA"], "test_features.csv"), newline="") as f, open(os.path.join(os.environ["HOLDOUT_OUTPUT"], "submission.csv"), "w", newline="") as g:
+    rows = csv.reader(f)
+    next(rows)
+    w = csv.writer(g)
+    w.writerow(["id", "label"])
+    for row in rows:
+        w.writerow([row[0], label])
+`;
