@@ -38,7 +38,7 @@ function failingBody(): Readable {
  * @param makeStore - a store of its own per call (a fresh folder, a fresh container): tests list
  * every key and expect only their own. `concat: false` for an adapter without the optional concat.
  */
-export function runBlobStoreSuite(name: string, makeStore: () => Promise<BlobStore>, opts: { skip?: string; concat?: boolean } = {}): void {
+export function runBlobStoreSuite(name: string, makeStore: () => Promise<BlobStore>, opts: { skip?: string; concat?: boolean; racyServer?: string } = {}): void {
   describe(`BlobStore conformance: ${name}`, { skip: opts.skip }, () => {
     it('puts, stats, gets, lists and deletes a blob', async () => {
       const store = await makeStore();
@@ -132,7 +132,7 @@ export function runBlobStoreSuite(name: string, makeStore: () => Promise<BlobSto
       assert.equal((await text(await store.get('slow/blob'))).slice(-8), '\x01the end');
     });
 
-    it('ends concurrent puts of one key with the whole body of one that succeeded', async () => {
+    it('ends concurrent puts of one key with the whole body of one that succeeded', { skip: opts.racyServer ?? false }, async () => {
       const store = await makeStore();
       const bodies = ['a'.repeat(100_000), 'b'.repeat(200_000), 'c'.repeat(300_000)];
       const results = await Promise.allSettled(bodies.map((b) => store.put('same/key', Readable.from([b]))));

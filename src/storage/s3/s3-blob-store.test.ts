@@ -20,7 +20,9 @@ function freshStore(opts: Partial<S3BlobStoreOptions> = {}): S3BlobStore {
   return new S3BlobStore({ endpoint: s3.endpoint, forcePathStyle: true, credentials: s3.credentials, bucket: `t-${randomUUID()}`, ...opts });
 }
 
-runBlobStoreSuite('s3', async () => freshStore(), { skip, concat: false });
+// s3rver writes an object's file in place, so racing PUTs of one key can leave a mix of bodies
+// (seen once in ~10 runs); S3 itself makes each PUT atomic, which is what the case checks.
+runBlobStoreSuite('s3', async () => freshStore(), { skip, concat: false, racyServer: 's3rver writes objects in place; racing PUTs of one key are atomic on S3, not on the test server' });
 
 describe('S3BlobStore', { skip }, () => {
   it('stores a body of several parts as one object (multipart), intact', async () => {
