@@ -7,7 +7,7 @@
  * (BENCH_SERVER_NODE_FLAGS: node flags for the server process; BENCH_SERVER_PROF / BENCH_CLIENT_PROF: folders for CPU profiles.)
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,8 +19,8 @@ const role = process.argv[2];
 const MiB = 1 << 20;
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
-/** Node flags for the server, e.g. the Docker image's "--max-semi-space-size=2" (deploy/Dockerfile). */
-const serverFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** Node flags for the server: by default those of `npm start` and the Docker image (deploy/Dockerfile). */
+const serverFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
 
 /** `holdout serve --demo` from dist/, no worker; resolves with its URL once it listens. */
 async function startServer(dataDir: string): Promise<{ server: ChildProcess; url: string }> {
@@ -38,6 +38,28 @@ async function startServer(dataDir: string): Promise<{ server: ChildProcess; url
     server.once('exit', (code) => reject(new Error(`the server exited (${code}): ${out}`)));
   });
   return { server, url };
+}
+
+/**
+ * Seconds for one PUT of `file` over loopback to a Node HTTP server, in a process of its own as
+ * Holdout's is, that only reads the body.
+ */
+async function bareHttpSink(file: string): Promise<number> {
+  const { request } = await import('node:http');
+  const script = "const s = require('node:http').createServer((q, r) => q.on('end', () => r.end()).resume()); s.listen(0, '127.0.0.1', () => console.log(s.address().port));";
+  const sink = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [portLine] = (await once(sink.stdout!, 'data')) as [Buffer];
+  const port = Number(portLine.toString().trim());
+  const start = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'PUT', headers: { 'content-length': String(statSync(file).size) } }, (res) => res.resume().on('end', resolve));
+    req.on('error', reject);
+    createReadStream(file, { highWaterMark: 1 << 20 }).pipe(req);
+  });
+  const seconds = (performance.now() - start) / 1000;
+  sink.kill();
+  await once(sink, 'exit');
+  return seconds;
 }
 
 if (role === 'client') {
@@ -94,6 +116,18 @@ if (role === 'client') {
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
   const copyS = median(copies.map((c) => c.cached));
   const copySyncedS = median(copies.map((c) => c.synced));
+  // cp copies in the kernel (copy_file_range): no byte passes through a process. dd moves them
+  // through one, read() then write(), as any server that receives an upload must.
+  const throughProcess: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    execFileSync('sync');
+    const start = performance.now();
+    execFileSync('dd', [`if=${zip}`, `of=${path.join(dir, 'copy.zip')}`, 'bs=1M', 'status=none']);
+    throughProcess.push((performance.now() - start) / 1000);
+    await rm(path.join(dir, 'copy.zip'));
+  }
+  const ddS = median(throughProcess);
+  const sinkS = await bareHttpSink(zip);
 
   const serverDir = path.join(dir, 'server');
   const { server, url } = await startServer(serverDir);
@@ -143,8 +177,10 @@ if (role === 'client') {
   const lines = [
     `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, ${chunkMiB} MiB chunks, built server${serverFlags.length ? ` run with ${serverFlags.join(' ')}` : ''}, sha256 checked, fs blob store, same disk; load average before: ${loadBefore})`,
     '| measure | value |', '|---|---|',
-    `| plain file copy (cp), median of 3 (${copies.map((c) => c.cached.toFixed(1)).join(' / ')} s) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
-    `| upload through the API, until queued | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× the copy) |`,
+    `| plain file copy (cp: copy_file_range, in the kernel), median of 3 (${copies.map((c) => c.cached.toFixed(1)).join(' / ')} s) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
+    `| plain file copy through a process (dd bs=1M), median of 3 (${throughProcess.map((x) => x.toFixed(1)).join(' / ')} s) | ${ddS.toFixed(1)} s, ${mbs(ddS)} MiB/s |`,
+    `| one PUT of the file to a bare Node HTTP server that discards it (no storage, no hashing: the ceiling of an upload over loopback here) | ${sinkS.toFixed(1)} s, ${mbs(sinkS)} MiB/s (${(copyS / sinkS).toFixed(2)}× cp, ${(ddS / sinkS).toFixed(2)}× dd) |`,
+    `| upload through the API, until queued | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× cp, ${(ddS / uploadS).toFixed(2)}× dd, ${(sinkS / uploadS).toFixed(2)}× the bare server) |`,
     `| on the disk: cp + sync (median of ${copies.map((c) => c.synced.toFixed(1)).join(' / ')} s) / upload + sync | ${copySyncedS.toFixed(1)} s / ${uploadSyncedS.toFixed(1)} s (${(copySyncedS / uploadSyncedS).toFixed(2)}×) |`,
     `| server RSS idle / highest while uploading (sampled every 50 ms) / after | ${before.now.toFixed(0)} / ${during.toFixed(0)} / ${afterOne.now.toFixed(0)} MiB |`,
     `| server VmHWM at idle / at the end (lifetime peaks, start included) | ${before.peak.toFixed(0)} / ${end.peak.toFixed(0)} MiB |`,

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BlobNotFoundError, type BlobStore, type ByteRange, holdBodyErrors } from '../blob-store.js';
 import { assertValidKey, assertValidPrefix } from '../blob-key.js';
+import { writeBatched } from './batched-write.js';
 
 /** Holds unfinished puts; "~" cannot appear in a key, so no blob lives here and `list` skips it. */
 const TEMP_DIR = '.tmp~';
@@ -29,8 +30,12 @@ export class FsBlobStore implements BlobStore {
       const target = this.file(key);
       await mkdir(path.dirname(target), { recursive: true });
       await mkdir(path.dirname(temp), { recursive: true });
-      body.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      await pipeline(body, createWriteStream(temp, { flags: 'wx' }));
+      const handle = await open(temp, 'wx');
+      try {
+        bytes = await writeBatched(handle, 0, body);
+      } finally {
+        await handle.close();
+      }
       await rename(temp, target);
     } catch (err) {
       // A body never read (a refused key, a folder that cannot be made) still holds a file or socket.
@@ -88,11 +93,13 @@ export class FsBlobStore implements BlobStore {
     try {
       await mkdir(path.dirname(file), { recursive: true });
       // Created if missing, never emptied: the bytes before `offset` are earlier chunks.
-      await (await open(file, 'a')).close();
-      body.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      // Up to 1 MiB buffered while the disk is busy, then written in one writev: fewer system calls.
-      await pipeline(body, createWriteStream(file, { flags: 'r+', start: offset, highWaterMark: 1 << 20 }));
-      await truncate(file, offset + bytes);
+      const handle = await open(file, constants.O_RDWR | constants.O_CREAT);
+      try {
+        bytes = await writeBatched(handle, offset, body);
+        await handle.truncate(offset + bytes);
+      } finally {
+        await handle.close();
+      }
     } catch (err) {
       body.destroy();
       await truncate(file, offset).catch(() => {});
