@@ -81,6 +81,10 @@ describe('selected submissions carried into the next phase', () => {
     await writeBundle(bundle, false);
     const c = await installCompetition(bundle, h.ctx);
     const [ada, bob, admin] = [await h.participant('ada'), await h.participant('bob'), await h.admin()];
+    // Where the final phase's hidden data lies stays as private as the competition's.
+    const details = (await getJson(`${h.url}/api/competitions/carried`, ada)).body as { phases: Array<{ name: string; own?: Record<string, unknown> }> };
+    assert.deepEqual(details.phases.map((p) => p.name), ['development', 'final']);
+    assert.doesNotMatch(JSON.stringify(details), /final\/ref|final\/features|dev\/ref/);
     const auth = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
     const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 

@@ -158,7 +158,10 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
         extraMetrics: config.scoring.extra,
         phases: c.config.phases.map((p) => {
           const own = phaseConfig(c.config, p.name);
-          return { ...p, state: p.start > now ? 'upcoming' : p.end && p.end <= now ? 'past' : 'open', runtime: own.runtime, runtimeImage: runtimeImageOf(own) };
+          // Where a phase's hidden data lies in the bundle is as private as the competition's (never shown).
+          const { own: phaseOwn, ...shown } = p;
+          const { data: _hidden, ...shownOwn } = phaseOwn ?? {};
+          return { ...shown, ...(Object.keys(shownOwn).length > 0 ? { own: shownOwn } : {}), state: p.start > now ? 'upcoming' : p.end && p.end <= now ? 'past' : 'open', runtime: own.runtime, runtimeImage: runtimeImageOf(own) };
         }),
         hasSmoke: config.data.smoke !== undefined,
         localTest: localTestKit(c.config, runsPhase),
