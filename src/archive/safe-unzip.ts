@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
+import { formatBytes } from '../domain/format-bytes.js';
 
 /** A zip a participant or host sent is unusable; the message says why and how to fix it. */
 export class ArchiveError extends Error {
@@ -125,11 +126,6 @@ function tooBig(limits: ZipLimits): string {
   return `the archive unpacks to more than ${formatBytes(limits.maxBytes)}; make the model smaller or ask the host for a higher limit`;
 }
 
-function formatBytes(bytes: number): string {
-  if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(1)} GiB`;
-  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-  return `${bytes} bytes`;
-}
 
 /** yauzl checks some things itself (it validates names while reading); say them our way. */
 function translate(err: Error): ArchiveError {

@@ -1,4 +1,8 @@
 import type { Command } from 'commander';
+import { formatBytes } from '../domain/format-bytes.js';
+
+/** Sizes are said as everywhere else (domain/format-bytes). */
+export { formatBytes };
 
 /** Options every command accepts (declared on the program). */
 export interface GlobalOptions {
@@ -6,18 +10,6 @@ export interface GlobalOptions {
   server?: string;
 }
 
-/** Formats bytes for people: "512 B", "3.4 KiB", "1.2 MiB", "2.0 GiB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
 
 /**
  * Columns padded to their widest cell. Pure. `paint` colours a body cell after padding, so

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { competitionSchema } from '../bundle/schema.js';
-import { formatBytes, formatDuration, prizeIneligibility } from './resource-usage.js';
+import { formatBytes } from './format-bytes.js';
+import { formatDuration, prizeIneligibility } from './resource-usage.js';
 
 const GiB = 1024 ** 3;
 

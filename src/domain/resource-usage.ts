@@ -1,3 +1,4 @@
+import { formatBytes } from './format-bytes.js';
 /**
  * What one run used, as far as its executor could measure. A field is undefined where the
  * executor cannot tell (a Kubernetes cluster without a metrics API, a kernel without
@@ -54,17 +55,6 @@ const measures = [
   ['peakGpuMemoryBytes', 'peak GPU memory', 'bytes'],
 ] as const;
 
-/** "1.5 GiB", "512 MiB": sizes the way hosts write them in competition.yaml. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} bytes` : `${Number(value.toFixed(value < 10 ? 2 : 1))} ${units[unit]}`;
-}
 
 /** "1h 2m 3s", "2h", "4.2s". */
 export function formatDuration(ms: number): string {

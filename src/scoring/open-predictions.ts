@@ -1,6 +1,7 @@
 import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { formatBytesExact } from '../domain/format-bytes.js';
 
 export type OpenedPredictions =
   | { ok: true; handle: FileHandle; size: number }
@@ -51,20 +52,8 @@ function describeUnfit(name: string, stats: Stats, maxBytes: number): string | u
   if (!stats.isFile()) return `${name} is a device or socket, not a regular file; write a regular file`;
   if (stats.size === 0) return `${name} is empty; write a header line and one row per id`;
   if (stats.size > maxBytes) {
-    return `${name} is ${formatBytes(stats.size)}, more than the ${formatBytes(maxBytes)} limit`;
+    return `${name} is ${formatBytesExact(stats.size)}, more than the ${formatBytesExact(maxBytes)} limit`;
   }
   return undefined;
 }
 
-/** "1.5 GiB (1610612736 bytes)": readable, and exact for those who compare. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const shown = unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
-  return unit === 0 ? shown : `${shown} (${bytes} bytes)`;
-}

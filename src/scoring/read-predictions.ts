@@ -6,7 +6,7 @@ import type { CsvRow } from './csv-row.js';
 import { readJsonLines } from './json-lines-reader.js';
 import type { MetricValues } from './metrics/metric.js';
 import { parseRle } from './metrics/rle-mask.js';
-import { formatBytes } from './open-predictions.js';
+import { formatBytesExact } from '../domain/format-bytes.js';
 import { clip, describeNotANumber } from './parse-number.js';
 import type { ColumnRule, ScoringPlan } from './plan-scoring.js';
 import { InvalidOutputError } from './scoring-error.js';
@@ -97,7 +97,7 @@ export async function readPredictions(
       return { ok: false, message: `${name} is not UTF-8 text: ${what} on line ${line} (binary data?); write a UTF-8 CSV` };
     }
     if (error instanceof CsvSyntaxError) {
-      const message = error.code === 'CSV_MAX_RECORD_SIZE' ? `line ${error.line} is longer than ${formatBytes(maxRecordBytes)}` : error.message;
+      const message = error.code === 'CSV_MAX_RECORD_SIZE' ? `line ${error.line} is longer than ${formatBytesExact(maxRecordBytes)}` : error.message;
       return { ok: false, message: `${name} is not a valid CSV file: ${message}` };
     }
     throw error;

@@ -1,5 +1,5 @@
+import { formatBytes } from '../domain/format-bytes.js';
 import { HttpError } from './http-error.js';
-import { formatMiB } from './upload-size-gate.js';
 
 /**
  * Our codes and words for the errors Fastify and its multipart plugin raise before a route runs
@@ -17,9 +17,9 @@ export function frameworkError(err: { code?: string; statusCode?: number; messag
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return new HttpError(415, 'this content type is not accepted here: send JSON (content-type: application/json), or multipart/form-data for a file upload', 'unsupported_media_type');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError(413, `the request body is larger than the ${formatMiB(limits.bodyBytes)} a JSON request may be`, 'payload_too_large');
+      return new HttpError(413, `the request body is larger than the ${formatBytes(limits.bodyBytes)} a JSON request may be`, 'payload_too_large');
     case 'FST_REQ_FILE_TOO_LARGE':
-      return new HttpError(413, `the file is larger than the limit of ${formatMiB(limits.uploadBytes)}; remove files you do not need`, 'payload_too_large');
+      return new HttpError(413, `the file is larger than the limit of ${formatBytes(limits.uploadBytes)}; remove files you do not need`, 'payload_too_large');
     case 'FST_FILES_LIMIT_ERR':
     case 'FST_PARTS_LIMIT_ERR':
     case 'FST_FIELDS_LIMIT_ERR':

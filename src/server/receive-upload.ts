@@ -1,3 +1,4 @@
+import { formatBytes } from '../domain/format-bytes.js';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -5,7 +6,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from './http-error.js';
-import { formatMiB } from './upload-size-gate.js';
 
 
 /**
@@ -30,13 +30,13 @@ export async function receiveUpload(req: FastifyRequest, dir: string, maxBytes: 
   try {
     await pipeline(part.file, createWriteStream(file, { flags: 'wx' }));
     if (part.file.truncated) {
-      throw new HttpError(413, `${name} is larger than the limit of ${formatMiB(maxBytes)}; remove files you do not need`, 'payload_too_large');
+      throw new HttpError(413, `${name} is larger than the limit of ${formatBytes(maxBytes)}; remove files you do not need`, 'payload_too_large');
     }
   } catch (err) {
     await rm(file, { force: true });
     if (err instanceof HttpError) throw err;
     if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
-      throw new HttpError(413, `${name} is larger than the limit of ${formatMiB(maxBytes)}; remove files you do not need`, 'payload_too_large');
+      throw new HttpError(413, `${name} is larger than the limit of ${formatBytes(maxBytes)}; remove files you do not need`, 'payload_too_large');
     throw new HttpError(400, `the upload was interrupted (${(err as Error).message}); try again`);
   }
   return { file, bytes, sha256: `sha256:${hash.digest('hex')}` };

@@ -1,3 +1,4 @@
+import { formatBytes } from '../domain/format-bytes.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './http-error.js';
@@ -8,9 +9,6 @@ const MULTIPART_SLACK = 64 * 1024;
 /** The uploads that take a file: the submission and the bundle. */
 const UPLOAD_PATHS = [/^\/api\/competitions\/[^/?]+\/submissions(?:\?|$)/, /^\/api\/competitions\/?(?:\?|$)/];
 
-export function formatMiB(bytes: number): string {
-  return `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB`;
-}
 
 /** Why an upload request is refused from its headers alone, or undefined. Pure. */
 export function oversizeUpload(method: string | undefined, url: string | undefined, contentLength: string | undefined, maxBytes: number): HttpError | undefined {
@@ -18,7 +16,7 @@ export function oversizeUpload(method: string | undefined, url: string | undefin
   const length = Number(contentLength);
   if (!contentLength || !Number.isFinite(length) || length <= maxBytes + MULTIPART_SLACK) return undefined;
   const what = url.includes('/submissions') ? 'submission.zip' : 'the bundle zip';
-  return new HttpError(413, `the upload is ${formatMiB(length)}, larger than the limit of ${formatMiB(maxBytes)} for ${what}; nothing was read: remove files you do not need`, 'payload_too_large');
+  return new HttpError(413, `the upload is ${formatBytes(length)}, larger than the limit of ${formatBytes(maxBytes)} for ${what}; nothing was read: remove files you do not need`, 'payload_too_large');
 }
 
 /**

@@ -90,13 +90,13 @@ export function hostileZips(marker: string): HostileZip[] {
     { name: 'fifo entry', zip: rawZip([main, { name: 'pipe', mode: 0o010644 }]), message: /special file/ },
     // As "zip -e" writes it: a 12-byte encryption header before the (stored) data.
     { name: 'encrypted entry', zip: rawZip([{ name: 'main.py', data: Buffer.alloc(12 + 15, 9), claimedSize: 15, flags: 0x1 }]), message: /encrypted/ },
-    { name: 'zip bomb: 64 MiB of zeros in ~64 KiB, honest headers', zip: rawZip([main, { name: 'zeros.bin', data: bomb, deflate: true }]), message: /unpacks to more than 16\.0 MiB/ },
+    { name: 'zip bomb: 64 MiB of zeros in ~64 KiB, honest headers', zip: rawZip([main, { name: 'zeros.bin', data: bomb, deflate: true }]), message: /unpacks to more than 16 MiB/ },
     {
       name: 'zip bomb: 64 MiB of zeros under a header claiming 1 KiB',
       zip: rawZip([main, { name: 'zeros.bin', data: bomb, deflate: true, claimedSize: 1024 }]),
       message: /entry "zeros\.bin" unpacks to more than the 1024 bytes its header declares/,
     },
-    { name: 'zip bomb: 1000 entries overlapping one 1 MiB kernel', zip: overlappingBomb(1000, 1 << 20), message: /unpacks to more than 16\.0 MiB/ },
+    { name: 'zip bomb: 1000 entries overlapping one 1 MiB kernel', zip: overlappingBomb(1000, 1 << 20), message: /unpacks to more than 16 MiB/ },
     { name: 'too many files', zip: rawZip([main, ...Array.from({ length: 60 }, (_, i) => ({ name: `f${i}.txt`, data: 'x' }))]), message: /more than 50 entries/ },
     { name: 'not a zip', zip: Buffer.from('#!/bin/sh\nrm -rf /\n'.repeat(50)), message: /not a valid zip archive/ },
     { name: 'zero bytes', zip: Buffer.alloc(0), message: /not a valid zip archive/ },

@@ -33,8 +33,9 @@ describe('CLI building blocks', () => {
   });
 
   it('formats sizes, tables, scores and failures for people', () => {
-    assert.equal(formatBytes(512), '512 B');
-    assert.equal(formatBytes(3 * 1024 * 1024), '3.0 MiB');
+    assert.equal(formatBytes(512), '512 bytes');
+    assert.equal(formatBytes(3 * 1024 * 1024), '3 MiB');
+    assert.equal(formatBytes(1.25 * 1024 ** 3), '1.25 GiB');
     assert.equal(formatTable(['a', 'bb'], [['xxx', 'y']]), 'a    bb\nxxx  y');
     assert.equal(formatScores({ f1_macro: 0.5, accuracy: 0.75 }, 'accuracy'), 'accuracy 0.7500, f1_macro 0.5000');
     assert.match(describeFailure('timeout', 'stopped after 2 min'), /^timeout: stopped after 2 min\n {2}The run passed the time limit/);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ScoringProgram } from '../../domain/competition.js';
 import type { RunResult } from '../../executors/executor.js';
 import { withHostFile } from '../host-data-cache.js';
-import { formatBytes } from '../open-predictions.js';
+import { formatBytesExact } from '../../domain/format-bytes.js';
 import { PRIVATE, PUBLIC, type Labels } from '../read-labels.js';
 import type { ProgramRunContext, ScoreInput, ScoreOutcome, Scores } from '../score-types.js';
 import type { SubmissionFormat } from '../submission-format.js';
@@ -108,7 +108,7 @@ export function describeProgramFailure(run: Pick<RunResult, 'outcome' | 'exitCod
     case 'timeout':
       return `it passed its time limit of ${program.limits.wallTimeMs / 1000} s`;
     case 'out_of_memory':
-      return `it used more than its memory limit of ${formatBytes(program.limits.memoryBytes)}`;
+      return `it used more than its memory limit of ${formatBytesExact(program.limits.memoryBytes)}`;
     case 'cancelled':
       return 'it was cancelled';
     case 'exited':

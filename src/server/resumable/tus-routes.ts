@@ -1,3 +1,4 @@
+import { formatBytes } from '../../domain/format-bytes.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -8,7 +9,6 @@ import { refuseOthersSlug, requireHostRole } from '../bundle-install.js';
 import { HttpError } from '../http-error.js';
 import { admitSubmission } from '../routes/submission-admission.js';
 import type { ServerDeps } from '../server-deps.js';
-import { formatMiB } from '../upload-size-gate.js';
 import { completeBundleUpload } from './complete-bundle.js';
 import { completeUpload, isSubmissionUpload } from './complete-upload.js';
 import { byteCountHeader, CHECKSUM_ALGORITHMS, parseChecksum, parseMetadata, TUS_EXTENSIONS, TUS_VERSION } from './tus-headers.js';
@@ -55,7 +55,7 @@ export const tusRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app) =
     const length = byteCountHeader('Upload-Length', req.headers['upload-length']);
     if (length === undefined) throw new HttpError(400, `Upload-Length is required: announce the size of ${what} (deferred lengths are not supported)`);
     if (length > deps.config.maxUploadBytes)
-      throw new HttpError(413, `the upload is ${formatMiB(length)}, larger than the limit of ${formatMiB(deps.config.maxUploadBytes)} for ${what}; nothing was stored`, 'payload_too_large');
+      throw new HttpError(413, `the upload is ${formatBytes(length)}, larger than the limit of ${formatBytes(deps.config.maxUploadBytes)} for ${what}; nothing was stored`, 'payload_too_large');
     const metadata = parseMetadata(req.headers['upload-metadata'] as string | undefined);
     if (metadata.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(metadata.sha256)) throw new HttpError(400, 'Upload-Metadata sha256 must be 64 hex digits');
     return { length, metadata };
