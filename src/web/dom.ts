@@ -1,3 +1,4 @@
+import { formatBytes } from '../domain/format-bytes.js';
 /** Something that can be put in an element; strings always become text, never markup. */
 export type Child = Node | string | number | null | undefined | false | Child[];
 type Handler = (event: Event) => void;
@@ -52,7 +53,7 @@ export function mount(el: Element, ...children: Child[]): void {
 /** A moment in the reader's time zone, named ("Dec 1, 2026, 11:43 PM UTC"), so nobody guesses which. */
 export const fmtDate = (iso: string | null | undefined): string =>
   iso ? new Date(iso).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }) : '—';
-export const fmtBytes = (n: number | null | undefined): string =>
-  n === null || n === undefined ? '—' : n < 1024 ? `${n} B` : n < 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : n < 2 ** 30 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 2 ** 30).toFixed(1)} GiB`;
+/** A size as the server and the CLI say it (domain/format-bytes), or a dash. */
+export const fmtBytes = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : formatBytes(n));
 export const fmtScore = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(4));
 export const fmtMs = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);

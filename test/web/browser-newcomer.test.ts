@@ -51,7 +51,7 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
     page.on('request', (r) => r.method() === 'POST' && r.url().includes('/submissions') && uploads.push(r.url()));
     await page.getByLabel('submission.zip').setInputFiles(big);
     await page.getByRole('button', { name: 'Upload and run' }).click();
-    await page.getByText('big-model.zip is 3.0 MiB, larger than the limit of 2.0 MiB for a submission').waitFor();
+    await page.getByText('big-model.zip is 3 MiB, larger than the limit of 2 MiB for a submission').waitFor();
     assert.deepEqual(uploads, [], 'nothing was sent');
     await page.getByLabel('submission.zip').setInputFiles(zip);
     await page.getByRole('button', { name: 'Upload and run' }).dblclick();
@@ -284,14 +284,14 @@ describe('the web app for a newcomer, in Chromium', { skip: browserSkipReason() 
 
     // A bundle over the server's published limit is refused before a byte is sent.
     await page.goto(`${h.url}/host/new`);
-    await page.getByText('At most 2.0 MiB zipped').waitFor();
+    await page.getByText('At most 2 MiB zipped').waitFor();
     const bigBundle = path.join(dir, 'big-bundle.zip');
     await writeFile(bigBundle, Buffer.alloc(3 * 1024 * 1024));
     const posts: string[] = [];
     page.on('request', (r) => r.method() === 'POST' && r.url().endsWith('/api/competitions') && posts.push(r.url()));
     await page.getByLabel(/Bundle zip/).setInputFiles(bigBundle);
     await page.getByRole('button', { name: 'Upload bundle' }).click();
-    await page.getByText("big-bundle.zip is 3.0 MiB, larger than this server's limit of 2.0 MiB for one upload").waitFor();
+    await page.getByText("big-bundle.zip is 3 MiB, larger than this server's limit of 2 MiB for one upload").waitFor();
     assert.deepEqual(posts, [], 'nothing was sent');
     assert.deepEqual(b.problems, []);
   });
