@@ -7,17 +7,20 @@ export interface WorkerFit {
   free?: { cpus: number; memoryBytes: number; gpus: number };
   /** Runtimes the worker can run; undefined: any. */
   runtimes?: readonly string[];
+  /** false: the worker's executor cannot mount a host's harness (kubernetes); undefined: it can. */
+  harness?: boolean;
 }
 
 /**
  * Queued submissions whose run fits `fit`: judged by the needs of the submission's phase (its own
  * limits and runtime, `phase_needs`), or by the competition's for a phase the competition no
  * longer has (such a submission runs with the competition's settings, see `phaseConfig`).
+ * A worker that cannot mount a harness (`harness: false`) takes nothing of a competition with one.
  * @remarks A phase's needs may be below the competition's as well as above: a small worker may
  * take a phase that needs no GPU of a competition whose other phase needs one.
  */
 export function fitsWorker(fit: WorkerFit) {
-  const { free, runtimes } = fit;
+  const { free, runtimes, harness } = fit;
   return (eb: ExpressionBuilder<Database, 'submissions'>): Expression<SqlBool> => {
     const phaseRow = () =>
       eb
@@ -43,9 +46,12 @@ export function fitsWorker(fit: WorkerFit) {
     }
     if (runtimes) competitionFits = competitionFits.where('competitions.runtime', 'in', [...runtimes]);
 
-    return eb.or([
+    const fits = eb.or([
       eb.exists(phaseFits),
       eb.and([eb.not(eb.exists(phaseRow())), eb('submissions.competition_id', 'in', competitionFits)]),
     ]);
+    // A harness is the competition's, whatever the phase.
+    if (harness !== false) return fits;
+    return eb.and([fits, eb('submissions.competition_id', 'not in', eb.selectFrom('competitions').select('competitions.id').where('competitions.needs_harness', '=', 1))]);
   };
 }

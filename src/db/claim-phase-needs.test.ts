@@ -78,6 +78,21 @@ for (const dialect of testDialects) {
       assert.equal((await submissions.claim('images', 60_000, { runtimes: ['tiny'], free: small }))?.id, final);
     });
 
+    it("a worker that cannot mount a host's harness (kubernetes) leaves a competition with one to the others, in every phase", async () => {
+      const harnessed = { ...config('harnessed', limits({}), { final: { limits: limits({}) } }), harness: { command: ['python3', '/harness/run.py'] } } as CompetitionConfig;
+      const harnessedId = await install(harnessed);
+      const plainId = await install(config('plain', limits({}), {}));
+      const inHarness = [await queue(harnessedId, 'dev'), await queue(harnessedId, 'final')];
+      const plain = await queue(plainId, 'dev');
+      assert.equal((await submissions.claim('pods', 60_000, { harness: false, free: small, runtimes: ['host'] }))?.id, plain);
+      assert.equal(await submissions.claim('pods', 60_000, { harness: false }), undefined);
+      assert.equal((await submissions.claim('sandbox', 60_000, { free: small }))?.id, inHarness[0]);
+      assert.equal((await submissions.claim('sandbox', 60_000, { harness: true }))?.id, inHarness[1]);
+      // The host drops the harness: its submissions are anyone's again.
+      await competitions.upsert({ id: harnessedId, config: config('harnessed', limits({}), {}), bundleKey: 'b', bundleDigest: 'd2' });
+      assert.equal(Number((await db.selectFrom('competitions').select('needs_harness').where('id', '=', harnessedId).executeTakeFirstOrThrow()).needs_harness), 0);
+    });
+
     it("a reinstall replaces the phases' needs; a submission of a phase since removed goes by the competition's", async () => {
       const c = config('changing', limits({}), { final: { limits: limits({ gpus: 1 }) } });
       const id = await install(c);

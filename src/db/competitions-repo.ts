@@ -101,6 +101,7 @@ export class CompetitionsRepo {
       need_memory_bytes: limits.memoryBytes,
       need_gpus: limits.gpus,
       runtime,
+      needs_harness: c.config.harness ? 1 : 0,
       sched_weight: c.config.scheduling?.weight ?? 1,
       max_running: c.config.scheduling?.maxRunning ?? null,
       max_running_per_entrant: c.config.scheduling?.maxRunningPerEntrant ?? null,

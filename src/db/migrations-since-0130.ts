@@ -228,4 +228,15 @@ export const migrationsSince0130: Record<string, Migration> = {
       await db.schema.createIndex('uploads_expires_at').on('uploads').column('expires_at').execute();
     },
   },
+  '0200_harness_needs': {
+    async up(db: Kysely<unknown>) {
+      // A worker whose executor cannot mount a host's harness (kubernetes) leaves such competitions
+      // to the others, rather than claiming a run only to fail it.
+      await db.schema.alterTable('competitions').addColumn('needs_harness', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      const rows = await sql<{ id: string; config_json: string }>`select id, config_json from competitions`.execute(db);
+      for (const row of rows.rows) {
+        if ((JSON.parse(row.config_json) as { harness?: unknown }).harness !== undefined) await sql`update competitions set needs_harness = 1 where id = ${row.id}`.execute(db);
+      }
+    },
+  },
 };

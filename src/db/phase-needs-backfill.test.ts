@@ -86,6 +86,20 @@ for (const dialect of testDialects) {
       assert.equal((await submissions.claim('gpu', 60_000, { runtimes: ['host'], free: { cpus: 1, memoryBytes: 16 * GiB, gpus: 1 } }))?.id, ownFinal, 'half a CPU of its own');
     });
 
+    it("migration 0200 marks the competitions that run a host's harness, and a worker that cannot mount one leaves them", async () => {
+      const withHarness = { ...config('harnessed', limits({}), {}), harness: { command: ['python3', '/harness/run.py'] } } as CompetitionConfig;
+      const harnessedId = await installedBefore(withHarness);
+      const plainId = await installedBefore(config('plain', limits({}), {}));
+      const harnessed = await queue(harnessedId, 'dev');
+      const plain = await queue(plainId, 'dev');
+      await migrateToLatest(db as Kysely<unknown>);
+      const marks = await db.selectFrom('competitions').select(['slug', 'needs_harness']).orderBy('slug').execute();
+      assert.deepEqual(marks.map((m) => [m.slug, Number(m.needs_harness)]), [['harnessed', 1], ['plain', 0]]);
+      assert.equal((await submissions.claim('pods', 60_000, { harness: false }))?.id, plain, 'the older harnessed one is passed over');
+      assert.equal(await submissions.claim('pods', 60_000, { harness: false }), undefined);
+      assert.equal((await submissions.claim('sandbox', 60_000, {}))?.id, harnessed);
+    });
+
     it('a competition without phases gets no rows, and the migration still applies', async () => {
       const none = { ...config('none', limits({}), {}), phases: [] } as CompetitionConfig;
       await installedBefore(none);

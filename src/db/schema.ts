@@ -68,6 +68,8 @@ export interface CompetitionsTable {
   need_memory_bytes: Generated<number>;
   need_gpus: Generated<number>;
   runtime: Generated<string>;
+  /** 1: the competition runs a host's harness, which not every executor can mount (claim-fit). */
+  needs_harness: Generated<number>;
   /** The configuration's `scheduling`, copied out for the claim's fair-share order and caps (null: no cap). */
   sched_weight: Generated<number>;
   max_running: Generated<number | null>;

@@ -174,10 +174,10 @@ export class SubmissionsRepo {
           candidate = candidate.where(underRunningCaps());
           for (const key of fairShareOrder()) candidate = candidate.orderBy(key);
         }
-        const { free, runtimes, competitions } = filter;
+        const { competitions, ...fit } = filter;
         if (competitions) candidate = candidate.where('competition_id', 'in', [...competitions]);
         // By the needs of the submission's phase, which may differ from the competition's.
-        if (free || runtimes) candidate = candidate.where(fitsWorker({ ...(free ? { free } : {}), ...(runtimes ? { runtimes } : {}) }));
+        if (fit.free || fit.runtimes || fit.harness === false) candidate = candidate.where(fitsWorker(fit));
         const row = await trx
           .updateTable('submissions')
           .set((eb) => ({

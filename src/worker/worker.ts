@@ -172,7 +172,9 @@ export class Worker extends EventEmitter {
     const { runtimes } = this.resources.offer;
     let row: SubmissionRow | undefined;
     try {
-      row = await submissions.claim(this.id, this.opts.leaseMs, { free: this.resources.free(), ...(runtimes ? { runtimes } : {}) });
+      // An executor that cannot mount a host's harness leaves such competitions to workers that can.
+      const harness = this.deps.executor.cannotRunHarness === undefined ? {} : { harness: false };
+      row = await submissions.claim(this.id, this.opts.leaseMs, { free: this.resources.free(), ...(runtimes ? { runtimes } : {}), ...harness });
     } catch (err) {
       logger.error({ err }, 'claiming a submission failed');
     }

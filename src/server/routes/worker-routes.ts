@@ -64,6 +64,7 @@ export const workerRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app
       leaseMs,
       free: z.object({ cpus: z.number().min(0), memoryBytes: z.number().min(0), gpus: z.number().int().min(0) }).optional(),
       runtimes: z.array(z.string()).optional(),
+      harness: z.boolean().optional().describe("false: the worker's executor cannot mount a host's harness (kubernetes), so competitions with one are left to other workers"),
       competitions: z.array(z.string()).optional().describe('slugs: serve only these of the token\'s competitions'),
     }),
     handler: async (req, _reply, { body }) => {
@@ -80,6 +81,7 @@ export const workerRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app
       const row = await deps.submissions.claim(ownerOf(token, body.workerId), body.leaseMs, {
         ...(body.free ? { free: body.free } : {}),
         ...(body.runtimes ? { runtimes: body.runtimes } : {}),
+        ...(body.harness === false ? { harness: false } : {}),
         competitions: ids,
       });
       // The worker sees its own id as the owner, as a database worker would.

@@ -19,7 +19,7 @@ export class RemoteQueue implements WorkerQueue {
   ) {}
 
   async claim(owner: string, leaseMs: number, filter: ClaimFilter = {}): Promise<SubmissionRow | undefined> {
-    const body = { workerId: owner, leaseMs, ...(filter.free ? { free: filter.free } : {}), ...(filter.runtimes ? { runtimes: filter.runtimes } : {}), ...(this.competitions ? { competitions: this.competitions } : {}) };
+    const body = { workerId: owner, leaseMs, ...(filter.free ? { free: filter.free } : {}), ...(filter.runtimes ? { runtimes: filter.runtimes } : {}), ...(filter.harness === false ? { harness: false } : {}), ...(this.competitions ? { competitions: this.competitions } : {}) };
     const { submission } = await this.api.json<{ submission: SubmissionRow | null }>('/claim', { method: 'POST', json: body });
     return submission ?? undefined;
   }
