@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createExecutor } from '../executors/create-executor.js';
 import { BundleCache } from '../worker/bundle-cache.js';
 import { RemoteBlobStore } from '../worker/remote/remote-blob-store.js';
+import { RemoteChecks } from '../worker/remote/remote-checks.js';
 import { RemoteCompetitions, RemoteQueue, RemoteRegistry } from '../worker/remote/remote-queue.js';
 import { ServerUnavailableError, WorkerApi, WorkerApiError } from '../worker/remote/worker-api.js';
 import { Worker } from '../worker/worker.js';
@@ -49,6 +50,7 @@ export async function createRemoteWorker(config: Config, target: RemoteWorkerTar
   const worker = new Worker(
     {
       submissions: new RemoteQueue(api, target.competitions),
+      checks: new RemoteChecks(api, target.competitions),
       competitions,
       workers: new RemoteRegistry(api),
       blobs,

@@ -64,9 +64,10 @@ export class DeterminismChecksRepo {
   /**
    * Claims the oldest check this worker may run: queued, or running under an expired lease. A
    * check avoids its original worker while another live, non-draining worker is registered
-   * (`aliveWithinMs`), unless it has waited {@link otherWorkerWaitMs}.
+   * (`aliveWithinMs`), unless it has waited {@link otherWorkerWaitMs}. `competitions`: ids of the
+   * only competitions whose checks it takes (a worker token's scope); undefined: all.
    */
-  async claim(owner: string, leaseMs: number, aliveWithinMs: number, now = Date.now()): Promise<DeterminismCheckRow | undefined> {
+  async claim(owner: string, leaseMs: number, aliveWithinMs: number, competitions?: readonly string[], now = Date.now()): Promise<DeterminismCheckRow | undefined> {
     const nowIso = iso(now);
     const claimable: Where = (eb) =>
       eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', nowIso)])]);
@@ -81,7 +82,8 @@ export class DeterminismChecksRepo {
           ),
         ),
       ]);
-    const candidate = this.db.selectFrom('determinism_checks').select('id').where(claimable).where(mayRunHere).orderBy('created_at').limit(1);
+    let candidate = this.db.selectFrom('determinism_checks').select('id').where(claimable).where(mayRunHere).orderBy('created_at').limit(1);
+    if (competitions) candidate = candidate.where('competition_id', 'in', competitions.length > 0 ? [...competitions] : ['']);
     return this.db
       .updateTable('determinism_checks')
       .set((eb) => ({

@@ -9,6 +9,15 @@ export const defaultTolerance = 1e-9;
 /** Differences listed per check; the counts cover them all. */
 export const maxListedDifferences = 20;
 
+/** What a check's re-run id starts with, before the check's id. */
+export const rerunPrefix = 'check-';
+
+/**
+ * The id a check's re-run runs and keeps its blobs under: never the submission's own, so that
+ * its log, kept predictions and scoring log stay as they are.
+ */
+export const rerunId = (checkId: string): string => `${rerunPrefix}${checkId}`;
+
 /** Two numbers agree when |a − b| ≤ tolerance × max(1, |a|, |b|): absolute near 0, relative beyond. */
 export function numbersAgree(a: number, b: number, tolerance: number): boolean {
   if (a === b) return true;

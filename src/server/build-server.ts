@@ -16,6 +16,7 @@ import { determinismRoutes } from './routes/determinism-routes.js';
 import { hostRoutes } from './routes/host-routes.js';
 import { notificationRoutes } from './routes/notification-routes.js';
 import { userEvents } from './routes/user-events.js';
+import { workerCheckRoutes } from './routes/worker-check-routes.js';
 import { leaderboardRoutes } from './routes/leaderboard-routes.js';
 import { openApiRoutes } from './routes/openapi-routes.js';
 import { readiness } from './readiness.js';
@@ -135,7 +136,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     const state = await readiness(ctx, req.log);
     return reply.status(state.ready ? 200 : 503).header('cache-control', 'no-store').send(state);
   });
-  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, determinismRoutes, notificationRoutes, userEvents, adminRoutes, workerTokenRoutes, workerRoutes, workerBlobRoutes, tusRoutes]) {
+  for (const plugin of [accountRoutes, competitionRoutes, leaderboardRoutes, submissionRoutes, submissionEvents, teamRoutes, hostRoutes, determinismRoutes, notificationRoutes, userEvents, adminRoutes, workerTokenRoutes, workerRoutes, workerCheckRoutes, workerBlobRoutes, tusRoutes]) {
     await app.register(plugin(deps), { prefix: '/api' });
   }
   await app.register(openApiRoutes(), { prefix: '/api' });

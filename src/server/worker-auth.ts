@@ -33,6 +33,21 @@ export function leaseOf(token: WorkerToken, body: { workerId: string; attempt: n
   return { owner: ownerOf(token, body.workerId), attempt: body.attempt };
 }
 
+/**
+ * Ids of the competitions a worker serves: the token's, or those of `slugs` (`--competition`),
+ * each of which must be the token's (403 otherwise).
+ */
+export async function servedCompetitionIds(deps: ServerDeps, token: WorkerToken, slugs?: readonly string[]): Promise<readonly string[]> {
+  if (!slugs) return token.competitionIds;
+  const ids: string[] = [];
+  for (const slug of slugs) {
+    const c = await deps.competitions.bySlug(slug);
+    if (!c || !token.competitionIds.includes(c.id)) throw new HttpError(403, `worker token "${token.name}" does not serve competition "${slug}": ask a host of it for a token, or leave it out of --competition`, 'out_of_scope');
+    ids.push(c.id);
+  }
+  return ids;
+}
+
 /** The submission, if its competition is in the token's scope: 404 when missing, 403 when another competition's. */
 export async function scopedSubmission(deps: ServerDeps, token: WorkerToken, id: string): Promise<SubmissionRow> {
   const s = await deps.submissions.get(id);

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { StoredCompetition } from '../db/competitions-repo.js';
 import type { DeterminismCheckRow, SubmissionRow } from '../db/schema.js';
-import { comparisonAgrees, compareScores, type DeterminismResult, type PredictionsComparison } from '../domain/determinism.js';
+import { comparisonAgrees, compareScores, rerunId, type DeterminismResult, type PredictionsComparison } from '../domain/determinism.js';
 import { phaseConfig } from '../domain/phases.js';
 import { scoringLogKey } from '../domain/scoring-log.js';
 import { comparePredictions } from '../scoring/compare-predictions.js';
@@ -19,11 +19,6 @@ export interface CheckOutcome {
   result: DeterminismResult;
 }
 
-/**
- * The id a check's re-run runs and keeps its blobs under: never the submission's own, so that
- * its log, kept predictions and scoring log stay as they are.
- */
-export const rerunId = (checkId: string): string => `check-${checkId}`;
 
 /**
  * Runs a scored submission again exactly as the worker runs it, then compares the predictions

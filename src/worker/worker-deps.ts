@@ -50,7 +50,7 @@ export type WorkerCompetitions = Pick<CompetitionsRepo, 'byId' | 'bundleKeys'> &
 /** The worker registry a worker heartbeats to and sweeps with. */
 export type WorkerRegistry = Pick<WorkersRepo, 'heartbeat' | 'deregister' | 'list' | 'pruneLost'>;
 
-/** Hosts' determinism checks a worker claims when no submission waits (database workers only). */
+/** Hosts' determinism checks a worker claims when no submission waits (the repository, or RemoteChecks). */
 export interface WorkerChecks {
   repo: Pick<DeterminismChecksRepo, 'claim' | 'renew' | 'finish' | 'requeue'>;
   /** The submission a check runs again. */
@@ -75,7 +75,7 @@ export interface WorkerDeps {
   features?: TestFeatures;
   /** The data images mounted on this host, pruned by the sweep. */
   images?: DataImageCache;
-  /** Determinism checks; without them the worker runs none (outbound-only workers, for now). */
+  /** Determinism checks; without them the worker runs none. */
   checks?: WorkerChecks;
   logger: Logger;
 }

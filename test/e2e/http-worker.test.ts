@@ -193,6 +193,36 @@ for (const dialect of testDialects) {
       assert.equal((await h.ctx.workers.list(LEASE_MS * 3)).some((w) => w.id === `${tokenId}/${second.id}`), false, 'deregistered');
     });
 
+    it("an HTTP worker runs a host's determinism check too, and reads and writes only the blobs of the check it holds", async () => {
+      const worker = await startWorker();
+      const sent = await upload(h.url, participant, 'digits', await trivialSubmission({ label: 4 }));
+      const id = String(sent.body.id);
+      assert.equal((await waitForFinal(h.url, participant, id, 60_000)).status, 'scored');
+      const asked = await api(h, 'POST', `/api/submissions/${id}/determinism-checks`, hostToken, {});
+      assert.equal(asked.status, 202, JSON.stringify(asked.body));
+      const checkId = String(asked.body.id);
+      let check: Record<string, unknown> = {};
+      for (let i = 0; !['identical', 'different', 'failed'].includes(String(check.status)); i++) {
+        assert.ok(i < 600, `check still ${String(check.status)}`);
+        await new Promise((r) => setTimeout(r, 100));
+        check = (await api(h, 'GET', `/api/submissions/${id}/determinism-checks/${checkId}`, hostToken)).body;
+      }
+      assert.equal(check.status, 'identical', JSON.stringify(check));
+      assert.equal(check.worker, `${tokenId}/${worker.id}`, 'run by the HTTP worker, the only one alive');
+      // Done: the re-run's blobs are gone, and the token reaches neither them nor the code any more.
+      for (const key of [`logs/check-${checkId}.txt`, (await h.ctx.submissions.get(id))?.zip_key ?? '']) {
+        const res = await api(h, 'GET', `/api/worker/blobs?key=${encodeURIComponent(key)}`, workerToken);
+        assert.equal(res.status, 403, key);
+      }
+      assert.equal(await h.ctx.blobs.stat(`logs/check-${checkId}.txt`), undefined);
+      const late = await api(h, 'POST', `/api/worker/checks/${checkId}/finish`, workerToken, { workerId: worker.id, attempt: 1, status: 'different', reason: 'forged', result: null });
+      assert.equal(late.status, 409);
+      assert.equal(late.body.error, 'lease_not_held');
+      assert.equal((await api(h, 'GET', `/api/submissions/${id}/determinism-checks/${checkId}`, hostToken)).body.status, 'identical', 'nothing changed');
+      worker.kill('SIGTERM');
+      assert.equal(await worker.exited, 0, worker.stderr());
+    });
+
     it('a revoked token stops its workers at the next call', async () => {
       assert.equal((await api(h, 'DELETE', `/api/worker-tokens/${tokenId}`, hostToken)).status, 204);
       const res = await api(h, 'POST', '/api/worker/claim', workerToken, { workerId: 'w1', leaseMs: 5000 });

@@ -1,7 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import type { DeterminismCheckRow } from '../../db/schema.js';
 import type { WorkerToken } from '../../db/worker-tokens-repo.js';
+import { rerunPrefix } from '../../domain/determinism.js';
 import { predictionsKey } from '../../domain/kept-predictions.js';
 import { scoringLogKey } from '../../domain/scoring-log.js';
 import { BlobNotFoundError } from '../../storage/blob-store.js';
@@ -15,6 +17,9 @@ import { heldByToken, requireWorkerToken } from '../worker-auth.js';
 const MAX_PUT_BYTES = 4 * 1024 ** 3;
 /** Lifetime of a signed URL handed to a worker: long enough to start a large bundle file. */
 const SIGNED_TTL_SECONDS = 15 * 60;
+
+const checkHeldByToken = (token: WorkerToken, c: DeterminismCheckRow) =>
+  c.status === 'running' && token.competitionIds.includes(c.competition_id) && (c.lease_owner ?? '').startsWith(`${token.id}/`);
 
 /** The keys an attempt writes, by submission id (what run-submission and score-outputs put). */
 const attemptKeys = (id: string) => [`logs/${id}.txt`, predictionsKey(id), scoringLogKey(id)];
@@ -33,11 +38,20 @@ async function mayAccess(deps: ServerDeps, token: WorkerToken, key: string, writ
   }
   const match = submissionOfKey.exec(key);
   const id = match?.slice(1).find(Boolean);
+  if (id?.startsWith(rerunPrefix)) {
+    // A determinism check's re-run: its own log, predictions and scoring log, while the token holds the check.
+    const check = await deps.checks.get(id.slice(rerunPrefix.length));
+    if (check && checkHeldByToken(token, check) && attemptKeys(id).includes(key)) return;
+    throw new HttpError(403, `worker token "${token.name}" may ${write ? 'write' : 'read'} blob ${key} only while one of its workers holds determinism check ${id.slice(rerunPrefix.length)}`, 'out_of_scope');
+  }
   if (id) {
     const s = await deps.submissions.get(id);
-    const held = s && token.competitionIds.includes(s.competition_id) && heldByToken(token, s);
+    const inScope = s !== undefined && token.competitionIds.includes(s.competition_id);
+    const held = inScope && heldByToken(token, s);
     const isZip = s?.zip_key === key;
     if (held && (isZip ? !write : attemptKeys(id).includes(key))) return;
+    // A check runs the submission's code again and compares with its kept predictions: it reads both.
+    if (inScope && !write && (isZip || key === predictionsKey(id)) && (await deps.checks.forSubmission(id)).some((c) => checkHeldByToken(token, c))) return;
     throw new HttpError(403, `worker token "${token.name}" may ${write ? 'write' : 'read'} blob ${key} only while one of its workers holds submission ${id}${isZip && write ? ' (and never write its code)' : ''}`, 'out_of_scope');
   }
   if (!write) {

@@ -4,7 +4,7 @@ import { failureReasons } from '../../domain/submission.js';
 import { apiRoute } from '../api-route.js';
 import { HttpError, notFound } from '../http-error.js';
 import type { ServerDeps } from '../server-deps.js';
-import { leaseNotHeld, leaseOf, ownerOf, requireWorkerToken, scopedSubmission } from '../worker-auth.js';
+import { leaseNotHeld, leaseOf, ownerOf, requireWorkerToken, scopedSubmission, servedCompetitionIds } from '../worker-auth.js';
 
 // The worker API: what `holdout worker --server URL --token T` does instead of opening the
 // database. The server calls the very repository functions a database worker calls, with the
@@ -69,15 +69,7 @@ export const workerRoutes = (deps: ServerDeps): FastifyPluginAsync => async (app
     }),
     handler: async (req, _reply, { body }) => {
       const token = await requireWorkerToken(deps, req);
-      let ids = token.competitionIds;
-      if (body.competitions) {
-        ids = [];
-        for (const slug of body.competitions) {
-          const c = await deps.competitions.bySlug(slug);
-          if (!c || !token.competitionIds.includes(c.id)) throw new HttpError(403, `worker token "${token.name}" does not serve competition "${slug}": ask a host of it for a token, or leave it out of --competition`, 'out_of_scope');
-          ids.push(c.id);
-        }
-      }
+      const ids = await servedCompetitionIds(deps, token, body.competitions);
       const row = await deps.submissions.claim(ownerOf(token, body.workerId), body.leaseMs, {
         ...(body.free ? { free: body.free } : {}),
         ...(body.runtimes ? { runtimes: body.runtimes } : {}),
