@@ -49,8 +49,8 @@ async function publicFiles(deps: ServerDeps, c: StoredCompetition): Promise<{ pa
  * The submission format's columns and a valid value for each (from its first row), without any id:
  * what `holdout init` writes a main.py for, also for a competition without a smoke sample.
  */
-async function submissionColumns(deps: ServerDeps, c: StoredCompetition) {
-  const stream = await deps.blobs.get(`${c.bundleKey}/files/${c.config.data.submissionFormat}`);
+async function submissionColumns(deps: ServerDeps, c: StoredCompetition, config: CompetitionConfig) {
+  const stream = await deps.blobs.get(`${c.bundleKey}/files/${config.data.submissionFormat}`);
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -60,7 +60,7 @@ async function submissionColumns(deps: ServerDeps, c: StoredCompetition) {
     if (bytes > 65_536 || chunk.filter((b) => b === 0x0a).length >= 2) break;
   }
   stream.destroy();
-  return { idColumn: c.config.idColumn, ...formatColumns(Buffer.concat(chunks).toString('utf8'), c.config.idColumn) };
+  return { idColumn: config.idColumn, ...formatColumns(Buffer.concat(chunks).toString('utf8'), config.idColumn) };
 }
 
 /** open: a phase is running; upcoming: the first phase is ahead; finished: all have ended. */
@@ -150,7 +150,8 @@ export const competitionRoutes = (deps: ServerDeps): FastifyPluginAsync => async
         layout: config.layout,
         predictionsFile: config.predictionsFile,
         // null where the format cannot be read (the details still answer; init then falls back to the smoke sample's).
-        submissionFormat: await submissionColumns(deps, c).catch(() => null),
+        // The described phase's format: a phase with data of its own may predict other columns.
+        submissionFormat: await submissionColumns(deps, c, config).catch(() => null),
         // Debian packages the competition asks of its runtime (the host builds them into the image).
         packages: config.packages ?? [],
         predictionsFormat: config.predictionsFormat ?? 'csv',
