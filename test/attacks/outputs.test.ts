@@ -14,7 +14,7 @@ import { outputBytes, reportOf, startBench, type AttackBench, type SubmissionVie
 const cases: [mode: string, message: RegExp][] = [
   ['none', /^no predictions file: the program must write submission\.csv to the output folder \(\/code_execution\/submission\)/],
   ['empty', /^submission\.csv is empty/],
-  ['sparse-5g', /^submission\.csv is 4\.7 GiB \(5000000000 bytes\), more than the 8 MiB \(8388608 bytes\) limit/],
+  ['sparse-5g', /^submission\.csv is 4\.66 GiB \(5000000000 bytes\), more than the 8 MiB \(8388608 bytes\) limit/],
   ['dense-5g', /^line 541: id "…" is not in the submission format/],
   ['binary', /^submission\.csv is not UTF-8 text: byte 0x[0-9a-f]{2} on line 1/],
   ['nul-bytes', /^submission\.csv is not UTF-8 text: a NUL byte on line 2/],
