@@ -7,13 +7,11 @@ import { apiRoute } from '../api-route.js';
 import { HttpError, notFound } from '../http-error.js';
 import type { ServerDeps } from '../server-deps.js';
 import { leaseOf, ownerOf, requireWorkerToken, servedCompetitionIds } from '../worker-auth.js';
+import { leaseBody, leaseMs, workerId } from './worker-routes.js';
 
 // Hosts' determinism checks for outbound-only workers: the same DeterminismChecksRepo calls a
 // database worker makes, under the worker's lease, within its token's competitions.
 
-const workerId = z.string().regex(/^[\w.-]{1,100}$/, 'a worker id: letters, digits, ".", "_" or "-"');
-const leaseBody = z.object({ workerId, attempt: z.number().int().min(1) });
-const leaseMs = z.number().int().min(1000).max(600_000);
 const idParams = z.object({ id: z.string() });
 const ok = { 200: { description: 'Done', schema: z.object({ ok: z.literal(true) }) }, 409: { description: 'The worker does not hold this attempt of the check (lease_not_held): nothing was recorded' } };
 const text = z.string().max(10_000);

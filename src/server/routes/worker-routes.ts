@@ -11,9 +11,9 @@ import { leaseNotHeld, leaseOf, ownerOf, requireWorkerToken, scopedSubmission, s
 // worker's lease (owner + attempt), so leases, retries and exactly-once recording are the same
 // code for both kinds of worker (and the claim order, fair share included, is the repository's).
 
-const workerId = z.string().regex(/^[\w.-]{1,100}$/, 'a worker id: letters, digits, ".", "_" or "-"');
-const leaseBody = z.object({ workerId, attempt: z.number().int().min(1) });
-const leaseMs = z.number().int().min(1000).max(600_000);
+export const workerId = z.string().regex(/^[\w.-]{1,100}$/, 'a worker id: letters, digits, ".", "_" or "-"');
+export const leaseBody = z.object({ workerId, attempt: z.number().int().min(1) });
+export const leaseMs = z.number().int().min(1000).max(600_000);
 const scores = z.record(z.string(), z.number()).nullable().optional();
 const nullableNumber = z.number().nullable().optional();
 const resultSchema = z.object({
