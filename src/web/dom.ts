@@ -1,4 +1,3 @@
-import { formatBytes } from '../domain/format-bytes.js';
 /** Something that can be put in an element; strings always become text, never markup. */
 export type Child = Node | string | number | null | undefined | false | Child[];
 type Handler = (event: Event) => void;
@@ -53,7 +52,20 @@ export function mount(el: Element, ...children: Child[]): void {
 /** A moment in the reader's time zone, named ("Dec 1, 2026, 11:43 PM UTC"), so nobody guesses which. */
 export const fmtDate = (iso: string | null | undefined): string =>
   iso ? new Date(iso).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }) : '—';
-/** A size as the server and the CLI say it (domain/format-bytes), or a dash. */
-export const fmtBytes = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : formatBytes(n));
+/**
+ * A size as the server and the CLI say it ("512 bytes", "3 MiB", "1.25 GiB"), or a dash. The same
+ * rule as domain/format-bytes, written again because the web app depends on the API only.
+ */
+export function fmtBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} bytes` : `${Number(value.toFixed(value < 10 ? 2 : 1))} ${units[unit]}`;
+}
 export const fmtScore = (n: number | null | undefined): string => (n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(4));
 export const fmtMs = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);

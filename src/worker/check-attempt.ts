@@ -27,6 +27,19 @@ export interface CheckAttemptHost {
 }
 
 /**
+ * Claims the oldest determinism check this worker may run. Workers seen within a lease count as
+ * alive: a check avoids its original worker while one is.
+ * @returns undefined when none waits, the worker runs no checks, or the claim failed (logged)
+ */
+export async function claimCheck(checks: WorkerChecks | undefined, workerId: string, leaseMs: number, logger: Logger): Promise<DeterminismCheckRow | undefined> {
+  if (!checks) return undefined;
+  return checks.repo.claim(workerId, leaseMs, leaseMs).catch((err: unknown) => {
+    logger.error({ err }, 'claiming a determinism check failed');
+    return undefined;
+  });
+}
+
+/**
  * One attempt of a claimed check: run, compare, record. A platform failure is retried up to
  * {@link maxCheckAttempts} times; a drain hands the check back; nothing touches the submission.
  */

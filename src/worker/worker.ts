@@ -17,7 +17,7 @@ import { defaultSweepAges, markScratchOwner, scratchOwnerFile, type SweepAges, s
 import { scorerVersion } from '../scoring/scorer-version.js';
 import { persist } from './persist.js';
 import { rescoreSubmission } from './rescore-submission.js';
-import { attemptCheck, type CheckAttemptHost } from './check-attempt.js';
+import { attemptCheck, type CheckAttemptHost, claimCheck } from './check-attempt.js';
 import { type RunContext, runSubmission } from './run-submission.js';
 import { runInputs } from './run-inputs.js';
 import { WorkerRegistration } from './worker-registration.js';
@@ -179,7 +179,10 @@ export class Worker extends EventEmitter {
       logger.error({ err }, 'claiming a submission failed');
     }
     // A host's determinism check waits until no submission does: participants' runs come first.
-    if (!row) return this.claimCheck();
+    if (!row) {
+      const check = await claimCheck(this.deps.checks, this.id, this.opts.leaseMs, logger);
+      return check ? { check } : undefined;
+    }
     // Read at once after the claim: a dropped connection in between must not cost the attempt.
     const reading = { withinMs: this.deadlines.recordMs, transient: this.isTransient, log: logger };
     const competition = await persist('reading the competition', () => competitions.byId(row.competition_id), reading).then(
@@ -197,17 +200,6 @@ export class Worker extends EventEmitter {
       await submissions.handBack(row.id, this.leaseOf(row), 'handed back: its competition changed while it was claimed').catch(() => undefined);
       return undefined;
     }
-  }
-
-  private async claimCheck(): Promise<{ check: DeterminismCheckRow } | undefined> {
-    const checks = this.deps.checks;
-    if (!checks) return undefined;
-    // Workers seen within a lease count as alive: a check avoids its original worker while one is.
-    const check = await checks.repo.claim(this.id, this.opts.leaseMs, this.opts.leaseMs).catch((err: unknown) => {
-      this.deps.logger.error({ err }, 'claiming a determinism check failed');
-      return undefined;
-    });
-    return check ? { check } : undefined;
   }
 
   /** What a determinism check's attempt uses of this worker. */

@@ -1,4 +1,4 @@
-import type { CheckLease } from '../../db/determinism-checks-repo.js';
+import { type CheckLease, maxCheckAttempts } from '../../db/determinism-checks-repo.js';
 import type { DeterminismCheckRow, DeterminismState, SubmissionRow } from '../../db/schema.js';
 import type { DeterminismResult } from '../../domain/determinism.js';
 import type { WorkerChecks } from '../worker-deps.js';
@@ -27,7 +27,8 @@ export class RemoteChecks implements WorkerChecks {
           method: 'POST', json: { workerId: owner, leaseMs, ...(competitions ? { competitions } : {}) },
         });
         if (!check) return undefined;
-        if (submission) this.#submissions.set(submission.id, submission);
+        // A check past its attempts ends without reading its submission: nothing to keep for it.
+        if (submission && check.attempts <= maxCheckAttempts) this.#submissions.set(submission.id, submission);
         return check;
       },
       renew: (id: string, l: CheckLease, leaseMs: number) => lease(id, 'renew', l, { leaseMs }),
