@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { exitCodeFor, parseEventBlock } from '../../src/cli/api-client.js';
 import { formatBytes, formatTable } from '../../src/cli/cli-output.js';
 import { painter, wantsColour } from '../../src/cli/colour.js';
 import { isSafeRelativePath } from '../../src/cli/download-files.js';
+import { fileReader } from '../../src/cli/resumable-upload.js';
 import { CliError, exitCodes } from '../../src/cli/exit-codes.js';
 import { describeFailure, formatScores } from '../../src/cli/submission-summary.js';
 import { mainPyTemplate } from '../../src/cli/submission-template.js';
@@ -67,5 +73,33 @@ describe('CLI building blocks', () => {
     const table = formatTable(['a', 'status'], [['x', 'failed'], ['long', 'ok']], (p, cell) => (cell === 'failed' ? red(p, 'red') : p));
     assert.equal(table.replace(/\u001b\[\d+m/g, ''), formatTable(['a', 'status'], [['x', 'failed'], ['long', 'ok']]));
     assert.match(table, /\u001b\[31mfailed\u001b\[0m/);
+  });
+
+  it('reads an upload\'s slices of the file: the bytes asked for, their length for Content-Length, done at the end', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'holdout-slices-'));
+    try {
+      const file = path.join(dir, 'submission.zip');
+      const bytes = Buffer.from(Array.from({ length: (3 << 20) + 5 }, (_, i) => (i * 7) % 251));
+      await writeFile(file, bytes);
+      const source = await fileReader.openFile(createReadStream(file), 2 << 20);
+      assert.equal(source.size, bytes.length);
+      const read = async (start: number, end: number) => {
+        const { value, done } = await source.slice(start, end);
+        const chunks: Buffer[] = [];
+        for await (const chunk of value as Readable) chunks.push(chunk as Buffer);
+        return { body: Buffer.concat(chunks), size: (value as { size?: number }).size, done };
+      };
+      const first = await read(0, 2 << 20);
+      assert.deepEqual([first.size, first.done], [2 << 20, false]);
+      assert.ok(first.body.equals(bytes.subarray(0, 2 << 20)));
+      // A resumed upload starts where the server's offset is, anywhere in the file.
+      const rest = await read(12345, 12345 + (4 << 20));
+      assert.deepEqual([rest.size, rest.done], [bytes.length - 12345, true]);
+      assert.ok(rest.body.equals(bytes.subarray(12345)));
+      assert.deepEqual(await read(bytes.length, bytes.length + 10), { body: Buffer.alloc(0), size: undefined, done: true });
+      source.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
