@@ -4,16 +4,18 @@
  * The server is the built one (`npm run build` first), `node dist/cli/main.js serve`, alone in its
  * process, so that its RSS is what a deployment sees.
  * Run: npm run build && node --import tsx bench/upload/upload-bench.ts [GiB=2] [chunk MiB=64]
+ * Two uploads side by side: with the CLI's file reader (1 MiB reads), and with tus-js-client's own (64 KiB).
  * (BENCH_SERVER_NODE_FLAGS: node flags for the server process; BENCH_SERVER_PROF / BENCH_CLIENT_PROF: folders for CPU profiles.)
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import * as tus from 'tus-js-client';
 import yazl from 'yazl';
+import { fileReader } from '../../src/cli/resumable-upload.js';
 
 const role = process.argv[2];
 const MiB = 1 << 20;
@@ -44,6 +46,23 @@ async function startServer(dataDir: string): Promise<{ server: ChildProcess; url
  * Seconds for one PUT of `file` over loopback to a Node HTTP server, in a process of its own as
  * Holdout's is, that only reads the body.
  */
+/** CPU seconds (user + system) a process has used so far: its main thread's, and all its other threads' together. */
+async function threadCpu(pid: number): Promise<{ main: number; others: number }> {
+  const ticksPerSecond = 100; // USER_HZ, 100 on Linux
+  let main = 0;
+  let others = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command name, which is in parentheses and may hold spaces: utime is the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+    if (Number.isNaN(seconds)) continue;
+    if (tid === String(pid)) main += seconds;
+    else others += seconds;
+  }
+  return { main, others };
+}
+
 async function bareHttpSink(file: string): Promise<number> {
   const { request } = await import('node:http');
   const script = "const s = require('node:http').createServer((q, r) => q.on('end', () => r.end()).resume()); s.listen(0, '127.0.0.1', () => console.log(s.address().port));";
@@ -64,15 +83,20 @@ async function bareHttpSink(file: string): Promise<number> {
 
 if (role === 'client') {
   // One tus-js-client upload; prints progress so the parent can kill it.
-  const [, , , file, endpoint, token, chunkMiB, sha256, uploadUrl] = process.argv;
+  const [, , , file, endpoint, token, chunkMiB, sha256, reader, uploadUrl] = process.argv;
   const upload = new tus.Upload(createReadStream(file!), {
     endpoint: endpoint!, headers: { authorization: `Bearer ${token}` }, chunkSize: Number(chunkMiB) * MiB, retryDelays: [],
+    // The CLI's file reader (1 MiB reads), or tus-js-client's own (64 KiB).
+    ...(reader === 'cli' ? { fileReader } : {}),
     // As `holdout submit` sends it: the server checks the whole file against it.
     metadata: { filename: 'submission.zip', sha256: sha256! },
     ...(uploadUrl ? { uploadUrl } : {}),
     onAfterResponse: () => void process.send?.({ url: upload.url }),
     onProgress: (sent, total) => void process.send?.({ sent, total, url: upload.url }),
-    onSuccess: () => process.send?.({ done: true, url: upload.url }, () => process.exit(0)),
+    onSuccess: () => {
+      const { userCPUTime, systemCPUTime } = process.resourceUsage();
+      process.send?.({ done: true, url: upload.url, cpuS: (userCPUTime + systemCPUTime) / 1e6 }, () => process.exit(0));
+    },
     onError: (e) => { console.error(e.message); process.exit(1); },
   });
   upload.start();
@@ -100,17 +124,24 @@ if (role === 'client') {
   execFileSync('sync');
 
   const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-  // The median of three copies, each from a clean page cache (nothing dirty), timed when cp ends
-  // (the bytes in the page cache, as the upload's are when it ends) and after a sync (on the disk).
-  // Each copy is a new file, kept until the end: the upload writes pages the system has not just
-  // freed, and so must the copies. (Removed at once, a copy's pages are what the next one reuses;
-  // in a VM whose balloon takes freed memory back, as here, a fresh page costs many times more.)
-  const copies: { cached: number; synced: number }[] = [];
-  const copyFile = (n: number) => path.join(dir, `copy-${n}.zip`);
-  for (let i = 0; i < 3; i++) {
+  // Every write here is timed in the same state of memory: pages the system has not just freed.
+  // In a VM whose balloon takes freed memory back (free page reporting, as here), a page freed a
+  // moment ago costs a tenth of one reported to the host, so a copy written over the previous one's
+  // freed pages was 6x faster than the upload. `settle` removes what the step before wrote, syncs,
+  // and waits until the freed pages have been reported (the kernel does it 2 s after, in batches).
+  const settle = async (...written: string[]) => {
+    for (const file of written) await rm(file, { force: true });
     execFileSync('sync');
+    await new Promise((r) => setTimeout(r, 10_000));
+  };
+  const copyFile = path.join(dir, 'copy.zip');
+  // The median of three copies, each timed when cp ends (the bytes in the page cache, as the
+  // upload's are when it ends) and after a sync (on the disk).
+  const copies: { cached: number; synced: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    await settle(copyFile);
     const copyStart = performance.now();
-    execFileSync('cp', [zip, copyFile(i)]);
+    execFileSync('cp', [zip, copyFile]);
     const cached = (performance.now() - copyStart) / 1000;
     execFileSync('sync');
     copies.push({ cached, synced: (performance.now() - copyStart) / 1000 });
@@ -121,12 +152,13 @@ if (role === 'client') {
   // cp copies in the kernel (copy_file_range): no byte passes through a process. dd moves them
   // through one, read() then write(), as any server that receives an upload must.
   const throughProcess: number[] = [];
-  for (let i = 3; i < 6; i++) {
-    execFileSync('sync');
+  for (let i = 0; i < 3; i++) {
+    await settle(copyFile);
     const start = performance.now();
-    execFileSync('dd', [`if=${zip}`, `of=${copyFile(i)}`, 'bs=1M', 'status=none']);
+    execFileSync('dd', [`if=${zip}`, `of=${copyFile}`, 'bs=1M', 'status=none']);
     throughProcess.push((performance.now() - start) / 1000);
   }
+  await settle(copyFile);
   const ddS = median(throughProcess);
   const sinkS = await bareHttpSink(zip);
 
@@ -141,16 +173,30 @@ if (role === 'client') {
   let during = 0;
   const sampler = setInterval(() => void rss().then((r) => (during = Math.max(during, r.now)), () => {}), 50);
   const endpoint = `${url}/api/competitions/digits/submissions/uploads`;
-  const client = (uploadUrl?: string) => fork(import.meta.filename, ['client', zip, endpoint, token, String(chunkMiB), sha256, ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CLIENT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CLIENT_PROF}`] : [])] });
-  const finished = (c: ChildProcess) => new Promise<void>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`client exited ${code}`)))));
+  const client = (uploadUrl?: string, reader: 'cli' | 'tus' = 'cli') => fork(import.meta.filename, ['client', zip, endpoint, token, String(chunkMiB), sha256, reader, ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CLIENT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CLIENT_PROF}`] : [])] });
+  let clientCpuS = 0;
+  const finished = (c: ChildProcess) => {
+    c.on('message', (m: { cpuS?: number }) => void (m.cpuS !== undefined && (clientCpuS = m.cpuS)));
+    return new Promise<void>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`client exited ${code}`)))));
+  };
 
-  execFileSync('sync');
-  const t0 = performance.now();
-  await finished(client());
-  const uploadS = (performance.now() - t0) / 1000;
-  execFileSync('sync');
-  const uploadSyncedS = (performance.now() - t0) / 1000;
+  /** One whole upload: its seconds until queued and until on the disk, and the CPU seconds it took. */
+  const timedUpload = async (reader: 'cli' | 'tus') => {
+    await settle();
+    const cpuBefore = await threadCpu(server.pid!);
+    const start = performance.now();
+    await finished(client(undefined, reader));
+    const seconds = (performance.now() - start) / 1000;
+    const cpuAfter = await threadCpu(server.pid!);
+    const cpu = { serverMain: cpuAfter.main - cpuBefore.main, serverOthers: cpuAfter.others - cpuBefore.others, client: clientCpuS };
+    execFileSync('sync');
+    return { seconds, synced: (performance.now() - start) / 1000, cpu };
+  };
+  const withCliReader = await timedUpload('cli');
+  const uploadS = withCliReader.seconds;
   const afterOne = await rss();
+  const withTusReader = await timedUpload('tus');
+  await settle();
 
   // Kill the client at 50 %, then a new client resumes from the server's offset.
   const first = client();
@@ -181,8 +227,13 @@ if (role === 'client') {
     `| plain file copy (cp: copy_file_range, in the kernel), median of 3 (${copies.map((c) => c.cached.toFixed(1)).join(' / ')} s) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
     `| plain file copy through a process (dd bs=1M), median of 3 (${throughProcess.map((x) => x.toFixed(1)).join(' / ')} s) | ${ddS.toFixed(1)} s, ${mbs(ddS)} MiB/s |`,
     `| one PUT of the file to a bare Node HTTP server that discards it (no storage, no hashing: the ceiling of an upload over loopback here) | ${sinkS.toFixed(1)} s, ${mbs(sinkS)} MiB/s (${(copyS / sinkS).toFixed(2)}× cp, ${(ddS / sinkS).toFixed(2)}× dd) |`,
-    `| upload through the API, until queued | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× cp, ${(ddS / uploadS).toFixed(2)}× dd, ${(sinkS / uploadS).toFixed(2)}× the bare server) |`,
-    `| on the disk: cp + sync (median of ${copies.map((c) => c.synced.toFixed(1)).join(' / ')} s) / upload + sync | ${copySyncedS.toFixed(1)} s / ${uploadSyncedS.toFixed(1)} s (${(copySyncedS / uploadSyncedS).toFixed(2)}×) |`,
+    `| upload through the API, until queued (the CLI's file reader: 1 MiB reads) | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× cp, ${(ddS / uploadS).toFixed(2)}× dd, ${(sinkS / uploadS).toFixed(2)}× the bare server) |`,
+    `| the same with tus-js-client's own file reader (64 KiB reads) | ${withTusReader.seconds.toFixed(1)} s, ${mbs(withTusReader.seconds)} MiB/s (${(copyS / withTusReader.seconds).toFixed(2)}× cp, ${(ddS / withTusReader.seconds).toFixed(2)}× dd) |`,
+    ...(['cli', 'tus'] as const).map((reader) => {
+      const { cpu, seconds } = reader === 'cli' ? withCliReader : withTusReader;
+      return `| CPU seconds of that upload (${reader === 'cli' ? "CLI's" : "tus-js-client's"} reader): server main thread / server's other threads (libuv's pool: the writes; V8's: GC) / client | ${cpu.serverMain.toFixed(1)} / ${cpu.serverOthers.toFixed(1)} / ${cpu.client.toFixed(1)} s, of ${(availableParallelism() * seconds).toFixed(1)} s that ${availableParallelism()} cores offer |`;
+    }),
+    `| on the disk: cp + sync (median of ${copies.map((c) => c.synced.toFixed(1)).join(' / ')} s) / upload + sync | ${copySyncedS.toFixed(1)} s / ${withCliReader.synced.toFixed(1)} s (${(copySyncedS / withCliReader.synced).toFixed(2)}×) |`,
     `| server RSS idle / highest while uploading (sampled every 50 ms) / after | ${before.now.toFixed(0)} / ${during.toFixed(0)} / ${afterOne.now.toFixed(0)} MiB |`,
     `| server VmHWM at idle / at the end (lifetime peaks, start included) | ${before.peak.toFixed(0)} / ${end.peak.toFixed(0)} MiB |`,
     `| killed at 50 %: bytes the server kept | ${(kept / MiB).toFixed(0)} MiB of ${(size / MiB).toFixed(0)} |`,
