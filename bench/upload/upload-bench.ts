@@ -42,10 +42,6 @@ async function startServer(dataDir: string): Promise<{ server: ChildProcess; url
   return { server, url };
 }
 
-/**
- * Seconds for one PUT of `file` over loopback to a Node HTTP server, in a process of its own as
- * Holdout's is, that only reads the body.
- */
 /** CPU seconds (user + system) a process has used so far: its main thread's, and all its other threads' together. */
 async function threadCpu(pid: number): Promise<{ main: number; others: number }> {
   const ticksPerSecond = 100; // USER_HZ, 100 on Linux
@@ -63,6 +59,10 @@ async function threadCpu(pid: number): Promise<{ main: number; others: number }>
   return { main, others };
 }
 
+/**
+ * Seconds for one PUT of `file` over loopback to a Node HTTP server, in a process of its own as
+ * Holdout's is, that only reads the body.
+ */
 async function bareHttpSink(file: string): Promise<number> {
   const { request } = await import('node:http');
   const script = "const s = require('node:http').createServer((q, r) => q.on('end', () => r.end()).resume()); s.listen(0, '127.0.0.1', () => console.log(s.address().port));";
@@ -174,21 +174,22 @@ if (role === 'client') {
   const sampler = setInterval(() => void rss().then((r) => (during = Math.max(during, r.now)), () => {}), 50);
   const endpoint = `${url}/api/competitions/digits/submissions/uploads`;
   const client = (uploadUrl?: string, reader: 'cli' | 'tus' = 'cli') => fork(import.meta.filename, ['client', zip, endpoint, token, String(chunkMiB), sha256, reader, ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CLIENT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CLIENT_PROF}`] : [])] });
-  let clientCpuS = 0;
-  const finished = (c: ChildProcess) => {
-    c.on('message', (m: { cpuS?: number }) => void (m.cpuS !== undefined && (clientCpuS = m.cpuS)));
-    return new Promise<void>((resolve, reject) => c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`client exited ${code}`)))));
-  };
+  /** Resolves when the client exits 0, with the CPU seconds it reported at its end (0 if it was killed before). */
+  const finished = (c: ChildProcess) => new Promise<number>((resolve, reject) => {
+    let cpuS = 0;
+    c.on('message', (m: { cpuS?: number }) => void (cpuS = m.cpuS ?? cpuS));
+    c.on('exit', (code) => (code === 0 ? resolve(cpuS) : reject(new Error(`client exited ${code}`))));
+  });
 
   /** One whole upload: its seconds until queued and until on the disk, and the CPU seconds it took. */
   const timedUpload = async (reader: 'cli' | 'tus') => {
     await settle();
     const cpuBefore = await threadCpu(server.pid!);
     const start = performance.now();
-    await finished(client(undefined, reader));
+    const clientCpu = await finished(client(undefined, reader));
     const seconds = (performance.now() - start) / 1000;
     const cpuAfter = await threadCpu(server.pid!);
-    const cpu = { serverMain: cpuAfter.main - cpuBefore.main, serverOthers: cpuAfter.others - cpuBefore.others, client: clientCpuS };
+    const cpu = { serverMain: cpuAfter.main - cpuBefore.main, serverOthers: cpuAfter.others - cpuBefore.others, client: clientCpu };
     execFileSync('sync');
     return { seconds, synced: (performance.now() - start) / 1000, cpu };
   };
@@ -221,6 +222,8 @@ if (role === 'client') {
   await rm(dir, { recursive: true, force: true });
 
   const mbs = (s: number) => (size / MiB / s).toFixed(0);
+  const cpuRow = (reader: string, { cpu, seconds }: typeof withCliReader) =>
+    `| CPU seconds of that upload (${reader} reader): server main thread / server's other threads (libuv's pool: the writes; V8's: GC) / client | ${cpu.serverMain.toFixed(1)} / ${cpu.serverOthers.toFixed(1)} / ${cpu.client.toFixed(1)} s, of ${(availableParallelism() * seconds).toFixed(1)} s that ${availableParallelism()} cores offer |`;
   const lines = [
     `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, ${chunkMiB} MiB chunks, built server${serverFlags.length ? ` run with ${serverFlags.join(' ')}` : ''}, sha256 checked, fs blob store, same disk; load average before: ${loadBefore})`,
     '| measure | value |', '|---|---|',
@@ -229,10 +232,8 @@ if (role === 'client') {
     `| one PUT of the file to a bare Node HTTP server that discards it (no storage, no hashing: the ceiling of an upload over loopback here) | ${sinkS.toFixed(1)} s, ${mbs(sinkS)} MiB/s (${(copyS / sinkS).toFixed(2)}× cp, ${(ddS / sinkS).toFixed(2)}× dd) |`,
     `| upload through the API, until queued (the CLI's file reader: 1 MiB reads) | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× cp, ${(ddS / uploadS).toFixed(2)}× dd, ${(sinkS / uploadS).toFixed(2)}× the bare server) |`,
     `| the same with tus-js-client's own file reader (64 KiB reads) | ${withTusReader.seconds.toFixed(1)} s, ${mbs(withTusReader.seconds)} MiB/s (${(copyS / withTusReader.seconds).toFixed(2)}× cp, ${(ddS / withTusReader.seconds).toFixed(2)}× dd) |`,
-    ...(['cli', 'tus'] as const).map((reader) => {
-      const { cpu, seconds } = reader === 'cli' ? withCliReader : withTusReader;
-      return `| CPU seconds of that upload (${reader === 'cli' ? "CLI's" : "tus-js-client's"} reader): server main thread / server's other threads (libuv's pool: the writes; V8's: GC) / client | ${cpu.serverMain.toFixed(1)} / ${cpu.serverOthers.toFixed(1)} / ${cpu.client.toFixed(1)} s, of ${(availableParallelism() * seconds).toFixed(1)} s that ${availableParallelism()} cores offer |`;
-    }),
+    cpuRow("CLI's", withCliReader),
+    cpuRow("tus-js-client's", withTusReader),
     `| on the disk: cp + sync (median of ${copies.map((c) => c.synced.toFixed(1)).join(' / ')} s) / upload + sync | ${copySyncedS.toFixed(1)} s / ${withCliReader.synced.toFixed(1)} s (${(copySyncedS / withCliReader.synced).toFixed(2)}×) |`,
     `| server RSS idle / highest while uploading (sampled every 50 ms) / after | ${before.now.toFixed(0)} / ${during.toFixed(0)} / ${afterOne.now.toFixed(0)} MiB |`,
     `| server VmHWM at idle / at the end (lifetime peaks, start included) | ${before.peak.toFixed(0)} / ${end.peak.toFixed(0)} MiB |`,

@@ -29,6 +29,7 @@ export const fileReader: NonNullable<tus.UploadOptions['fileReader']> = {
       size,
       async slice(start: number, end: number) {
         const stop = Math.min(end, size);
+        // An empty file (or a start at its end): createReadStream cannot take end = start - 1.
         if (stop <= start) return { value: Buffer.alloc(0), done: true };
         // `size` gives the request its Content-Length, as tus-js-client's own file source does.
         slice = Object.assign(createReadStream(input.path, { start, end: stop - 1, highWaterMark: READ_BYTES }), { size: stop - start });
