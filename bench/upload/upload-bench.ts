@@ -22,7 +22,7 @@ const MiB = 1 << 20;
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
 /** Node flags for the server: by default those of `npm start` and the Docker image (deploy/Dockerfile). */
-const serverFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
+const serverFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '--max-semi-space-size=2 --heap-growing-percent=150').split(' ').filter(Boolean);
 
 /** `holdout serve --demo` from dist/, no worker; resolves with its URL once it listens. */
 async function startServer(dataDir: string): Promise<{ server: ChildProcess; url: string }> {
@@ -84,6 +84,10 @@ async function bareHttpSink(file: string): Promise<number> {
 if (role === 'client') {
   // One tus-js-client upload; prints progress so the parent can kill it.
   const [, , , file, endpoint, token, chunkMiB, sha256, reader, uploadUrl] = process.argv;
+  // Timed from here, in this process, as `cp` is timed from its start: node and tsx loading this
+  // file (about half a second, a CPU-second) are not part of the upload.
+  const cpuAtStart = process.resourceUsage();
+  const startedAt = performance.now();
   const upload = new tus.Upload(createReadStream(file!), {
     endpoint: endpoint!, headers: { authorization: `Bearer ${token}` }, chunkSize: Number(chunkMiB) * MiB, retryDelays: [],
     // The CLI's file reader (1 MiB reads), or tus-js-client's own (64 KiB).
@@ -94,8 +98,10 @@ if (role === 'client') {
     onAfterResponse: () => void process.send?.({ url: upload.url }),
     onProgress: (sent, total) => void process.send?.({ sent, total, url: upload.url }),
     onSuccess: () => {
+      const seconds = (performance.now() - startedAt) / 1000;
       const { userCPUTime, systemCPUTime } = process.resourceUsage();
-      process.send?.({ done: true, url: upload.url, cpuS: (userCPUTime + systemCPUTime) / 1e6 }, () => process.exit(0));
+      const cpuS = (userCPUTime + systemCPUTime - cpuAtStart.userCPUTime - cpuAtStart.systemCPUTime) / 1e6;
+      process.send?.({ done: true, url: upload.url, seconds, cpuS }, () => process.exit(0));
     },
     onError: (e) => { console.error(e.message); process.exit(1); },
   });
@@ -174,24 +180,23 @@ if (role === 'client') {
   const sampler = setInterval(() => void rss().then((r) => (during = Math.max(during, r.now)), () => {}), 50);
   const endpoint = `${url}/api/competitions/digits/submissions/uploads`;
   const client = (uploadUrl?: string, reader: 'cli' | 'tus' = 'cli') => fork(import.meta.filename, ['client', zip, endpoint, token, String(chunkMiB), sha256, reader, ...(uploadUrl ? [uploadUrl] : [])], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CLIENT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CLIENT_PROF}`] : [])] });
-  /** Resolves when the client exits 0, with the CPU seconds it reported at its end (0 if it was killed before). */
-  const finished = (c: ChildProcess) => new Promise<number>((resolve, reject) => {
-    let cpuS = 0;
-    c.on('message', (m: { cpuS?: number }) => void (cpuS = m.cpuS ?? cpuS));
-    c.on('exit', (code) => (code === 0 ? resolve(cpuS) : reject(new Error(`client exited ${code}`))));
+  /** Resolves when the client exits 0, with the seconds and CPU seconds of its upload, as it reported them at its end. */
+  const finished = (c: ChildProcess) => new Promise<{ seconds: number; cpuS: number }>((resolve, reject) => {
+    let result = { seconds: NaN, cpuS: NaN };
+    c.on('message', (m: { done?: boolean; seconds: number; cpuS: number }) => void (m.done && (result = m)));
+    c.on('exit', (code) => (code === 0 ? resolve(result) : reject(new Error(`client exited ${code}`))));
   });
 
   /** One whole upload: its seconds until queued and until on the disk, and the CPU seconds it took. */
   const timedUpload = async (reader: 'cli' | 'tus') => {
     await settle();
     const cpuBefore = await threadCpu(server.pid!);
-    const start = performance.now();
-    const clientCpu = await finished(client(undefined, reader));
-    const seconds = (performance.now() - start) / 1000;
+    const { seconds, cpuS } = await finished(client(undefined, reader));
     const cpuAfter = await threadCpu(server.pid!);
-    const cpu = { serverMain: cpuAfter.main - cpuBefore.main, serverOthers: cpuAfter.others - cpuBefore.others, client: clientCpu };
+    const cpu = { serverMain: cpuAfter.main - cpuBefore.main, serverOthers: cpuAfter.others - cpuBefore.others, client: cpuS };
+    const syncStart = performance.now();
     execFileSync('sync');
-    return { seconds, synced: (performance.now() - start) / 1000, cpu };
+    return { seconds, synced: seconds + (performance.now() - syncStart) / 1000, cpu };
   };
   const withCliReader = await timedUpload('cli');
   const uploadS = withCliReader.seconds;
@@ -210,9 +215,7 @@ if (role === 'client') {
   await new Promise((r) => setTimeout(r, 500));
   const head = await fetch(uploadUrl, { method: 'HEAD', headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' } });
   const kept = Number(head.headers.get('upload-offset'));
-  const t1 = performance.now();
-  await finished(client(uploadUrl));
-  const resumeS = (performance.now() - t1) / 1000;
+  const { seconds: resumeS } = await finished(client(uploadUrl));
   const id = uploadUrl.split('/').pop();
   const sub = (await (await fetch(`${url}/api/submissions/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string; zipBytes: number };
   const end = await rss();
