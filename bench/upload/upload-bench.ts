@@ -4,7 +4,8 @@
  * The server is the built one (`npm run build` first), `node dist/cli/main.js serve`, alone in its
  * process, so that its RSS is what a deployment sees.
  * Run: npm run build && node --import tsx bench/upload/upload-bench.ts [GiB=2] [chunk MiB=64]
- * Two uploads side by side: with the CLI's file reader (1 MiB reads), and with tus-js-client's own (64 KiB).
+ * Three rounds of a copy (cp, dd, dd past the page cache) and an upload with the CLI's file reader (1 MiB
+ * reads), interleaved; then one with tus-js-client's own reader (64 KiB).
  * (BENCH_SERVER_NODE_FLAGS: node flags for the server process; BENCH_SERVER_PROF / BENCH_CLIENT_PROF: folders for CPU profiles.)
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
@@ -19,6 +20,8 @@ import { fileReader } from '../../src/cli/resumable-upload.js';
 
 const role = process.argv[2];
 const MiB = 1 << 20;
+/** Rounds of copies and uploads, interleaved. */
+const ROUNDS = 3;
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
 /** Node flags for the server: by default those of `npm start` and the Docker image (deploy/Dockerfile). */
@@ -141,31 +144,15 @@ if (role === 'client') {
     await new Promise((r) => setTimeout(r, 10_000));
   };
   const copyFile = path.join(dir, 'copy.zip');
-  // The median of three copies, each timed when cp ends (the bytes in the page cache, as the
-  // upload's are when it ends) and after a sync (on the disk).
-  const copies: { cached: number; synced: number }[] = [];
-  for (let i = 0; i < 3; i++) {
-    await settle(copyFile);
-    const copyStart = performance.now();
-    execFileSync('cp', [zip, copyFile]);
-    const cached = (performance.now() - copyStart) / 1000;
-    execFileSync('sync');
-    copies.push({ cached, synced: (performance.now() - copyStart) / 1000 });
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
-  const copyS = median(copies.map((c) => c.cached));
-  const copySyncedS = median(copies.map((c) => c.synced));
-  // cp copies in the kernel (copy_file_range): no byte passes through a process. dd moves them
-  // through one, read() then write(), as any server that receives an upload must.
-  const throughProcess: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  /** Seconds of one copy of the zip by `command`: until it ends (the bytes may still be in the page cache, as the upload's are when it is queued), and after a sync. */
+  const timedCopy = async (command: string, args: string[]) => {
     await settle(copyFile);
     const start = performance.now();
-    execFileSync('dd', [`if=${zip}`, `of=${copyFile}`, 'bs=1M', 'status=none']);
-    throughProcess.push((performance.now() - start) / 1000);
-  }
-  await settle(copyFile);
-  const ddS = median(throughProcess);
+    execFileSync(command, args);
+    const seconds = (performance.now() - start) / 1000;
+    execFileSync('sync');
+    return { seconds, synced: (performance.now() - start) / 1000 };
+  };
   const sinkS = await bareHttpSink(zip);
 
   const serverDir = path.join(dir, 'server');
@@ -189,7 +176,7 @@ if (role === 'client') {
 
   /** One whole upload: its seconds until queued and until on the disk, and the CPU seconds it took. */
   const timedUpload = async (reader: 'cli' | 'tus') => {
-    await settle();
+    await settle(copyFile);
     const cpuBefore = await threadCpu(server.pid!);
     const { seconds, cpuS } = await finished(client(undefined, reader));
     const cpuAfter = await threadCpu(server.pid!);
@@ -198,8 +185,25 @@ if (role === 'client') {
     execFileSync('sync');
     return { seconds, synced: seconds + (performance.now() - syncStart) / 1000, cpu };
   };
-  const withCliReader = await timedUpload('cli');
-  const uploadS = withCliReader.seconds;
+  // Rounds, each a copy three ways and an upload, so that the machine's drift (the copies' times
+  // swing by half between runs here) hits each alike; medians of the rounds.
+  // cp copies in the kernel (copy_file_range): no byte passes through a process. dd moves them
+  // through one, read() then write(), as any server that receives an upload must; with
+  // oflag=direct it writes past the page cache, as the fs store does.
+  const rounds: { cp: { seconds: number; synced: number }; dd: number; ddDirect: number; upload: Awaited<ReturnType<typeof timedUpload>> }[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const cp = await timedCopy('cp', [zip, copyFile]);
+    const dd = (await timedCopy('dd', [`if=${zip}`, `of=${copyFile}`, 'bs=1M', 'status=none'])).seconds;
+    const ddDirect = (await timedCopy('dd', [`if=${zip}`, `of=${copyFile}`, 'bs=4M', 'oflag=direct', 'status=none'])).seconds;
+    rounds.push({ cp, dd, ddDirect, upload: await timedUpload('cli') });
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const copyS = median(rounds.map((r) => r.cp.seconds));
+  const copySyncedS = median(rounds.map((r) => r.cp.synced));
+  const ddS = median(rounds.map((r) => r.dd));
+  const ddDirectS = median(rounds.map((r) => r.ddDirect));
+  const uploadS = median(rounds.map((r) => r.upload.seconds));
+  const withCliReader = rounds.find((r) => r.upload.seconds === uploadS)!.upload;
   const afterOne = await rss();
   const withTusReader = await timedUpload('tus');
   await settle();
@@ -225,21 +229,26 @@ if (role === 'client') {
   await rm(dir, { recursive: true, force: true });
 
   const mbs = (s: number) => (size / MiB / s).toFixed(0);
+  const list = (seconds: number[]) => seconds.map((x) => x.toFixed(1)).join(' / ');
+  // The target is in MB (10^6 bytes); the kernel counts KiB.
+  const sizes = (mib: number[]) => `${mib.map((x) => x.toFixed(0)).join(' / ')} MiB (${mib.map((x) => ((x * MiB) / 1e6).toFixed(0)).join(' / ')} MB)`;
   const cpuRow = (reader: string, { cpu, seconds }: typeof withCliReader) =>
     `| CPU seconds of that upload (${reader} reader): server main thread / server's other threads (libuv's pool: the writes; V8's: GC) / client | ${cpu.serverMain.toFixed(1)} / ${cpu.serverOthers.toFixed(1)} / ${cpu.client.toFixed(1)} s, of ${(availableParallelism() * seconds).toFixed(1)} s that ${availableParallelism()} cores offer |`;
   const lines = [
     `upload of ${(size / MiB).toFixed(0)} MiB (tus-js-client, ${chunkMiB} MiB chunks, built server${serverFlags.length ? ` run with ${serverFlags.join(' ')}` : ''}, sha256 checked, fs blob store, same disk; load average before: ${loadBefore})`,
     '| measure | value |', '|---|---|',
-    `| plain file copy (cp: copy_file_range, in the kernel), median of 3 (${copies.map((c) => c.cached.toFixed(1)).join(' / ')} s) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
-    `| plain file copy through a process (dd bs=1M), median of 3 (${throughProcess.map((x) => x.toFixed(1)).join(' / ')} s) | ${ddS.toFixed(1)} s, ${mbs(ddS)} MiB/s |`,
+    `| plain file copy (cp: copy_file_range, in the kernel), median of ${ROUNDS} (${list(rounds.map((r) => r.cp.seconds))} s) | ${copyS.toFixed(1)} s, ${mbs(copyS)} MiB/s |`,
+    `| plain file copy through a process (dd bs=1M), median of ${ROUNDS} (${list(rounds.map((r) => r.dd))} s) | ${ddS.toFixed(1)} s, ${mbs(ddS)} MiB/s |`,
+    `| the same past the page cache (dd bs=4M oflag=direct), median of ${ROUNDS} (${list(rounds.map((r) => r.ddDirect))} s) | ${ddDirectS.toFixed(1)} s, ${mbs(ddDirectS)} MiB/s |`,
     `| one PUT of the file to a bare Node HTTP server that discards it (no storage, no hashing: the ceiling of an upload over loopback here) | ${sinkS.toFixed(1)} s, ${mbs(sinkS)} MiB/s (${(copyS / sinkS).toFixed(2)}× cp, ${(ddS / sinkS).toFixed(2)}× dd) |`,
-    `| upload through the API, until queued (the CLI's file reader: 1 MiB reads) | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× cp, ${(ddS / uploadS).toFixed(2)}× dd, ${(sinkS / uploadS).toFixed(2)}× the bare server) |`,
-    `| the same with tus-js-client's own file reader (64 KiB reads) | ${withTusReader.seconds.toFixed(1)} s, ${mbs(withTusReader.seconds)} MiB/s (${(copyS / withTusReader.seconds).toFixed(2)}× cp, ${(ddS / withTusReader.seconds).toFixed(2)}× dd) |`,
+    `| upload through the API, until queued (the CLI's file reader: 1 MiB reads), median of ${ROUNDS} (${list(rounds.map((r) => r.upload.seconds))} s) | ${uploadS.toFixed(1)} s, ${mbs(uploadS)} MiB/s (${(copyS / uploadS).toFixed(2)}× cp, ${(ddS / uploadS).toFixed(2)}× dd, ${(ddDirectS / uploadS).toFixed(2)}× dd direct, ${(sinkS / uploadS).toFixed(2)}× the bare server) |`,
+    `| throughput of each round's upload against that round's cp | ${rounds.map((r) => (r.cp.seconds / r.upload.seconds).toFixed(2) + '×').join(' / ')} |`,
+    `| the same with tus-js-client's own file reader (64 KiB reads), once | ${withTusReader.seconds.toFixed(1)} s, ${mbs(withTusReader.seconds)} MiB/s (${(copyS / withTusReader.seconds).toFixed(2)}× cp, ${(ddS / withTusReader.seconds).toFixed(2)}× dd) |`,
     cpuRow("CLI's", withCliReader),
     cpuRow("tus-js-client's", withTusReader),
-    `| on the disk: cp + sync (median of ${copies.map((c) => c.synced.toFixed(1)).join(' / ')} s) / upload + sync | ${copySyncedS.toFixed(1)} s / ${withCliReader.synced.toFixed(1)} s (${(copySyncedS / withCliReader.synced).toFixed(2)}×) |`,
-    `| server RSS idle / highest while uploading (sampled every 50 ms) / after | ${before.now.toFixed(0)} / ${during.toFixed(0)} / ${afterOne.now.toFixed(0)} MiB |`,
-    `| server VmHWM at idle / at the end (lifetime peaks, start included) | ${before.peak.toFixed(0)} / ${end.peak.toFixed(0)} MiB |`,
+    `| on the disk: cp + sync (median of ${list(rounds.map((r) => r.cp.synced))} s) / the median upload + sync | ${copySyncedS.toFixed(1)} s / ${withCliReader.synced.toFixed(1)} s (${(copySyncedS / withCliReader.synced).toFixed(2)}×) |`,
+    `| server RSS idle / highest while uploading (sampled every 50 ms) / after | ${sizes([before.now, during, afterOne.now])} |`,
+    `| server VmHWM at idle / at the end (lifetime peaks, start included) | ${sizes([before.peak, end.peak])} |`,
     `| killed at 50 %: bytes the server kept | ${(kept / MiB).toFixed(0)} MiB of ${(size / MiB).toFixed(0)} |`,
     `| resume of the rest | ${resumeS.toFixed(1)} s; submission ${sub.status}, ${sub.zipBytes === size ? 'whole' : 'WRONG SIZE'} |`,
   ];
