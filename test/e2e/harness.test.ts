@@ -52,17 +52,20 @@ async function submissionFolder(predictBody: string): Promise<string> {
   return dir;
 }
 
+/** The demo competition with `ingest` as its harness. */
+const withHarness = {
+  editYaml: (yaml: string) =>
+    yaml.replace('entrypoint: python main.py\n', 'entrypoint: python3 model.py\nharness:\n  files: harness/\n  command: python3 $harness/ingest.py\n  call_timeout: 2s\n'),
+  editBundle: async (dir: string) => {
+    await mkdir(path.join(dir, 'harness'));
+    await writeFile(path.join(dir, 'harness', 'ingest.py'), ingest);
+  },
+};
+
 describe('a competition whose runs a host harness drives', () => {
   let h: TestHoldout;
   before(async () => {
-    h = await startHoldout({
-      editYaml: (yaml) =>
-        yaml.replace('entrypoint: python main.py\n', 'entrypoint: python3 model.py\nharness:\n  files: harness/\n  command: python3 $harness/ingest.py\n  call_timeout: 2s\n'),
-      editBundle: async (dir) => {
-        await mkdir(path.join(dir, 'harness'));
-        await writeFile(path.join(dir, 'harness', 'ingest.py'), ingest);
-      },
-    });
+    h = await startHoldout(withHarness);
   });
   after(() => h.close());
 
@@ -94,6 +97,31 @@ describe('a competition whose runs a host harness drives', () => {
     assert.equal(body.localTest.drivenByHarness, true);
     assert.doesNotMatch(JSON.stringify(body), /ingest\.py|HARNESS-SECRET-MARKER/);
     assert.equal((await fetch(`${h.url}/api/competitions/digits/files/harness/ingest.py`)).status, 404);
+  });
+});
+
+describe('an HTTP worker whose executor cannot mount a harness (kubernetes)', () => {
+  let h: TestHoldout;
+  before(async () => {
+    h = await startHoldout({ ...withHarness, config: { workers: 0 } });
+  });
+  after(() => h.close());
+
+  it('claims nothing of a harness competition with harness: false, and the submission waits for a worker that can', async () => {
+    const admin = await h.admin();
+    const created = await fetch(`${h.url}/api/worker-tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'pods', competitions: ['digits'] }) });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { token: workerToken } = (await created.json()) as { token: string };
+    const sent = await upload(h.url, await h.participant(), 'digits', await zipSubmission(await submissionFolder('        pass')));
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    const claim = async (body: Record<string, unknown>) => {
+      const res = await fetch(`${h.url}/api/worker/claim`, { method: 'POST', headers: { authorization: `Bearer ${workerToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ workerId: 'w', leaseMs: 5000, ...body }) });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { submission: { id: string } | null }).submission;
+    };
+    assert.equal(await claim({ harness: false }), null);
+    assert.equal((await h.ctx.submissions.get(String(sent.body.id)))?.status, 'queued');
+    assert.equal((await claim({}))?.id, sent.body.id);
   });
 });
 
