@@ -204,7 +204,7 @@ if (role === 'client') {
   const ddDirectS = median(rounds.map((r) => r.ddDirect));
   const uploadS = median(rounds.map((r) => r.upload.seconds));
   const withCliReader = rounds.find((r) => r.upload.seconds === uploadS)!.upload;
-  const afterOne = await rss();
+  const afterUploads = await rss();
   const withTusReader = await timedUpload('tus');
   await settle();
 
@@ -247,7 +247,7 @@ if (role === 'client') {
     cpuRow("CLI's", withCliReader),
     cpuRow("tus-js-client's", withTusReader),
     `| on the disk: cp + sync (median of ${list(rounds.map((r) => r.cp.synced))} s) / the median upload + sync | ${copySyncedS.toFixed(1)} s / ${withCliReader.synced.toFixed(1)} s (${(copySyncedS / withCliReader.synced).toFixed(2)}×) |`,
-    `| server RSS idle / highest while uploading (sampled every 50 ms) / after | ${sizes([before.now, during, afterOne.now])} |`,
+    `| server RSS idle / highest while uploading (sampled every 50 ms) / after | ${sizes([before.now, during, afterUploads.now])} |`,
     `| server VmHWM at idle / at the end (lifetime peaks, start included) | ${sizes([before.peak, end.peak])} |`,
     `| killed at 50 %: bytes the server kept | ${(kept / MiB).toFixed(0)} MiB of ${(size / MiB).toFixed(0)} |`,
     `| resume of the rest | ${resumeS.toFixed(1)} s; submission ${sub.status}, ${sub.zipBytes === size ? 'whole' : 'WRONG SIZE'} |`,

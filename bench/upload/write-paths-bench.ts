@@ -31,7 +31,7 @@ if (process.argv[2] === 'server') {
     const hashing = new Transform({ transform: (c: Buffer, _e, done) => done(null, hash.update(c) && c) });
     const body = req.pipe(hashing);
     const written = way.startsWith('writeBatched')
-      ? open(target, 'w').then((h) => writeBatched(h, target, 0, body, { direct: way === 'writeBatched, direct I/O' }).finally(() => h.close()))
+      ? open(target, 'w').then((h) => writeBatched(h, 0, body, { direct: way === 'writeBatched, direct I/O' }).finally(() => h.close()))
       : pipeline(body, createWriteStream(target, way === 'write stream, 1 MiB' ? { highWaterMark: 1 << 20 } : {}));
     void written.then(() => res.end(hash.digest('hex')));
   });

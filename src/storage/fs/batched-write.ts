@@ -11,7 +11,7 @@ const DIRECT_BYTES = 1 << 20;
 const BLOCK = 4096;
 
 /**
- * Writes a stream into `handle`, the open file at `file`, from `position` on, in batches of 4 MiB
+ * Writes a stream into `handle` from `position` on, in batches of 4 MiB
  * with one batch in flight while the next fills. A socket yields 64 KiB chunks; written one by one
  * (as a default write stream does) each costs a system call and a round trip through libuv's
  * thread pool, which halves what a loopback upload reaches (bench/upload).
@@ -29,8 +29,8 @@ const BLOCK = 4096;
  * @returns the bytes written
  * @throws the body's error or the file's (ENOSPC), after the write in flight has ended
  */
-export async function writeBatched(handle: FileHandle, file: string, position: number, body: Readable, options: { direct?: boolean } = {}): Promise<number> {
-  const writer = new BatchWriter(handle, file, position, options.direct ?? true);
+export async function writeBatched(handle: FileHandle, position: number, body: Readable, options: { direct?: boolean } = {}): Promise<number> {
+  const writer = new BatchWriter(handle, position, options.direct ?? true);
   try {
     for await (const data of body) {
       // A body made with Readable.from(strings) yields strings; a socket, Buffers.
@@ -64,7 +64,7 @@ class BatchWriter {
   private inFlight: Promise<void> = Promise.resolve();
   private failure: unknown;
 
-  constructor(private readonly handle: FileHandle, private readonly file: string, position: number, private tryDirect: boolean) {
+  constructor(private readonly handle: FileHandle, position: number, private tryDirect: boolean) {
     this.at = position;
   }
 
@@ -75,7 +75,7 @@ class BatchWriter {
     if (this.tryDirect && this.chunkBytes >= DIRECT_BYTES) {
       // Decided once, before the first flush: nothing is in flight yet.
       this.tryDirect = false;
-      this.direct = await openDirect(this.file);
+      this.direct = await openDirect(this.handle);
       if (this.direct) {
         // A direct write starts on a block boundary: the bytes before it go through the page cache.
         const headBytes = (BLOCK - (this.at % BLOCK)) % BLOCK;
@@ -143,13 +143,17 @@ class BatchWriter {
   }
 }
 
-/** @returns the direct path, or undefined where there is none (not Linux, a file system without O_DIRECT, no aligned memory) */
-async function openDirect(file: string): Promise<Direct | undefined> {
+/**
+ * The same file opened once more, with O_DIRECT: through /proc, since Node cannot set the flag on
+ * the caller's descriptor (no fcntl).
+ * @returns the direct path, or undefined where there is none (not Linux, a file system without O_DIRECT, no aligned memory)
+ */
+async function openDirect(buffered: FileHandle): Promise<Direct | undefined> {
   if (typeof constants.O_DIRECT !== 'number') return undefined;
   const memory = takeAligned(2 * DIRECT_BYTES);
   if (!memory) return undefined;
   try {
-    const handle = await open(file, constants.O_WRONLY | constants.O_DIRECT);
+    const handle = await open(`/proc/self/fd/${buffered.fd}`, constants.O_WRONLY | constants.O_DIRECT);
     return { handle, memory, halves: [memory.subarray(0, DIRECT_BYTES), memory.subarray(DIRECT_BYTES)], filling: 0, fill: 0, refused: false };
   } catch {
     releaseAligned(memory);

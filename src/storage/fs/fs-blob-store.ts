@@ -32,7 +32,7 @@ export class FsBlobStore implements BlobStore {
       await mkdir(path.dirname(temp), { recursive: true });
       const handle = await open(temp, 'wx');
       try {
-        bytes = await writeBatched(handle, temp, 0, body);
+        bytes = await writeBatched(handle, 0, body);
       } finally {
         await handle.close();
       }
@@ -95,7 +95,7 @@ export class FsBlobStore implements BlobStore {
       // Created if missing, never emptied: the bytes before `offset` are earlier chunks.
       const handle = await open(file, constants.O_RDWR | constants.O_CREAT);
       try {
-        bytes = await writeBatched(handle, file, offset, body);
+        bytes = await writeBatched(handle, offset, body);
         await handle.truncate(offset + bytes);
       } finally {
         await handle.close();
